@@ -1,0 +1,77 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+        // What a third-party engine author depends on: the SDK and, through it, the C header.
+        .library(name: "ContactsEngineKit", targets: ["ContactsEngineKit"]),
+        // The engines we ship, each a shared object the host loads through dlopen.
+        .library(name: "LocalEngine", type: .dynamic, targets: ["LocalEngine"]),
+        .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        .target(name: "CContactsEngine"),
+        .target(name: "ContactsEngineKit", dependencies: ["CContactsEngine"]),
+        .target(
+            name: "SwitchboardCore",
+            dependencies: [
+                "CContactsEngine",
+                "ContactsEngineKit",
+                "LocalEngineCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "SwitchboardHTTP",
+            dependencies: [
+                "SwitchboardCore",
+                "ContactsEngineKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "SwitchboardCore",
+                "SwitchboardHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The `local` engine: its code is a library so the host can embed it as the default,
+        // and the `LocalEngine` product exports the same code as a plugin.
+        .target(
+            name: "LocalEngineCore",
+            dependencies: ["ContactsEngineKit", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Plugins/LocalEngine/Core"
+        ),
+        .target(name: "LocalEngine", dependencies: ["LocalEngineCore", "ContactsEngineKit"], path: "Plugins/LocalEngine/Export"),
+        // Written in C against the header alone: proves the ABI is language neutral.
+        .target(name: "FixedEngine", dependencies: ["CContactsEngine"], path: "Plugins/FixedEngine"),
+
+        .testTarget(
+            name: "SwitchboardCoreTests",
+            dependencies: ["SwitchboardCore", "ContactsEngineKit", "LocalEngineCore"]
+        ),
+        .testTarget(
+            name: "SwitchboardHTTPTests",
+            dependencies: [
+                "SwitchboardHTTP", "SwitchboardCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,111 @@
+@_exported import CContactsEngine
+import Foundation
+
+/// A contacts engine, written in Swift. Publish one with `EngineExport` (see docs/writing-an-engine.md).
+///
+/// Implement the methods of the features you declare in `features`; every other method keeps
+/// its default, which answers not-implemented. The host never calls a feature that
+/// `activeFeatures` leaves out: the SDK answers not-implemented for it.
+public protocol ContactsEngine: Sendable {
+    /// Unique engine name: `[a-z0-9][a-z0-9-]{0,31}`.
+    static var name: String { get }
+    static var version: String { get }
+    /// One line for humans.
+    static var summary: String { get }
+    /// What the engine can serve with some configuration.
+    static var features: Set<Feature> { get }
+
+    /// Must not block on I/O: connect lazily, or in the background.
+    init(configuration: EngineConfiguration, host: EngineHost) throws
+
+    /// What this instance serves now. Defaults to `features`.
+    var activeFeatures: Set<Feature> { get }
+    /// Health, a message and counters, shown per session by the host. Must not block.
+    var status: EngineStatus { get }
+    /// Called once when the host destroys the instance; calls in flight still complete.
+    func shutdown()
+
+    func listContacts(_ request: ContactsPageRequest) async throws -> [Contact]
+    func contact(_ request: ContactRequest) async throws -> Contact
+    func upsertContact(_ request: UpsertContactRequest) async throws
+    func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult
+    func about(_ request: ContactRequest) async throws -> AboutResult
+    func profilePicture(_ request: ProfilePictureRequest) async throws -> ProfilePictureResult
+    func block(_ request: ContactRequest) async throws
+    func unblock(_ request: ContactRequest) async throws
+    func listLids(_ request: LidsPageRequest) async throws -> [LidMapping]
+    func countLids() async throws -> Int
+    func phoneNumber(forLid request: LidLookupRequest) async throws -> LidMapping
+    func lid(forPhoneNumber request: PhoneNumberLookupRequest) async throws -> LidMapping
+}
+
+extension ContactsEngine {
+    public var activeFeatures: Set<Feature> { Self.features }
+    public var status: EngineStatus { EngineStatus() }
+    public func shutdown() {}
+
+    public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] { throw EngineError.notImplemented(.contactsList) }
+    public func contact(_ request: ContactRequest) async throws -> Contact { throw EngineError.notImplemented(.contactsGet) }
+    public func upsertContact(_ request: UpsertContactRequest) async throws { throw EngineError.notImplemented(.contactsUpsert) }
+    public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult { throw EngineError.notImplemented(.contactsCheckExists) }
+    public func about(_ request: ContactRequest) async throws -> AboutResult { throw EngineError.notImplemented(.contactsAbout) }
+    public func profilePicture(_ request: ProfilePictureRequest) async throws -> ProfilePictureResult { throw EngineError.notImplemented(.contactsProfilePicture) }
+    public func block(_ request: ContactRequest) async throws { throw EngineError.notImplemented(.contactsBlock) }
+    public func unblock(_ request: ContactRequest) async throws { throw EngineError.notImplemented(.contactsUnblock) }
+    public func listLids(_ request: LidsPageRequest) async throws -> [LidMapping] { throw EngineError.notImplemented(.lidsList) }
+    public func countLids() async throws -> Int { throw EngineError.notImplemented(.lidsCount) }
+    public func phoneNumber(forLid request: LidLookupRequest) async throws -> LidMapping { throw EngineError.notImplemented(.lidsGetByLid) }
+    public func lid(forPhoneNumber request: PhoneNumberLookupRequest) async throws -> LidMapping { throw EngineError.notImplemented(.lidsGetByPhoneNumber) }
+}
+
+/// What `status` reports; crosses the ABI as JSON.
+public struct EngineStatus: Codable, Hashable, Sendable {
+    public enum Health: String, Codable, Sendable { case ok, degraded, down }
+
+    public var health: Health
+    public var message: String
+    public var counters: [String: Int]
+
+    public init(health: Health = .ok, message: String = "", counters: [String: Int] = [:]) {
+        self.health = health
+        self.message = message
+        self.counters = counters
+    }
+}
+
+/// The JSON configuration a session gives its engine.
+public struct EngineConfiguration: Sendable {
+    public let json: Data
+
+    public init(json: Data) { self.json = json }
+
+    /// Decodes the configuration; a mismatch becomes an invalid-input error naming the problem.
+    public func decode<T: Decodable>(_ type: T.Type) throws(EngineError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: json.isEmpty ? Data("{}".utf8) : json)
+        } catch let error as DecodingError {
+            throw EngineError(.invalidInput, "invalid configuration: \(error.readableDescription)")
+        } catch {
+            throw EngineError(.invalidInput, "invalid configuration: \(error)")
+        }
+    }
+}
+
+extension DecodingError {
+    /// "limit: expected Int" rather than Foundation's multi-line dump.
+    public var readableDescription: String {
+        func path(_ context: Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "document" : keys.joined(separator: ".")
+        }
+        switch self {
+        case .keyNotFound(let key, let context):
+            let parent = path(context)
+            return parent == "document" ? "missing key '\(key.stringValue)'" : "\(parent): missing key '\(key.stringValue)'"
+        case .typeMismatch(let type, let context): return "\(path(context)): expected \(type)"
+        case .valueNotFound(let type, let context): return "\(path(context)): expected \(type), found null"
+        case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(self)"
+        }
+    }
+}

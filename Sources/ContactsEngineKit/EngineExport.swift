@@ -1,0 +1,157 @@
+import CContactsEngine
+import Foundation
+import Synchronization
+
+/// Publishes a Swift `ContactsEngine` through the C ABI. A plugin's whole export is:
+///
+/// ```swift
+/// import ContactsEngineKit
+///
+/// @_cdecl("switchboard_engine_abi_v1")
+/// public func switchboardEngine() -> UnsafePointer<sb_engine_descriptor> {
+///     EngineExport.descriptor(for: MyEngine.self)
+/// }
+/// ```
+public enum EngineExport {
+    /// The descriptor for `engine`, built once and kept for the life of the process (the ABI
+    /// requires its strings to outlive every caller, and plugins are never unloaded).
+    public static func descriptor<Engine: ContactsEngine>(for engine: Engine.Type) -> UnsafePointer<sb_engine_descriptor> {
+        exported.withLock { table in
+            if let existing = table.first(where: { $0.value == ObjectIdentifier(engine) }) {
+                return UnsafePointer(bitPattern: existing.key)!
+            }
+            let descriptor = UnsafeMutablePointer<sb_engine_descriptor>.allocate(capacity: 1)
+            let features = Engine.features.sorted()
+            let featureArray = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(features.count, 1))
+            for (index, feature) in features.enumerated() {
+                featureArray[index] = UnsafePointer(strdup(feature.rawValue))
+            }
+            descriptor.initialize(to: sb_engine_descriptor(
+                struct_size: UInt32(MemoryLayout<sb_engine_descriptor>.size),
+                abi_version_major: UInt32(SB_ABI_VERSION_MAJOR),
+                abi_version_minor: UInt32(SB_ABI_VERSION_MINOR),
+                name: UnsafePointer(strdup(Engine.name)),
+                version: UnsafePointer(strdup(Engine.version)),
+                description: UnsafePointer(strdup(Engine.summary)),
+                features: UnsafePointer(featureArray),
+                feature_count: features.count,
+                create: createInstance,
+                destroy: destroyInstance,
+                call: callInstance,
+                instance_features: reportInstanceFeatures,
+                status: reportInstanceStatus
+            ))
+            table[UInt(bitPattern: descriptor)] = ObjectIdentifier(engine)
+            factories.withLock { $0[UInt(bitPattern: descriptor)] = { try Engine(configuration: $0, host: $1) } }
+            return UnsafePointer(descriptor)
+        }
+    }
+}
+
+private typealias EngineFactory = @Sendable (EngineConfiguration, EngineHost) throws -> any ContactsEngine
+
+// Keyed by descriptor address: `create` receives its descriptor, which is how one set of C
+// functions serves every engine type exported from one image.
+private let exported = Mutex<[UInt: ObjectIdentifier]>([:])
+private let factories = Mutex<[UInt: EngineFactory]>([:])
+
+/// What an `sb_engine_instance *` points to: the engine, retained until `destroy`.
+final class ExportedInstance: Sendable {
+    let engine: any ContactsEngine
+
+    init(engine: any ContactsEngine) {
+        self.engine = engine
+    }
+}
+
+/// A completion callback and its context, carried to the task that finishes the call.
+private struct PendingCompletion: @unchecked Sendable {
+    let completion: sb_completion
+    let context: UnsafeMutableRawPointer?
+
+    func callAsFunction(_ status: sb_status, _ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { completion(context, status, $0.baseAddress, $0.count) }
+    }
+
+    func fail(_ error: EngineError) {
+        self(error.kind.status, Array(error.message.utf8))
+    }
+}
+
+private func writeBytes(_ bytes: some Collection<UInt8>, to sink: sb_bytes_sink?, _ context: UnsafeMutableRawPointer?) {
+    guard let sink else { return }
+    Array(bytes).withUnsafeBufferPointer { sink(context, $0.baseAddress, $0.count) }
+}
+
+private let createInstance: @convention(c) (
+    UnsafePointer<sb_engine_descriptor>?, UnsafePointer<sb_host_services>?, UnsafePointer<UInt8>?, Int,
+    UnsafeMutablePointer<OpaquePointer?>?, sb_bytes_sink?, UnsafeMutableRawPointer?
+) -> sb_status = { descriptor, host, config, configLength, out, errorSink, errorContext in
+    guard let descriptor, let out,
+          let factory = factories.withLock({ $0[UInt(bitPattern: descriptor)] })
+    else {
+        writeBytes("unknown descriptor".utf8, to: errorSink, errorContext)
+        return SB_STATUS_INTERNAL
+    }
+    let json = config.map { Data(bytes: $0, count: configLength) } ?? Data()
+    do {
+        let engine = try factory(EngineConfiguration(json: json), EngineHost(services: host))
+        out.pointee = OpaquePointer(Unmanaged.passRetained(ExportedInstance(engine: engine)).toOpaque())
+        return SB_STATUS_OK
+    } catch let error as EngineError {
+        writeBytes(error.message.utf8, to: errorSink, errorContext)
+        return error.kind.status
+    } catch {
+        writeBytes("\(error)".utf8, to: errorSink, errorContext)
+        return SB_STATUS_INVALID_INPUT
+    }
+}
+
+private func instance(_ pointer: OpaquePointer) -> ExportedInstance {
+    Unmanaged<ExportedInstance>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
+}
+
+private let destroyInstance: @convention(c) (OpaquePointer?) -> Void = { pointer in
+    guard let pointer else { return }
+    // Tasks of calls in flight hold their own reference, so they still complete after this.
+    let box = Unmanaged<ExportedInstance>.fromOpaque(UnsafeRawPointer(pointer)).takeRetainedValue()
+    box.engine.shutdown()
+}
+
+private let callInstance: @convention(c) (
+    OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, sb_completion?, UnsafeMutableRawPointer?
+) -> Void = { pointer, featureID, request, requestLength, completion, context in
+    guard let completion else { return }
+    let complete = PendingCompletion(completion: completion, context: context)
+    guard let pointer else { return complete.fail(EngineError(.internal, "no instance")) }
+    guard let featureID, let feature = Feature(rawValue: String(cString: featureID)) else {
+        return complete.fail(EngineError(.notImplemented, "unknown feature \(featureID.map { String(cString: $0) } ?? "(null)")"))
+    }
+    let engine = instance(pointer).engine
+    guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
+    let body = request.map { Data(bytes: $0, count: requestLength) } ?? Data()
+    Task {
+        do {
+            complete(SB_STATUS_OK, try await engine.perform(feature, request: body))
+        } catch let error as EngineError {
+            complete.fail(error)
+        } catch {
+            complete.fail(EngineError(.internal, "\(error)"))
+        }
+    }
+}
+
+private let reportInstanceFeatures: @convention(c) (OpaquePointer?, sb_bytes_sink?, UnsafeMutableRawPointer?) -> Void = {
+    pointer, sink, context in
+    guard let pointer else { return }
+    for feature in instance(pointer).engine.activeFeatures.sorted() {
+        writeBytes(feature.rawValue.utf8, to: sink, context)
+    }
+}
+
+private let reportInstanceStatus: @convention(c) (OpaquePointer?, sb_bytes_sink?, UnsafeMutableRawPointer?) -> Void = {
+    pointer, sink, context in
+    guard let pointer else { return }
+    let status = instance(pointer).engine.status
+    writeBytes((try? JSONEncoder().encode(status)) ?? Data(#"{"health":"ok","message":"","counters":{}}"#.utf8), to: sink, context)
+}

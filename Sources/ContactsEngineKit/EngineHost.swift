@@ -1,0 +1,42 @@
+import CContactsEngine
+
+/// The host's services as an engine sees them: today, logging into the host's log.
+public struct EngineHost: @unchecked Sendable {
+    public enum LogLevel: UInt32, Sendable {
+        case debug = 0, info, warning, error
+    }
+
+    // The host keeps the services alive until the instance is destroyed, and `log` is thread-safe.
+    private let services: UnsafePointer<sb_host_services>?
+
+    public init(services: UnsafePointer<sb_host_services>?) {
+        self.services = services
+    }
+
+    /// A folder of this engine's own in this session, kept across restarts; `nil` when the host gives none.
+    public var stateDirectory: String? {
+        guard let services, services.pointee.covers(\.state_directory), let path = services.pointee.state_directory else { return nil }
+        return String(cString: path)
+    }
+
+    /// Writes one line to the host's log, tagged by the host with the engine's name and session.
+    public func log(_ level: LogLevel, _ message: String) {
+        guard let services, services.pointee.covers(\.log), let log = services.pointee.log else { return }
+        message.withCString { log(services.pointee.host_context, sb_log_level(rawValue: level.rawValue), $0) }
+    }
+}
+
+/// The ABI's growth rule: a member exists only when the struct's size covers it.
+public protocol SizedABIStruct {
+    var struct_size: UInt32 { get }
+}
+
+extension SizedABIStruct {
+    public func covers<Member>(_ member: KeyPath<Self, Member>) -> Bool {
+        guard let offset = MemoryLayout<Self>.offset(of: member) else { return false }
+        return Int(struct_size) >= offset + MemoryLayout<Member>.size
+    }
+}
+
+extension sb_host_services: SizedABIStruct {}
+extension sb_engine_descriptor: SizedABIStruct {}

@@ -1,0 +1,70 @@
+/// Pairs a feature with the Swift types of its JSON request and result, so the SDK (which
+/// decodes requests in a plugin) and the host (which encodes them) can never disagree.
+public protocol EngineOperation {
+    associatedtype Request: Codable & Sendable
+    associatedtype Result: Codable & Sendable
+    static var feature: Feature { get }
+}
+
+public enum Operations {
+    public enum ListContacts: EngineOperation {
+        public typealias Request = ContactsPageRequest
+        public typealias Result = [Contact]
+        public static var feature: Feature { .contactsList }
+    }
+    public enum GetContact: EngineOperation {
+        public typealias Request = ContactRequest
+        public typealias Result = Contact
+        public static var feature: Feature { .contactsGet }
+    }
+    public enum UpsertContact: EngineOperation {
+        public typealias Request = UpsertContactRequest
+        public typealias Result = Empty
+        public static var feature: Feature { .contactsUpsert }
+    }
+    public enum CheckExists: EngineOperation {
+        public typealias Request = CheckExistsRequest
+        public typealias Result = CheckExistsResult
+        public static var feature: Feature { .contactsCheckExists }
+    }
+    public enum About: EngineOperation {
+        public typealias Request = ContactRequest
+        public typealias Result = AboutResult
+        public static var feature: Feature { .contactsAbout }
+    }
+    public enum ProfilePicture: EngineOperation {
+        public typealias Request = ProfilePictureRequest
+        public typealias Result = ProfilePictureResult
+        public static var feature: Feature { .contactsProfilePicture }
+    }
+    public enum Block: EngineOperation {
+        public typealias Request = ContactRequest
+        public typealias Result = Empty
+        public static var feature: Feature { .contactsBlock }
+    }
+    public enum Unblock: EngineOperation {
+        public typealias Request = ContactRequest
+        public typealias Result = Empty
+        public static var feature: Feature { .contactsUnblock }
+    }
+    public enum ListLids: EngineOperation {
+        public typealias Request = LidsPageRequest
+        public typealias Result = [LidMapping]
+        public static var feature: Feature { .lidsList }
+    }
+    public enum CountLids: EngineOperation {
+        public typealias Request = Empty
+        public typealias Result = CountResult
+        public static var feature: Feature { .lidsCount }
+    }
+    public enum PhoneNumberForLid: EngineOperation {
+        public typealias Request = LidLookupRequest
+        public typealias Result = LidMapping
+        public static var feature: Feature { .lidsGetByLid }
+    }
+    public enum LidForPhoneNumber: EngineOperation {
+        public typealias Request = PhoneNumberLookupRequest
+        public typealias Result = LidMapping
+        public static var feature: Feature { .lidsGetByPhoneNumber }
+    }
+}
