@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(name: "CContactsEngine"),
@@ -39,6 +42,7 @@ let package = Package(
                 "ContactsEngineKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -46,6 +50,7 @@ let package = Package(
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardHTTP",
+                "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,17 +65,23 @@ let package = Package(
         ),
         .target(name: "LocalEngine", dependencies: ["LocalEngineCore", "ContactsEngineKit"], path: "Plugins/LocalEngine/Export"),
         // Written in C against the header alone: proves the ABI is language neutral.
-        .target(name: "FixedEngine", dependencies: ["CContactsEngine"], path: "Plugins/FixedEngine"),
+        .target(name: "FixedEngine", dependencies: ["CContactsEngine"], path: "Plugins/FixedEngine", publicHeadersPath: "."),
 
+        .target(name: "SwitchboardTestSupport", path: "Tests/Support"),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "ContactsEngineKit", "LocalEngineCore"]
+            dependencies: ["SwitchboardCore", "ContactsEngineKit", "LocalEngineCore", "SwitchboardTestSupport"]
         ),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", "ContactsEngineKit"]),
         .testTarget(
             name: "SwitchboardHTTPTests",
             dependencies: [
-                "SwitchboardHTTP", "SwitchboardCore",
+                "SwitchboardHTTP", "SwitchboardCore", "SwitchboardTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -13,17 +13,14 @@ public enum ChatID {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
-    /// A contact id as a client may send it: bare digits mean `<digits>@c.us`; a full id must be
-    /// `<user>@c.us`, `<user>@g.us` or `<user>@lid` with a non-empty user part. `nil` when invalid.
+    /// A contact id as a client may send it: bare digits mean `<digits>@c.us`; a full id is
+    /// `<digits>@c.us`, `<digits>@lid`, or a group's `<digits>[-<digits>]@g.us`. `nil` when invalid.
     public static func normalizedContactID(_ raw: String) -> String? {
         if isDigits(raw) { return raw + contactSuffix }
-        for suffix in [contactSuffix, groupSuffix, lidSuffix] where raw.hasSuffix(suffix) {
-            let user = raw.dropLast(suffix.count)
-            guard !user.isEmpty, !user.contains("@"), user.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_" })
-            else { return nil }
-            return raw
-        }
-        return nil
+        if let id = normalizedPhoneNumberID(raw) ?? (raw.hasSuffix(lidSuffix) ? normalizedLid(raw) : nil) { return id }
+        guard raw.hasSuffix(groupSuffix) else { return nil }
+        let parts = raw.dropLast(groupSuffix.count).split(separator: "-", omittingEmptySubsequences: false)
+        return (1...2).contains(parts.count) && parts.allSatisfy(isDigits) ? raw : nil
     }
 
     /// A LID as a client may send it: bare digits get `@lid` appended; anything else must end with `@lid`.

@@ -1,6 +1,6 @@
 /// Pairs a feature with the Swift types of its JSON request and result, so the SDK (which
 /// decodes requests in a plugin) and the host (which encodes them) can never disagree.
-public protocol EngineOperation {
+public protocol EngineOperation: SendableMetatype {
     associatedtype Request: Codable & Sendable
     associatedtype Result: Codable & Sendable
     static var feature: Feature { get }

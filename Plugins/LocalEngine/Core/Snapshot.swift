@@ -1,0 +1,123 @@
+import ContactsEngineKit
+import GRDB
+
+/// One address-book entry as the engine serves it (first and last names stay in SQLite only).
+struct Entry: FetchableRecord, Sendable {
+    /// The columns `init(row:)` reads, in its order: for SELECT and RETURNING clauses.
+    static let columns = "id, name, pushname, shortName, isMe, isWAContact, isMyContact, isBlocked, about, profilePictureURL"
+
+    var contact: Contact
+    var about: String?
+    var profilePictureURL: String?
+
+    // By index rather than Codable: loading 100,000 rows at init must stay fast in debug builds.
+    init(row: Row) {
+        contact = Contact(
+            id: row[0], name: row[1], pushname: row[2], shortName: row[3],
+            isMe: row[4], isWAContact: row[5], isMyContact: row[6], isBlocked: row[7]
+        )
+        about = row[8]
+        profilePictureURL = row[9]
+    }
+}
+
+/// The sort key of `sortBy=name`: named contacts first, by name, then unnamed ones; ties by id.
+struct NameKey: Comparable, Sendable {
+    var name: String?
+    var id: String
+
+    init(_ entry: Entry) {
+        name = entry.contact.name
+        id = entry.contact.id
+    }
+
+    static func < (lhs: NameKey, rhs: NameKey) -> Bool {
+        switch (lhs.name, rhs.name) {
+        case let (left?, right?) where left != right: left < right
+        case (.some, nil): true
+        case (nil, .some): false
+        default: lhs.id < rhs.id
+        }
+    }
+}
+
+/// Everything the engine serves, in memory. SQLite is the durable copy; this one is kept
+/// sorted so that any page, however deep, is a slice.
+struct Snapshot: Sendable {
+    /// `PRAGMA data_version` when loaded: it changes when another connection commits.
+    var dataVersion: Int
+    var contacts: [String: Entry]
+    var idOrder: [String]
+    var nameOrder: [NameKey]
+    var accounts: Set<String>
+    var pnByLid: [String: String]
+    var lidByPn: [String: String]
+    var lidOrder: [String]
+
+    init(_ db: Database) throws {
+        // Read before the tables: a commit in between then only causes one more reload later.
+        dataVersion = try Self.dataVersion(db)
+        let entries = try Entry.fetchAll(db, sql: "SELECT \(Entry.columns) FROM contact")
+        contacts = Dictionary(uniqueKeysWithValues: entries.map { ($0.contact.id, $0) })
+        // Sorted here rather than by SQL: binary searches need Swift's own String order.
+        idOrder = entries.map(\.contact.id).sorted()
+        nameOrder = entries.map(NameKey.init).sorted()
+        accounts = Set(try String.fetchAll(db, sql: "SELECT number FROM account"))
+        let lids = try Row.fetchAll(db, sql: "SELECT lid, pn FROM lid").map { (lid: $0[0] as String, pn: $0[1] as String) }
+        pnByLid = Dictionary(uniqueKeysWithValues: lids.map { ($0.lid, $0.pn) })
+        lidByPn = Dictionary(uniqueKeysWithValues: lids.map { ($0.pn, $0.lid) })
+        lidOrder = lids.map(\.lid).sorted()
+    }
+
+    static func dataVersion(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    }
+
+    /// Takes a row just written: O(log n) searches and one array shift, no re-sort.
+    mutating func put(_ entry: Entry) {
+        let id = entry.contact.id
+        if let old = contacts.updateValue(entry, forKey: id) {
+            guard old.contact.name != entry.contact.name else { return }
+            nameOrder.removeSorted(NameKey(old))
+        } else {
+            idOrder.insertSorted(id)
+        }
+        nameOrder.insertSorted(NameKey(entry))
+    }
+
+    /// Whether `number` has a WhatsApp account: in the directory, or an address-book entry that says so.
+    func isRegistered(_ number: String) -> Bool {
+        accounts.contains(number) || contacts[number + ChatID.contactSuffix]?.contact.isWAContact == true
+    }
+}
+
+extension Array where Element: Comparable {
+    /// The index of the first element not less than `element`, by binary search.
+    func lowerBound(of element: Element) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < element { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    mutating func insertSorted(_ element: Element) {
+        insert(element, at: lowerBound(of: element))
+    }
+
+    mutating func removeSorted(_ element: Element) {
+        let index = lowerBound(of: element)
+        if index < count, self[index] == element { remove(at: index) }
+    }
+}
+
+extension Array {
+    /// `limit` elements from `offset` in ascending or descending order; `nil` means all the rest.
+    /// Costs O(page), wherever the page is.
+    func page(offset: Int, limit: Int?, descending: Bool = false) -> [Element] {
+        let remaining = Swift.max(count - offset, 0)
+        let size = Swift.min(limit ?? remaining, remaining)
+        return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[offset..<(offset + size)])
+    }
+}

@@ -1,0 +1,57 @@
+import ContactsEngineKit
+import Foundation
+import Logging
+
+/// The host's handle on one engine instance. Everything above it (sessions, HTTP) talks to
+/// engines only through this protocol, so an out-of-process proxy can stand in for the
+/// in-process implementation.
+public protocol EngineHandle: Sendable {
+    var engineName: String { get }
+    var engineVersion: String { get }
+    /// Runs one feature: JSON request in, JSON result out. Errors are `EngineError`s; a call the
+    /// engine does not answer within the call timeout fails with kind `.timeout`.
+    func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8]
+    /// The features this instance serves now.
+    func activeFeatures() -> Set<Feature>
+    func status() -> EngineStatus
+    /// Destroys the instance. Calls in flight still complete (or time out); no call may follow.
+    func shutdown()
+}
+
+extension EngineHandle {
+    /// Typed call: encodes the request and decodes the result with the operation's types.
+    public func perform<Operation: EngineOperation>(
+        _: Operation.Type, _ request: Operation.Request
+    ) async throws(EngineError) -> Operation.Result {
+        let body: [UInt8]
+        do {
+            body = Array(try JSONEncoder().encode(request))
+        } catch {
+            throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
+        }
+        let result = try await perform(Operation.feature, request: body)
+        do {
+            return try JSONDecoder().decode(Operation.Result.self, from: Data(result))
+        } catch let error as DecodingError {
+            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result: \(error.readableDescription)")
+        } catch {
+            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result")
+        }
+    }
+}
+
+/// What the host gives an instance besides its configuration.
+public struct InstanceContext: Sendable {
+    public var session: String
+    /// The instance's own folder (created if missing), or nil.
+    public var stateDirectory: String?
+    public var callTimeout: Duration
+    public var logger: Logger
+
+    public init(session: String, stateDirectory: String? = nil, callTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "switchboard.engine")) {
+        self.session = session
+        self.stateDirectory = stateDirectory
+        self.callTimeout = callTimeout
+        self.logger = logger
+    }
+}

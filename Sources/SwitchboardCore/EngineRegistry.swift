@@ -1,0 +1,192 @@
+import CContactsEngine
+import ContactsEngineKit
+import Foundation
+import Logging
+import Synchronization
+
+/// An engine the host can create instances of, whether embedded or loaded from a plugin file.
+public struct LoadedEngine: Sendable {
+    public enum Origin: Hashable, Sendable {
+        case embedded
+        case file(String)
+    }
+
+    public let metadata: EngineMetadata
+    public let origin: Origin
+    /// Increases each time a new version of the engine replaces the previous one.
+    public let generation: Int
+    let descriptor: DescriptorPointer
+
+    /// Creates an instance; the returned handle is the host's only way to talk to it.
+    public func makeInstance(configuration: Data, context: InstanceContext) throws(EngineError) -> any EngineHandle {
+        try InProcessEngineHandle(engine: self, configuration: configuration, context: context)
+    }
+}
+
+/// One line of the engine listing: a loaded engine, or a file that was refused and why.
+public struct EngineListing: Codable, Hashable, Sendable {
+    public enum State: String, Codable, Sendable { case loaded, refused }
+
+    public let name: String?
+    public let version: String?
+    public let abiVersion: String?
+    public let summary: String?
+    public let features: [Feature]
+    /// The plugin file, or "embedded".
+    public let file: String
+    public let state: State
+    public let reason: String?
+    public let generation: Int?
+}
+
+/// What a scan changed.
+public struct ScanReport: Codable, Hashable, Sendable {
+    public var loaded: [String] = []
+    /// Engines whose file changed and whose new version now replaces the old one.
+    public var upgraded: [String] = []
+    public var refused: [String] = []
+
+    public init() {}
+}
+
+/// The engines this host knows: embedded ones, and plugins found by scanning a folder and
+/// explicit paths. A rescan picks up new files and new versions; nothing is ever unloaded.
+public final class EngineRegistry: Sendable {
+    public let pluginDirectories: [String]
+    public let pluginFiles: [String]
+
+    private struct FileIdentity: Hashable {
+        let device: UInt64, inode: UInt64, size: Int64, modified: Int64
+        static let missing = FileIdentity(device: 0, inode: 0, size: -1, modified: 0)
+    }
+
+    private struct State {
+        var engines: [String: LoadedEngine] = [:]
+        /// The outcome for each plugin file at the identity it had when it was last read.
+        var files: [String: (identity: FileIdentity, outcome: Result<String, PluginRefusal>)] = [:]
+        var generations = 0
+    }
+
+    private let state = Mutex(State())
+    private let logger: Logger
+
+    public init(pluginDirectories: [String] = [], pluginFiles: [String] = [], logger: Logger = Logger(label: "switchboard.engines")) {
+        self.pluginDirectories = pluginDirectories
+        self.pluginFiles = pluginFiles
+        self.logger = logger
+    }
+
+    /// Registers an engine compiled into the host. A plugin file of the same name later takes
+    /// its place: that is how an embedded engine is upgraded without rebuilding the host.
+    public func registerEmbedded(_ descriptor: UnsafePointer<sb_engine_descriptor>) throws(PluginRefusal) {
+        let metadata = try PluginLoader.validate(descriptor)
+        state.withLock { state in
+            state.generations += 1
+            state.engines[metadata.name] = LoadedEngine(
+                metadata: metadata, origin: .embedded, generation: state.generations, descriptor: DescriptorPointer(pointer: descriptor))
+        }
+    }
+
+    public func engine(named name: String) -> LoadedEngine? {
+        state.withLock { $0.engines[name] }
+    }
+
+    public var engines: [LoadedEngine] {
+        state.withLock { $0.engines.values.sorted { $0.metadata.name < $1.metadata.name } }
+    }
+
+    /// Every loaded engine and every refused file, loaded first, each sorted by name.
+    public var listing: [EngineListing] {
+        state.withLock { state in
+            let loaded = state.engines.values.sorted { $0.metadata.name < $1.metadata.name }.map { engine in
+                EngineListing(
+                    name: engine.metadata.name, version: engine.metadata.version, abiVersion: engine.metadata.abiVersion,
+                    summary: engine.metadata.summary, features: engine.metadata.features,
+                    file: engine.origin.fileDescription, state: .loaded, reason: nil, generation: engine.generation)
+            }
+            let refused = state.files.sorted { $0.key < $1.key }.compactMap { path, record -> EngineListing? in
+                guard case .failure(let refusal) = record.outcome else { return nil }
+                return EngineListing(
+                    name: nil, version: nil, abiVersion: nil, summary: nil, features: [],
+                    file: path, state: .refused, reason: refusal.reason, generation: nil)
+            }
+            return loaded + refused
+        }
+    }
+
+    /// Reads new and changed plugin files. Unchanged files are not opened again.
+    @discardableResult
+    public func scan() -> ScanReport {
+        var report = ScanReport()
+        for path in candidateFiles() {
+            guard let identity = Self.identity(of: path) else {
+                report.refused.append(path)
+                state.withLock { $0.files[path] = (FileIdentity.missing, .failure(PluginRefusal("no such file"))) }
+                continue
+            }
+            let known = state.withLock { $0.files[path] }
+            if let known, known.identity == identity { continue }
+            let outcome: Result<String, PluginRefusal>
+            do {
+                let (descriptor, metadata) = try PluginLoader.open(path)
+                outcome = register(metadata, descriptor, from: path, report: &report)
+            } catch {
+                outcome = .failure(error)
+            }
+            if case .failure(let refusal) = outcome {
+                report.refused.append(path)
+                logger.warning("plugin refused", metadata: ["file": "\(path)", "reason": "\(refusal.reason)"])
+            }
+            state.withLock { $0.files[path] = (identity, outcome) }
+        }
+        return report
+    }
+
+    private func register(
+        _ metadata: EngineMetadata, _ descriptor: DescriptorPointer, from path: String, report: inout ScanReport
+    ) -> Result<String, PluginRefusal> {
+        state.withLock { state in
+            if let current = state.engines[metadata.name], case .file(let otherPath) = current.origin, otherPath != path,
+               FileManager.default.fileExists(atPath: otherPath) {
+                return .failure(PluginRefusal("duplicate engine name \"\(metadata.name)\": already provided by \(otherPath)"))
+            }
+            let isUpgrade = state.engines[metadata.name] != nil
+            state.generations += 1
+            state.engines[metadata.name] = LoadedEngine(
+                metadata: metadata, origin: .file(path), generation: state.generations, descriptor: descriptor)
+            if isUpgrade { report.upgraded.append(metadata.name) } else { report.loaded.append(metadata.name) }
+            logger.info("engine \(isUpgrade ? "upgraded" : "loaded")", metadata: [
+                "engine": "\(metadata.name)", "version": "\(metadata.version)", "file": "\(path)",
+            ])
+            return .success(metadata.name)
+        }
+    }
+
+    /// Plugin files: `*.so` in each folder, sorted, then the explicit files.
+    private func candidateFiles() -> [String] {
+        let inFolders = pluginDirectories.flatMap { directory in
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".so") }
+                .sorted()
+                .map { (directory as NSString).appendingPathComponent($0) }
+        }
+        return inFolders + pluginFiles.filter { !inFolders.contains($0) }
+    }
+
+    private static func identity(of path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+    }
+}
+
+extension LoadedEngine.Origin {
+    public var fileDescription: String {
+        switch self {
+        case .embedded: "embedded"
+        case .file(let path): path
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import CContactsEngine
+import ContactsEngineKit
+import Foundation
+import Logging
+import Synchronization
+
+/// An engine instance living in this process, reached through its C descriptor.
+final class InProcessEngineHandle: EngineHandle {
+    let engineName: String
+    let engineVersion: String
+    private let descriptor: DescriptorPointer
+    private let instance: InstancePointer
+    private let services: HostServices
+    private let callTimeout: Duration
+    private let isDestroyed = Atomic<Bool>(false)
+
+    init(engine: LoadedEngine, configuration: Data, context: InstanceContext) throws(EngineError) {
+        engineName = engine.metadata.name
+        engineVersion = engine.metadata.version
+        descriptor = engine.descriptor
+        callTimeout = context.callTimeout
+        var logger = context.logger
+        logger[metadataKey: "engine"] = "\(engine.metadata.name)"
+        logger[metadataKey: "session"] = "\(context.session)"
+        let services = HostServices(logger: logger, stateDirectory: context.stateDirectory)
+        self.services = services
+
+        let message = ByteCollector()
+        var created: OpaquePointer?
+        let json = configuration.isEmpty ? Data("{}".utf8) : configuration
+        let status = json.withUnsafeBytes { bytes in
+            engine.descriptor.pointer.pointee.create(
+                engine.descriptor.pointer, services.pointer, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                &created, collectBytes, Unmanaged.passUnretained(message).toOpaque())
+        }
+        guard status == SB_STATUS_OK, let created else {
+            let kind = EngineError.Kind(status: status) ?? .internal
+            let text = message.text.isEmpty ? "engine \"\(engine.metadata.name)\" refused its configuration" : message.text
+            throw EngineError(kind == .notImplemented ? .invalidInput : kind, text)
+        }
+        instance = InstancePointer(pointer: created)
+    }
+
+    func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
+        guard !isDestroyed.load(ordering: .acquiring) else {
+            throw EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")
+        }
+        let call = PendingCall(services: services, deadline: .now + callTimeout, timeoutMessage:
+            "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(callTimeout.seconds) s")
+        let result = await withUnsafeContinuation { continuation in
+            call.install(continuation)
+            CallDeadlines.shared.add(call)
+            // One reference travels with the completion context; the completion releases it.
+            let context = Unmanaged.passRetained(call).toOpaque()
+            feature.rawValue.withCString { id in
+                request.withUnsafeBufferPointer { body in
+                    descriptor.pointer.pointee.call(instance.pointer, id, body.baseAddress, body.count, completeCall, context)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    func activeFeatures() -> Set<Feature> {
+        let ids = ByteCollector()
+        descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
+        return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
+    }
+
+    func status() -> EngineStatus {
+        let json = ByteCollector()
+        descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
+        if let status = try? JSONDecoder().decode(EngineStatus.self, from: Data(json.bytes)) { return status }
+        return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status")
+    }
+
+    func shutdown() {
+        guard !isDestroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        descriptor.pointer.pointee.destroy(instance.pointer)
+    }
+}
+
+private struct InstancePointer: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// The `sb_host_services` of one instance. Kept alive by the handle and by every call still
+/// outstanding, so a plugin that logs while completing a late call never sees freed memory.
+final class HostServices: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<sb_host_services>
+    let logger: Logger
+    private let stateDirectory: UnsafeMutablePointer<CChar>?
+
+    init(logger: Logger, stateDirectory: String?) {
+        self.logger = logger
+        self.stateDirectory = stateDirectory.map { strdup($0) }
+        pointer = .allocate(capacity: 1)
+        pointer.initialize(to: sb_host_services(
+            struct_size: UInt32(MemoryLayout<sb_host_services>.size),
+            host_context: nil, log: logFromPlugin, state_directory: self.stateDirectory))
+        pointer.pointee.host_context = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        pointer.deallocate()
+        free(stateDirectory)
+    }
+}
+
+private let logFromPlugin: @convention(c) (UnsafeMutableRawPointer?, sb_log_level, UnsafePointer<CChar>?) -> Void = {
+    context, level, message in
+    guard let context, let message else { return }
+    let services = Unmanaged<HostServices>.fromOpaque(context).takeUnretainedValue()
+    let swiftLevel: Logger.Level = switch level {
+    case SB_LOG_DEBUG: .debug
+    case SB_LOG_INFO: .info
+    case SB_LOG_WARNING: .warning
+    default: .error
+    }
+    services.logger.log(level: swiftLevel, "\(String(cString: message))")
+}
+
+/// Receives bytes a plugin writes to an `sb_bytes_sink` during one synchronous call.
+final class ByteCollector {
+    var chunks: [[UInt8]] = []
+    var bytes: [UInt8] { chunks.flatMap { $0 } }
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+let collectBytes: sb_bytes_sink = { context, bytes, length in
+    guard let context else { return }
+    let collector = Unmanaged<ByteCollector>.fromOpaque(context).takeUnretainedValue()
+    collector.chunks.append(bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? [])
+}
+
+/// The completion the host hands to every call: settles the call unless it already timed out.
+private let completeCall: sb_completion = { context, status, bytes, length in
+    guard let context else { return }
+    let call = Unmanaged<PendingCall>.fromOpaque(context).takeRetainedValue()
+    let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+    if status == SB_STATUS_OK {
+        call.settle(.success(payload))
+    } else {
+        let message = String(decoding: payload, as: UTF8.self)
+        if let kind = EngineError.Kind(status: status) {
+            call.settle(.failure(EngineError(kind, message)))
+        } else {
+            call.settle(.failure(EngineError(.internal, "unknown status \(status.rawValue): \(message)")))
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,138 @@
+import ContactsEngineKit
+import Foundation
+import Synchronization
+
+/// One call in flight. Settled exactly once: by the plugin's completion or by its deadline,
+/// whichever comes first; the other is ignored.
+final class PendingCall: @unchecked Sendable {
+    typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
+
+    let deadline: ContinuousClock.Instant
+    private let timeoutMessage: String
+    /// Keeps the instance's host services alive until the plugin is done with this call.
+    private let services: HostServices
+    private let continuation = Mutex<Continuation?>(nil)
+    /// Position in `CallDeadlines`' heap; only touched under its lock.
+    var heapIndex = -1
+
+    init(services: HostServices, deadline: ContinuousClock.Instant, timeoutMessage: String) {
+        self.services = services
+        self.deadline = deadline
+        self.timeoutMessage = timeoutMessage
+    }
+
+    func install(_ continuation: Continuation) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    func settle(_ result: Result<[UInt8], EngineError>) {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return }
+        CallDeadlines.shared.remove(self)
+        waiting.resume(returning: result)
+    }
+
+    func expire() {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return }
+        waiting.resume(returning: .failure(EngineError(.timeout, timeoutMessage)))
+    }
+}
+
+/// One watchdog thread for every call's deadline: a min-heap ordered by deadline, so adding and
+/// removing a call costs O(log n) and no timer or task is created per call.
+final class CallDeadlines: @unchecked Sendable {
+    static let shared = CallDeadlines()
+
+    private let condition = NSCondition()
+    private var heap: [PendingCall] = []
+    /// When the watchdog will next look; a call due earlier must wake it.
+    private var plannedWake = ContinuousClock.Instant.now
+    private static let idleWait = Duration.seconds(1)
+
+    private init() {
+        let thread = Thread { [unowned self] in self.watch() }
+        thread.name = "switchboard-call-deadlines"
+        thread.start()
+    }
+
+    func add(_ call: PendingCall) {
+        condition.lock()
+        call.heapIndex = heap.count
+        heap.append(call)
+        siftUp(heap.count - 1)
+        if call.deadline < plannedWake { condition.signal() }
+        condition.unlock()
+    }
+
+    func remove(_ call: PendingCall) {
+        condition.lock()
+        defer { condition.unlock() }
+        let index = call.heapIndex
+        guard index >= 0, index < heap.count, heap[index] === call else { return }
+        let last = heap.removeLast()
+        call.heapIndex = -1
+        guard index < heap.count else { return }
+        heap[index] = last
+        last.heapIndex = index
+        siftDown(index)
+        siftUp(index)
+    }
+
+    private func watch() {
+        condition.lock()
+        while true {
+            let now = ContinuousClock.Instant.now
+            var expired: [PendingCall] = []
+            while let first = heap.first, first.deadline <= now {
+                expired.append(first)
+                removeFirst()
+            }
+            if !expired.isEmpty {
+                condition.unlock()
+                expired.forEach { $0.expire() }
+                condition.lock()
+                continue
+            }
+            plannedWake = min(heap.first?.deadline ?? now + Self.idleWait, now + Self.idleWait)
+            _ = condition.wait(until: Date(timeIntervalSinceNow: (plannedWake - now).seconds))
+        }
+    }
+
+    private func removeFirst() {
+        let first = heap[0]
+        let last = heap.removeLast()
+        first.heapIndex = -1
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        last.heapIndex = 0
+        siftDown(0)
+    }
+
+    private func siftUp(_ start: Int) {
+        var child = start
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].deadline < heap[parent].deadline else { return }
+            swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    private func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].deadline < heap[smallest].deadline { smallest = left }
+            if right < heap.count, heap[right].deadline < heap[smallest].deadline { smallest = right }
+            guard smallest != parent else { return }
+            swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+
+    private func swapAt(_ a: Int, _ b: Int) {
+        heap.swapAt(a, b)
+        heap[a].heapIndex = a
+        heap[b].heapIndex = b
+    }
+}

@@ -1,0 +1,35 @@
+import ContactsEngineKit
+
+/// Why a call through a session did not produce a result.
+public enum SessionCallError: Error, Sendable {
+    case session(SessionError)
+    /// The session's engine does not serve the feature (its descriptor or its instance says so).
+    case unsupported(engine: String, feature: Feature)
+    case engine(engine: String, EngineError)
+}
+
+extension Session {
+    /// Runs one operation on the session's current engine instance. A swap that happens
+    /// meanwhile does not affect it: the instance it entered stays alive until it leaves.
+    public func perform<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request
+    ) async throws(SessionCallError) -> Operation.Result {
+        let active: ActiveInstance
+        switch enterActive() {
+        case .success(let instance): active = instance
+        case .failure(let error): throw .session(error)
+        }
+        defer { active.leave() }
+        let engine = active.engine.metadata.name
+        guard active.engine.metadata.features.contains(Operation.feature) else {
+            throw .unsupported(engine: engine, feature: Operation.feature)
+        }
+        do {
+            return try await active.handle.perform(operation, request)
+        } catch where error.kind == .notImplemented {
+            throw .unsupported(engine: engine, feature: Operation.feature)
+        } catch {
+            throw .engine(engine: engine, error)
+        }
+    }
+}

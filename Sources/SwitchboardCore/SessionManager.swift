@@ -1,0 +1,216 @@
+import ContactsEngineKit
+import Foundation
+import Logging
+import Synchronization
+
+/// Owns the sessions: creates, updates (swapping engines at run time), starts, stops and
+/// deletes them, persisting each change. Changes are serialized by the actor; the request path
+/// reads the session table without entering it.
+public actor SessionManager {
+    public static let defaultSessionName = "default"
+    public static let defaultEngineName = "local"
+
+    public nonisolated let registry: EngineRegistry
+    private let store: any SessionStore
+    private let stateRoot: String?
+    private let callTimeout: Duration
+    private let logger: Logger
+    private nonisolated let table = Mutex<[String: Session]>([:])
+
+    /// - Parameter stateRoot: where each session's engines get their folders; nil gives none.
+    public init(registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "switchboard.sessions")) {
+        self.registry = registry
+        self.store = store
+        self.stateRoot = stateRoot
+        self.callTimeout = callTimeout
+        self.logger = logger
+    }
+
+    /// Names that would shadow a route under `/api/`.
+    public static let reservedNames: Set<String> = ["contacts", "sessions", "engines", "server"]
+
+    /// `[A-Za-z0-9_-]{1,64}`, not reserved: session names appear in paths and folder names.
+    public static func isValidName(_ name: String) -> Bool {
+        !reservedNames.contains(name) && (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    public nonisolated func session(named name: String) -> Session? {
+        table.withLock { $0[name] }
+    }
+
+    public nonisolated var sessions: [Session] {
+        table.withLock { $0.values.sorted { $0.name < $1.name } }
+    }
+
+    /// Loads persisted sessions and starts those that were running. A fresh install gets
+    /// session `default` on the default engine, started.
+    public func restore() async throws {
+        var records = try await store.loadAll()
+        if records.isEmpty {
+            let record = SessionRecord(name: Self.defaultSessionName, engine: Self.defaultEngineName, started: true)
+            try await store.save(record)
+            records = [record]
+        }
+        for record in records {
+            let session = Session(record: record)
+            table.withLock { $0[record.name] = session }
+            if record.started { startInstance(of: session) }
+        }
+    }
+
+    public func create(_ record: SessionRecord) async throws(SessionError) -> Session {
+        guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
+        guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
+        guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+        let session = Session(record: record)
+        if record.started {
+            let instance = try makeInstance(for: record)
+            session.install(instance, status: .working)
+        }
+        do {
+            try await persist(record)
+        } catch {
+            session.install(nil, status: .stopped)
+            throw error
+        }
+        table.withLock { $0[record.name] = session }
+        logger.info("session created", metadata: ["session": "\(record.name)", "engine": "\(record.engine)"])
+        return session
+    }
+
+    /// Replaces a session's engine, engine configuration or WAHA config. A running session
+    /// swaps to a new instance: calls in flight finish on the old one, which is then destroyed.
+    /// If the new instance cannot be created the session keeps the old one.
+    public func update(_ name: String, engine: String?, engineConfig: Data?, config: Data?) async throws(SessionError) -> Session {
+        let session = try existing(name)
+        var record = session.record
+        if let engine {
+            guard registry.engine(named: engine) != nil else { throw .unknownEngine(engine) }
+            record.engine = engine
+        }
+        if let engineConfig { record.engineConfig = engineConfig }
+        if let config { record.config = config }
+        if session.status == .working {
+            let instance = try makeInstance(for: record)
+            do {
+                try await persist(record)
+            } catch {
+                instance.drain()
+                throw error
+            }
+            session.state.withLock { $0.record = record }
+            session.install(instance, status: .working)
+            logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+        } else {
+            try await persist(record)
+            session.state.withLock { $0.record = record }
+        }
+        return session
+    }
+
+    public func start(_ name: String) async throws(SessionError) -> Session {
+        let session = try existing(name)
+        var record = session.record
+        record.started = true
+        try await persist(record)
+        session.state.withLock { $0.record = record }
+        if session.status != .working { startInstance(of: session) }
+        return session
+    }
+
+    public func stop(_ name: String) async throws(SessionError) -> Session {
+        let session = try existing(name)
+        var record = session.record
+        record.started = false
+        try await persist(record)
+        session.state.withLock { $0.record = record }
+        session.install(nil, status: .stopped)
+        return session
+    }
+
+    public func restart(_ name: String) async throws(SessionError) -> Session {
+        let session = try existing(name)
+        var record = session.record
+        record.started = true
+        try await persist(record)
+        session.state.withLock { $0.record = record }
+        startInstance(of: session)
+        return session
+    }
+
+    public func delete(_ name: String) async throws(SessionError) {
+        let session = try existing(name)
+        do {
+            try await store.delete(named: name)
+        } catch {
+            throw .storage("cannot delete session \"\(name)\": \(error)")
+        }
+        table.withLock { $0[name] = nil }
+        session.install(nil, status: .stopped)
+    }
+
+    /// Moves running sessions on the named engines to the engines' current (new) versions.
+    public func upgradeSessions(using engines: [String]) {
+        for session in sessions where engines.contains(session.record.engine) && session.status == .working {
+            startInstance(of: session)
+        }
+    }
+
+    /// Destroys every instance; used at shutdown.
+    public func stopAll() {
+        for session in sessions { session.install(nil, status: .stopped) }
+    }
+
+    private func existing(_ name: String) throws(SessionError) -> Session {
+        guard let session = session(named: name) else { throw .notFound(session: name) }
+        return session
+    }
+
+    /// Starts (or restarts) a session's instance; a failure leaves it FAILED with the reason.
+    private func startInstance(of session: Session) {
+        do {
+            session.install(try makeInstance(for: session.record), status: .working)
+        } catch {
+            let reason = switch error {
+            case .engineRefused(_, let engineError): engineError.message
+            default: "\(error)"
+            }
+            session.install(nil, status: .failed, failure: reason)
+            logger.error("session failed to start", metadata: ["session": "\(session.name)", "reason": "\(reason)"])
+        }
+    }
+
+    private func makeInstance(for record: SessionRecord) throws(SessionError) -> ActiveInstance {
+        guard let engine = registry.engine(named: record.engine) else { throw .unknownEngine(record.engine) }
+        let context = InstanceContext(
+            session: record.name, stateDirectory: stateDirectory(session: record.name, engine: record.engine),
+            callTimeout: callTimeout, logger: logger)
+        do {
+            return ActiveInstance(handle: try engine.makeInstance(configuration: record.engineConfig, context: context), engine: engine)
+        } catch {
+            throw .engineRefused(engine: record.engine, error)
+        }
+    }
+
+    private func stateDirectory(session: String, engine: String) -> String? {
+        guard let stateRoot else { return nil }
+        let path = "\(stateRoot)/\(session)/\(engine)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    private func persist(_ record: SessionRecord) async throws(SessionError) {
+        do {
+            try await store.save(record)
+        } catch {
+            throw .storage("cannot save session \"\(record.name)\": \(error)")
+        }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isASCIIAlphanumeric: Bool {
+        (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A)
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SwitchboardCore
+import SwitchboardHTTP
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the API. A fresh data folder starts with session 'default' on the embedded 'local' engine.")
+
+    @Option(help: "Address to listen on.")
+    var host = ProcessInfo.processInfo.environment["SWITCHBOARD_HOST"] ?? "127.0.0.1"
+
+    @Option(help: "Port to listen on (WAHA's default, 3000).")
+    var port = Int(ProcessInfo.processInfo.environment["WHATSAPP_API_PORT"] ?? "") ?? 3000
+
+    @Option(help: ArgumentHelp("Where sessions and engine state live.", valueName: "dir"))
+    var data = ProcessInfo.processInfo.environment["SWITCHBOARD_DATA"] ?? "switchboard-data"
+
+    @Option(help: ArgumentHelp("Seconds an engine may take to answer one call before the API answers 504.", valueName: "seconds"))
+    var callTimeout: Double = 10
+
+    @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
+    var logLevel = ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"] ?? "info"
+
+    @OptionGroup var plugins: PluginOptions
+
+    func validate() throws {
+        guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "switchboard")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+
+        let apiKey: APIKey?
+        if let configured = ProcessInfo.processInfo.environment["WAHA_API_KEY"], !configured.isEmpty {
+            guard let key = APIKey(configured: configured) else {
+                throw ValidationError("WAHA_API_KEY is neither a key nor sha512:<128 hex digits>")
+            }
+            apiKey = key
+        } else {
+            apiKey = nil
+        }
+
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let registry = try plugins.loadRegistry(logger: logger)
+        let sessions = SessionManager(
+            registry: registry, store: try SQLiteSessionStore(path: "\(data)/sessions.sqlite"), stateRoot: "\(data)/state",
+            callTimeout: .milliseconds(Int(callTimeout * 1000)), logger: logger)
+        try await sessions.restore()
+
+        let app = SwitchboardServer.application(
+            state: ServerState(sessions: sessions, version: Switchboard.version),
+            options: .init(host: host, port: port, apiKey: apiKey), logger: logger)
+        try await app.runService()
+        await sessions.stopAll()
+    }
+}

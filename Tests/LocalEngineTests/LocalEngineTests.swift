@@ -1,0 +1,326 @@
+import ContactsEngineKit
+import Foundation
+import LocalEngineCore
+import Testing
+
+/// A directory of its own per test, removed when the test ends.
+final class Sandbox {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("local-engine-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    var database: String { directory.appendingPathComponent("contacts.sqlite").path }
+
+    func engine() throws -> LocalEngine {
+        try LocalEngine(configuration: EngineConfiguration(json: Data(#"{"database": "\#(database)"}"#.utf8)), host: EngineHost(services: nil))
+    }
+
+    @discardableResult
+    func seed(_ seed: LocalSeed) throws -> ImportSummary {
+        try LocalSeedImporter.importSeed(seed, intoDatabaseAt: database)
+    }
+}
+
+private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
+
+@Suite struct ContactsTests {
+    /// Six contacts whose name order differs from their id order, with a tie and two without names.
+    private func sortingEngine(_ sandbox: Sandbox) throws -> LocalEngine {
+        try sandbox.seed(LocalSeed(contacts: [
+            .init(id: "1", name: "Carol"), .init(id: "2"), .init(id: "3", name: "Alice"),
+            .init(id: "4", name: "Bob"), .init(id: "5", name: "Alice"), .init(id: "6"),
+        ]))
+        return try sandbox.engine()
+    }
+
+    @Test func sortsByIdAndByNameBothWays() async throws {
+        let sandbox = try Sandbox()
+        let engine = try sortingEngine(sandbox)
+        #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us", "3@c.us", "4@c.us", "5@c.us", "6@c.us"])
+        #expect(ids(try await engine.listContacts(.init(sortBy: .id, sortOrder: .desc))) == ["6@c.us", "5@c.us", "4@c.us", "3@c.us", "2@c.us", "1@c.us"])
+        #expect(ids(try await engine.listContacts(.init(sortBy: .name))) == ["3@c.us", "5@c.us", "4@c.us", "1@c.us", "2@c.us", "6@c.us"])
+        #expect(ids(try await engine.listContacts(.init(sortBy: .name, sortOrder: .desc))) == ["6@c.us", "2@c.us", "1@c.us", "4@c.us", "5@c.us", "3@c.us"])
+    }
+
+    @Test func paginates() async throws {
+        let sandbox = try Sandbox()
+        let engine = try sortingEngine(sandbox)
+        #expect(ids(try await engine.listContacts(.init(limit: 2, offset: 1, sortBy: .name))) == ["5@c.us", "4@c.us"])
+        #expect(ids(try await engine.listContacts(.init(limit: 5, offset: 4, sortBy: .name, sortOrder: .desc))) == ["5@c.us", "3@c.us"])
+        #expect(ids(try await engine.listContacts(.init(offset: 4))) == ["5@c.us", "6@c.us"])
+        #expect(try await engine.listContacts(.init(limit: 0)).isEmpty)
+        #expect(try await engine.listContacts(.init(offset: 6)).isEmpty)
+        #expect(try await engine.listContacts(.init(offset: 100, sortOrder: .desc)).isEmpty)
+        let first = try #require(try await engine.listContacts(.init(limit: 1, sortBy: .name)).first)
+        #expect(first == Contact(id: "3@c.us", name: "Alice", isWAContact: true, isMyContact: true))
+
+        for request in [ContactsPageRequest(offset: -1), ContactsPageRequest(limit: -1)] {
+            let error = await #expect(throws: EngineError.self) { try await engine.listContacts(request) }
+            #expect(error?.kind == .invalidInput)
+        }
+    }
+
+    @Test func importsTenThousandAndServesADeepPage() async throws {
+        let sandbox = try Sandbox()
+        // Ids 100000…109999; names run the other way; every thousandth contact has no name.
+        let contacts = (0..<10_000).map { i in
+            LocalSeed.Contact(id: String(100_000 + i), name: i % 1000 == 0 ? nil : "Contact \(19_999 - i)")
+        }
+        let summary = try sandbox.seed(LocalSeed(contacts: contacts))
+        #expect(summary.contacts == 10_000 && summary.accounts == 0 && summary.lids == 0)
+        let engine = try sandbox.engine()
+        #expect(engine.status.counters["contacts"] == 10_000)
+
+        #expect(ids(try await engine.listContacts(.init(limit: 10, offset: 9_998))) == ["109998@c.us", "109999@c.us"])
+        #expect(ids(try await engine.listContacts(.init(limit: 10, offset: 9_998, sortOrder: .desc))) == ["100001@c.us", "100000@c.us"])
+        // Named contacts end at position 9,989 with the smallest ids; the unnamed follow, by id.
+        #expect(ids(try await engine.listContacts(.init(limit: 7, offset: 9_987, sortBy: .name))) == [
+            "100003@c.us", "100002@c.us", "100001@c.us", "100000@c.us", "101000@c.us", "102000@c.us", "103000@c.us",
+        ])
+        #expect(ids(try await engine.listContacts(.init(limit: 2, offset: 9, sortBy: .name, sortOrder: .desc))) == ["100000@c.us", "100001@c.us"])
+        #expect(try await engine.listContacts(.init(offset: 9_995, sortBy: .name)).count == 5)
+    }
+
+    @Test func upsertPersistsAndKeepsWhatItDoesNotSet() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.seed(LocalSeed(contacts: [
+            .init(id: "5511911112222", name: "Old", pushname: "Push", about: "Busy", profilePictureURL: "https://example.com/p.jpg", isBlocked: true),
+        ]))
+        let engine = try sandbox.engine()
+        try await engine.upsertContact(.init(chatId: "5511911112222@c.us", firstName: " Ada ", lastName: "Lovelace"))
+        try await engine.upsertContact(.init(chatId: "447700900123@c.us", lastName: "Turing"))
+
+        let reopened = try sandbox.engine()
+        #expect(try await reopened.contact(.init(contactId: "5511911112222@c.us")) == Contact(
+            id: "5511911112222@c.us", name: "Ada Lovelace", pushname: "Push", shortName: "Ada",
+            isWAContact: true, isMyContact: true, isBlocked: true
+        ))
+        #expect(try await reopened.about(.init(contactId: "5511911112222@c.us")).about == "Busy")
+        #expect(try await reopened.profilePicture(.init(contactId: "5511911112222@c.us")).profilePictureURL == "https://example.com/p.jpg")
+        // A new entry for a number without an account is not a WhatsApp contact.
+        #expect(try await reopened.contact(.init(contactId: "447700900123@c.us")) == Contact(
+            id: "447700900123@c.us", name: "Turing", isWAContact: false, isMyContact: true
+        ))
+        #expect(ids(try await reopened.listContacts(.init(sortBy: .name))) == ["5511911112222@c.us", "447700900123@c.us"])
+
+        let error = await #expect(throws: EngineError.self) { try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "  ")) }
+        #expect(error?.kind == .invalidInput)
+    }
+
+    @Test func renameMovesTheContactInNameOrder() async throws {
+        let sandbox = try Sandbox()
+        let engine = try sortingEngine(sandbox)
+        try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "Aaron"))
+        try await engine.upsertContact(.init(chatId: "7@c.us", firstName: "Zed"))
+        #expect(ids(try await engine.listContacts(.init(sortBy: .name))) == ["1@c.us", "3@c.us", "5@c.us", "4@c.us", "7@c.us", "2@c.us", "6@c.us"])
+        #expect(ids(try await engine.listContacts(.init(limit: 1, offset: 6))) == ["7@c.us"])
+    }
+
+    @Test func contactOutsideTheAddressBook() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.seed(LocalSeed(accounts: ["14155550100"]))
+        let engine = try sandbox.engine()
+        #expect(try await engine.contact(.init(contactId: "14155550100@c.us")) == Contact(id: "14155550100@c.us", isWAContact: true, isMyContact: false))
+        #expect(try await engine.contact(.init(contactId: "14155550199@c.us")) == Contact(id: "14155550199@c.us", isWAContact: false, isMyContact: false))
+        #expect(try await engine.about(.init(contactId: "14155550100@c.us")).about == nil)
+        #expect(try await engine.profilePicture(.init(contactId: "14155550100@c.us", refresh: true)).profilePictureURL == nil)
+        let error = await #expect(throws: EngineError.self) { try await engine.contact(.init(contactId: "not an id")) }
+        #expect(error?.kind == .invalidInput)
+    }
+
+    @Test func blockAndUnblock() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.seed(LocalSeed(contacts: [.init(id: "111", name: "Friend")], accounts: ["222"]))
+        let engine = try sandbox.engine()
+
+        try await engine.block(.init(contactId: "222@c.us"))
+        try await engine.block(.init(contactId: "111@c.us"))
+        #expect(try await engine.contact(.init(contactId: "222@c.us")) == Contact(id: "222@c.us", isWAContact: true, isMyContact: false, isBlocked: true))
+        #expect(try await engine.contact(.init(contactId: "111@c.us")) == Contact(id: "111@c.us", name: "Friend", isMyContact: true, isBlocked: true))
+        #expect(try await sandbox.engine().contact(.init(contactId: "222@c.us")).isBlocked)
+
+        try await engine.unblock(.init(contactId: "111@c.us"))
+        try await engine.unblock(.init(contactId: "333@c.us"))
+        let reopened = try sandbox.engine()
+        #expect(try await reopened.contact(.init(contactId: "111@c.us")).isBlocked == false)
+        #expect(try await reopened.contact(.init(contactId: "222@c.us")).isBlocked)
+        #expect(ids(try await reopened.listContacts(.init())) == ["111@c.us", "222@c.us"])
+    }
+}
+
+@Suite struct CheckExistsTests {
+    private func engine(_ sandbox: Sandbox) throws -> LocalEngine {
+        try sandbox.seed(LocalSeed(
+            contacts: [.init(id: "4915112345678", isWAContact: true), .init(id: "4915199999999", isWAContact: false)],
+            accounts: [
+                "551187654321",  // São Paulo, registered before the extra 9
+                "5521998765432",  // Rio, registered with it
+                "541187654321",  // Argentina: 12 digits, the same shape
+                "5411987654321",  // Argentina: 13 digits, the same shape
+            ]
+        ))
+        return try sandbox.engine()
+    }
+
+    @Test func brazilianNumbersMatchWithAndWithoutTheNine() async throws {
+        let sandbox = try Sandbox()
+        let engine = try engine(sandbox)
+        #expect(try await engine.checkExists(.init(phone: "5511987654321")) == CheckExistsResult(numberExists: true, chatId: "551187654321@c.us"))
+        #expect(try await engine.checkExists(.init(phone: "552198765432")) == CheckExistsResult(numberExists: true, chatId: "5521998765432@c.us"))
+        #expect(try await engine.checkExists(.init(phone: "551187654321")) == CheckExistsResult(numberExists: true, chatId: "551187654321@c.us"))
+        #expect(try await engine.checkExists(.init(phone: "5521998765432")) == CheckExistsResult(numberExists: true, chatId: "5521998765432@c.us"))
+        // A 13-digit number whose third part does not start with 9 has no old form.
+        #expect(try await engine.checkExists(.init(phone: "5511887654321")) == CheckExistsResult(numberExists: false))
+    }
+
+    @Test func otherCountriesMatchExactly() async throws {
+        let sandbox = try Sandbox()
+        let engine = try engine(sandbox)
+        // Argentina's 54 11 has Brazil's shape: both forms are registered, each matches only itself.
+        #expect(try await engine.checkExists(.init(phone: "5411987654321")) == CheckExistsResult(numberExists: true, chatId: "5411987654321@c.us"))
+        #expect(try await engine.checkExists(.init(phone: "541187654321")) == CheckExistsResult(numberExists: true, chatId: "541187654321@c.us"))
+
+        let old = try Sandbox()
+        try old.seed(LocalSeed(accounts: ["541187654321"]))
+        #expect(try await old.engine().checkExists(.init(phone: "5411987654321")) == CheckExistsResult(numberExists: false))
+        let new = try Sandbox()
+        try new.seed(LocalSeed(accounts: ["5411987654321"]))
+        #expect(try await new.engine().checkExists(.init(phone: "541187654321")) == CheckExistsResult(numberExists: false))
+    }
+
+    @Test func addressBookContactsCountAsRegistered() async throws {
+        let sandbox = try Sandbox()
+        let engine = try engine(sandbox)
+        #expect(try await engine.checkExists(.init(phone: "4915112345678")) == CheckExistsResult(numberExists: true, chatId: "4915112345678@c.us"))
+        #expect(try await engine.checkExists(.init(phone: "4915199999999")) == CheckExistsResult(numberExists: false))
+        #expect(try await engine.checkExists(.init(phone: "10000000000")) == CheckExistsResult(numberExists: false))
+        let error = await #expect(throws: EngineError.self) { try await engine.checkExists(.init(phone: "+5511987654321")) }
+        #expect(error?.kind == .invalidInput)
+    }
+}
+
+@Suite struct LidTests {
+    @Test func listsCountsAndLooksUpBothWays() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.seed(LocalSeed(lids: [
+            .init(lid: "300", pn: "5511900000003"), .init(lid: "100@lid", pn: "5511900000001@c.us"), .init(lid: "200", pn: "5511900000002"),
+        ]))
+        let engine = try sandbox.engine()
+        #expect(try await engine.countLids() == 3)
+        #expect(try await engine.listLids(.init()) == [
+            LidMapping(lid: "100@lid", pn: "5511900000001@c.us"),
+            LidMapping(lid: "200@lid", pn: "5511900000002@c.us"),
+            LidMapping(lid: "300@lid", pn: "5511900000003@c.us"),
+        ])
+        #expect(try await engine.listLids(.init(limit: 1, offset: 1)) == [LidMapping(lid: "200@lid", pn: "5511900000002@c.us")])
+        #expect(try await engine.listLids(.init(limit: 10, offset: 3)).isEmpty)
+        #expect(try await engine.phoneNumber(forLid: .init(lid: "200@lid")) == LidMapping(lid: "200@lid", pn: "5511900000002@c.us"))
+        #expect(try await engine.phoneNumber(forLid: .init(lid: "999@lid")) == LidMapping(lid: "999@lid", pn: nil))
+        #expect(try await engine.lid(forPhoneNumber: .init(pn: "5511900000003@c.us")) == LidMapping(lid: "300@lid", pn: "5511900000003@c.us"))
+        #expect(try await engine.lid(forPhoneNumber: .init(pn: "5511900000009@c.us")) == LidMapping(lid: nil, pn: "5511900000009@c.us"))
+
+        let badLid = await #expect(throws: EngineError.self) { try await engine.phoneNumber(forLid: .init(lid: "abc@lid")) }
+        #expect(badLid?.kind == .invalidInput)
+        let badPage = await #expect(throws: EngineError.self) { try await engine.listLids(.init(limit: -1)) }
+        #expect(badPage?.kind == .invalidInput)
+    }
+
+    @Test func aNewMappingReplacesBothSidesOfOldOnes() async throws {
+        let sandbox = try Sandbox()
+        try sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "10"), .init(lid: "2", pn: "20")]))
+        try sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "20")]))
+        let engine = try sandbox.engine()
+        #expect(try await engine.listLids(.init()) == [LidMapping(lid: "1@lid", pn: "20@c.us")])
+        #expect(try await engine.lid(forPhoneNumber: .init(pn: "10@c.us")) == LidMapping(lid: nil, pn: "10@c.us"))
+    }
+}
+
+@Suite struct SeedAndLifecycleTests {
+    @Test func aBadIdWritesNothing() async throws {
+        let sandbox = try Sandbox()
+        let seed = LocalSeed(contacts: [.init(id: "111"), .init(id: "12 34")], accounts: ["111"], lids: [.init(lid: "1", pn: "111")])
+        let error = #expect(throws: EngineError.self) { try sandbox.seed(seed) }
+        #expect(error?.kind == .invalidInput)
+        #expect(error?.message.contains("contacts[1]") == true)
+        #expect(error?.message.contains("12 34") == true)
+
+        let badLid = #expect(throws: EngineError.self) { try sandbox.seed(LocalSeed(accounts: ["111"], lids: [.init(lid: "x@lid", pn: "1")])) }
+        #expect(badLid?.message.contains("lids[0]") == true)
+
+        let engine = try sandbox.engine()
+        #expect(engine.status.counters == ["contacts": 0, "accounts": 0, "lids": 0])
+    }
+
+    @Test func decodesTheDocumentedFormat() throws {
+        let json = #"{"contacts": [{"id": "5511987654321", "name": "Ana", "isBlocked": true}], "lids": [{"lid": "9@lid", "pn": "5511987654321@c.us"}]}"#
+        let seed = try JSONDecoder().decode(LocalSeed.self, from: Data(json.utf8))
+        #expect(seed.contacts.map(\.id) == ["5511987654321"])
+        #expect(seed.contacts.first?.isBlocked == true)
+        #expect(seed.accounts.isEmpty)
+        #expect(seed.lids.map(\.lid) == ["9@lid"])
+        #expect(try JSONDecoder().decode(LocalSeed.self, from: Data("{}".utf8)).contacts.isEmpty)
+    }
+
+    @Test func seesAnImportFromAnotherConnection() async throws {
+        let sandbox = try Sandbox()
+        let engine = try sandbox.engine()
+        try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "Mine"))
+        try sandbox.seed(LocalSeed(contacts: [.init(id: "2", name: "Imported")], accounts: ["3"], lids: [.init(lid: "4", pn: "2")]))
+        try await Task.sleep(for: .milliseconds(1_100))
+
+        #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us"])
+        #expect(try await engine.checkExists(.init(phone: "3")) == CheckExistsResult(numberExists: true, chatId: "3@c.us"))
+        #expect(try await engine.countLids() == 1)
+        #expect(engine.status.counters == ["contacts": 2, "accounts": 1, "lids": 1])
+        // Writes after the reload still land in the snapshot.
+        try await engine.block(.init(contactId: "2@c.us"))
+        #expect(try await engine.contact(.init(contactId: "2@c.us")) == Contact(id: "2@c.us", name: "Imported", isMyContact: true, isBlocked: true))
+    }
+
+    @Test func configuration() async throws {
+        let sandbox = try Sandbox()
+        #expect(LocalEngine.features == Set(Feature.allCases))
+        #expect(String(cString: LocalEngine.descriptor.pointee.name) == "local")
+        #expect(LocalEngine.descriptor.pointee.feature_count == 12)
+        #expect(try sandbox.engine().status.message.contains(sandbox.database))
+
+        let invalid = #expect(throws: EngineError.self) {
+            try LocalEngine(configuration: EngineConfiguration(json: Data(#"{"database": 5}"#.utf8)), host: EngineHost(services: nil))
+        }
+        #expect(invalid?.kind == .invalidInput)
+
+        let unopenable = #expect(throws: EngineError.self) {
+            try LocalEngine(configuration: EngineConfiguration(json: Data(#"{"database": "/nonexistent/dir/x.sqlite"}"#.utf8)), host: EngineHost(services: nil))
+        }
+        #expect(unopenable?.kind == .unavailable)
+
+        // No path and no state directory: in memory, and still fully working.
+        let memory = try LocalEngine(configuration: EngineConfiguration(json: Data()), host: EngineHost(services: nil))
+        try await memory.upsertContact(.init(chatId: "1@c.us", firstName: "Temp"))
+        #expect(try await memory.listContacts(.init()).map(\.name) == ["Temp"])
+        #expect(memory.status.message.contains("in memory"))
+    }
+
+    @Test func defaultsToTheStateDirectory() async throws {
+        let sandbox = try Sandbox()
+        let directory = strdup(sandbox.directory.path)
+        let services = UnsafeMutablePointer<sb_host_services>.allocate(capacity: 1)
+        services.initialize(to: sb_host_services(
+            struct_size: UInt32(MemoryLayout<sb_host_services>.size), host_context: nil, log: nil, state_directory: UnsafePointer(directory)
+        ))
+        defer { services.deallocate(); free(directory) }
+        let engine = try LocalEngine(configuration: EngineConfiguration(json: Data()), host: EngineHost(services: services))
+        try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "Kept"))
+        #expect(engine.status.message.contains("local.sqlite"))
+
+        let path = sandbox.directory.appendingPathComponent("local.sqlite").path
+        #expect(FileManager.default.fileExists(atPath: path))
+        let reopened = try LocalEngine(configuration: EngineConfiguration(json: Data(#"{"database": "\#(path)"}"#.utf8)), host: EngineHost(services: nil))
+        #expect(try await reopened.listContacts(.init()).map(\.name) == ["Kept"])
+    }
+}

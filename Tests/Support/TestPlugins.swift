@@ -1,0 +1,79 @@
+import Foundation
+import Synchronization
+
+/// Real plugins for tests: the ones SwiftPM built, and C fixtures compiled here with `cc -shared`.
+public enum TestPlugins {
+    /// The repository root, found from this file's path.
+    public static let repositoryRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    /// The folder where SwiftPM put this test binary, and beside it the `.dynamic` products.
+    public static let buildProducts: String = {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var folder = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        // The test binary lives in `<products>/<Package>PackageTests.xctest` on Linux.
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("libFixedEngine.so").path), folder.path != "/" {
+            folder.deleteLastPathComponent()
+        }
+        return folder.path
+    }()
+
+    /// A shared library product of this package, e.g. `LocalEngine` → `<products>/libLocalEngine.so`.
+    public static func product(_ name: String) -> String {
+        "\(buildProducts)/lib\(name).so"
+    }
+
+    private static let built = Mutex<[String: String]>([:])
+
+    /// Compiles `Tests/Fixtures/plugins/<source>` with the ABI header alone; cached per flags.
+    public static func compile(_ source: String, defines: [String] = [], as fileName: String? = nil) throws -> String {
+        let key = ([source] + defines).joined(separator: " ")
+        if let path = built.withLock({ $0[key] }) { return path }
+        // Tests compile in parallel, so each output gets a name no other compile can take.
+        let output = "\(scratch)/\(fileName ?? "\(UUID().uuidString.prefix(8))-\(source.replacingOccurrences(of: ".c", with: "")).so")"
+        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-Wall", "-I", "\(repositoryRoot)/Sources/CContactsEngine/include"]
+            + defines.map { "-D\($0)" } + ["\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", "-o", output, "-lpthread"])
+        built.withLock { $0[key] = output }
+        return output
+    }
+
+    /// A private folder for this test process.
+    public static let scratch: String = {
+        let path = NSTemporaryDirectory() + "switchboard-tests-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    /// A new empty folder.
+    public static func makeFolder(_ label: String) -> String {
+        let path = "\(scratch)/\(label)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @discardableResult
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw CommandFailed(command: ([executable] + arguments).joined(separator: " "), status: process.terminationStatus, output: text)
+        }
+        return text
+    }
+
+    public struct CommandFailed: Error, CustomStringConvertible {
+        public let command: String
+        public let status: Int32
+        public let output: String
+        public var description: String { "\(command) exited \(status): \(output)" }
+    }
+}

@@ -1,0 +1,86 @@
+import ContactsEngineKit
+import Foundation
+import SwitchboardCore
+import SwitchboardTestSupport
+import Testing
+
+@Suite("Loading plugins through dlopen")
+struct PluginLoaderTests {
+    @Test("the C engine, compiled here from the header alone, loads with its partial features")
+    func cEngineFromHeaderAlone() throws {
+        let path = try TestPlugins.compileFixedEngine()
+        let metadata = try PluginLoader.inspect(path)
+        #expect(metadata.name == "fixed")
+        #expect(metadata.version == "1.0.0")
+        #expect(metadata.abiVersion == "1.0")
+        #expect(metadata.features == [.contactsList, .contactsGet, .contactsCheckExists])
+    }
+
+    @Test("the shipped plugins SwiftPM built load: local (Swift) and fixed (C)")
+    func shippedPlugins() throws {
+        let local = try PluginLoader.inspect(TestPlugins.product("LocalEngine"))
+        #expect(local.name == "local")
+        #expect(Set(local.features) == Set(Feature.allCases))
+        let fixed = try PluginLoader.inspect(TestPlugins.product("FixedEngine"))
+        #expect(fixed.name == "fixed")
+    }
+
+    @Test("each broken plugin is refused with a reason that says what is wrong", arguments: [
+        (["ENTRY_MAJOR=2"], "speaks plugin ABI v2 (exports switchboard_engine_abi_v2); this host speaks ABI v1"),
+        (["DESCRIPTOR_MAJOR=3"], "descriptor declares ABI v3.0; this host speaks ABI v1.0"),
+        (["NO_NAME"], "descriptor has no engine name"),
+        (["ENGINE_NAME=\"\""], "invalid engine name \"\""),
+        (["ENGINE_NAME=\"Bad Name\""], "invalid engine name \"Bad Name\": must match [a-z0-9][a-z0-9-]{0,31}"),
+        (["EXTRA_FEATURE=\"contacts.teleport\""], "declares unknown feature id \"contacts.teleport\""),
+        (["STRUCT_SIZE=8"], "descriptor too small: struct_size 8"),
+        (["OMIT_CALL"], "descriptor lacks one of create, destroy, call, instance_features, status"),
+        (["NULL_DESCRIPTOR"], "switchboard_engine_abi_v1() returned no descriptor"),
+    ])
+    func refusals(defines: [String], reason: String) throws {
+        let path = try TestPlugins.compile("test_engine.c", defines: defines)
+        #expect(throws: PluginRefusal.self) { try PluginLoader.inspect(path) }
+        do {
+            _ = try PluginLoader.inspect(path)
+        } catch {
+            #expect(error.reason.contains(reason), "reason was: \(error.reason)")
+        }
+    }
+
+    @Test("a file that is not a shared object, and one without the entry symbol, are refused")
+    func notAPlugin() throws {
+        let text = "\(TestPlugins.makeFolder("notelf"))/readme.so"
+        try "just text".write(toFile: text, atomically: true, encoding: .utf8)
+        #expect(refusal(text) == "not a shared object: no ELF header")
+
+        let object = "\(TestPlugins.scratch)/no_entry.o"
+        try TestPlugins.run("/usr/bin/env", ["cc", "-c", "\(TestPlugins.repositoryRoot)/Tests/Fixtures/plugins/no_entry.c", "-o", object])
+        #expect(refusal(object) == "not a shared object: ELF type 1, expected ET_DYN (3)")
+
+        // A position-independent executable is ET_DYN too; dlopen itself refuses it.
+        #expect(refusal("/bin/true")?.hasPrefix("dlopen failed:") == true)
+
+        let noEntry = try TestPlugins.compile("no_entry.c")
+        #expect(refusal(noEntry) == "no entry symbol switchboard_engine_abi_v1: not a Switchboard engine plugin, or built for another ABI")
+
+        #expect(refusal("/nonexistent/plugin.so") == "cannot open file for reading")
+    }
+
+    private func refusal(_ path: String) -> String? {
+        do {
+            _ = try PluginLoader.inspect(path)
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+}
+
+extension TestPlugins {
+    static func compileFixedEngine() throws -> String {
+        try TestPlugins.run("/usr/bin/env", [
+            "cc", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-I", "\(repositoryRoot)/Sources/CContactsEngine/include",
+            "\(repositoryRoot)/Plugins/FixedEngine/fixed_engine.c", "-o", "\(scratch)/fixed-from-header.so",
+        ])
+        return "\(scratch)/fixed-from-header.so"
+    }
+}

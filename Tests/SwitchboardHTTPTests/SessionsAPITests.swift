@@ -1,0 +1,168 @@
+import AsyncHTTPClient
+import ContactsEngineKit
+import Foundation
+import NIOHTTP1
+import SwitchboardHTTP
+import SwitchboardTestSupport
+import Synchronization
+import Testing
+
+@Suite("Sessions: lifecycle, validation, persistence, swapping engines at run time")
+struct SessionsAPITests {
+    @Test("a fresh server has session default on local, WORKING")
+    func defaultSession() async throws {
+        try await withServer { server in
+            let list = try await server.get("/api/sessions")
+            #expect(list.status == 200)
+            let session = try #require(list.body[0])
+            #expect(session["name"] == "default")
+            #expect(session["status"] == "WORKING")
+            #expect(session["engine"]?["engine"] == "local")
+            #expect(session["engine"]?["version"] == "0.1.0")
+            #expect(session["engine"]?["health"]?["health"] == "ok")
+        }
+    }
+
+    @Test("create, get, stop, start, restart, delete, with WAHA's statuses and codes")
+    func lifecycle() async throws {
+        try await withServer { server in
+            let created = try await server.request(.POST, "/api/sessions", json: #"{"name": "sales", "engine": "fixed", "config": {"webhooks": []}}"#)
+            #expect(created.status == 201)
+            #expect(created["status"] == "WORKING")
+            #expect(created["config"] == ["webhooks": []])
+
+            let duplicate = try await server.request(.POST, "/api/sessions", json: #"{"name": "sales", "engine": "fixed"}"#)
+            #expect(duplicate.status == 422)
+            #expect(duplicate["error"] == "Session \"sales\" already exists")
+
+            let stopped = try await server.request(.POST, "/api/sessions/sales/stop")
+            #expect(stopped.status == 201)
+            #expect(stopped["status"] == "STOPPED")
+            #expect(try await server.get("/api/sessions").body.array?.count == 1, "running sessions only, unless all=true")
+            #expect(try await server.get("/api/sessions?all=true").body.array?.count == 2)
+
+            #expect(try await server.request(.POST, "/api/sessions/sales/start")["status"] == "WORKING")
+            #expect(try await server.request(.POST, "/api/sessions/sales/restart")["status"] == "WORKING")
+            #expect(try await server.get("/api/sessions/sales")["engine"]?["engine"] == "fixed")
+
+            let deleted = try await server.request(.DELETE, "/api/sessions/sales")
+            #expect(deleted.status == 200)
+            let gone = try await server.get("/api/sessions/sales")
+            #expect(gone.status == 404)
+            #expect(gone["session"] == "sales")
+            #expect(try await server.get("/api/contacts/all?session=sales").status == 422)
+        }
+    }
+
+    @Test("invalid names, unknown engines and refused configurations are refused with a reason")
+    func validation() async throws {
+        try await withServer { server in
+            let badName = try await server.request(.POST, "/api/sessions", json: #"{"name": "no spaces", "engine": "fixed"}"#)
+            #expect(badName.status == 400)
+            #expect(badName["parameter"] == "name")
+            #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "contacts"}"#).status == 400, "reserved name")
+
+            let unknownEngine = try await server.request(.POST, "/api/sessions", json: #"{"name": "x", "engine": "nope"}"#)
+            #expect(unknownEngine.status == 422)
+            #expect(unknownEngine["engine"] == "nope")
+
+            let refused = try await server.request(.POST, "/api/sessions", json: #"{"name": "x", "engine": "test", "engineConfig": {"bad": true}}"#)
+            #expect(refused.status == 422)
+            #expect(refused["message"] == "engine \"test\" refused the configuration: the option 'bad' is not accepted")
+            #expect(try await server.get("/api/sessions/x").status == 404, "a refused session is not created")
+
+            let notObject = try await server.request(.POST, "/api/sessions", json: #"{"name": "x", "engine": "fixed", "engineConfig": [1]}"#)
+            #expect(notObject.status == 400)
+            #expect(notObject["parameter"] == "engineConfig")
+
+            let badLocal = try await server.request(.POST, "/api/sessions", json: #"{"name": "y", "engine": "local", "engineConfig": {"database": 5}}"#)
+            #expect(badLocal.status == 422)
+
+            // A failed swap keeps the old engine serving.
+            let swap = try await server.request(.PUT, "/api/sessions/default", json: #"{"engine": "test", "engineConfig": {"bad": 1}}"#)
+            #expect(swap.status == 422)
+            #expect(try await server.get("/api/sessions/default")["engine"]?["engine"] == "local")
+            #expect(try await server.get("/api/contacts/all").status == 200)
+        }
+    }
+
+    @Test("the features query reports what the session's instance serves now")
+    func features() async throws {
+        try await withServer { server in
+            _ = try await server.request(.POST, "/api/sessions", json: #"{"name": "fx", "engine": "fixed"}"#)
+            let fixed = try await server.get("/api/sessions/fx/features")
+            #expect(fixed["engine"] == "fixed")
+            #expect(fixed["features"] == ["contacts.list", "contacts.get", "contacts.check-exists"])
+            let endpoints = try #require(fixed["endpoints"]?.array)
+            #expect(endpoints.count == Feature.allCases.reduce(0) { $0 + $1.endpoints.count })
+            #expect(endpoints.first { $0["path"] == "/api/contacts/block" }?["supported"] == false)
+            #expect(endpoints.first { $0["path"] == "/api/{session}/contacts/{id}" }?["supported"] == true)
+
+            _ = try await server.request(.PUT, "/api/sessions/fx", json: #"{"engineConfig": {"checkExists": false}}"#)
+            #expect(try await server.get("/api/sessions/fx/features")["features"] == ["contacts.list", "contacts.get"])
+
+            let local = try await server.get("/api/sessions/default/features")
+            #expect(local["features"]?.array?.count == Feature.allCases.count)
+        }
+    }
+
+    @Test("sessions and local data persist across a restart on the same data folder")
+    func persistence() async throws {
+        let data = TestPlugins.makeFolder("persist")
+        try await withServer(data: data) { server in
+            _ = try await server.request(.POST, "/api/sessions", json: #"{"name": "kept", "engine": "fixed", "engineConfig": {"checkExists": false}}"#)
+            _ = try await server.request(.POST, "/api/sessions", json: #"{"name": "parked", "engine": "fixed", "start": false}"#)
+            _ = try await server.request(.PUT, "/api/default/contacts/4930555010@c.us", json: #"{"firstName": "Konrad"}"#)
+        }
+        try await withServer(data: data) { server in
+            let kept = try await server.get("/api/sessions/kept")
+            #expect(kept["status"] == "WORKING")
+            #expect(kept["engine"]?["config"] == ["checkExists": false])
+            #expect(try await server.get("/api/sessions/parked")["status"] == "STOPPED")
+            #expect(try await server.get("/api/contacts?contactId=4930555010")["name"] == "Konrad")
+        }
+    }
+
+    @Test("swapping a session's engine while requests flow fails no request")
+    func swapUnderLoad() async throws {
+        try await withServer { server in
+            // Both engines know this contact, so every answer is a 200 whichever engine serves it.
+            _ = try await server.request(.PUT, "/api/default/contacts/4930555010@c.us", json: #"{"firstName": "Konrad", "lastName": "Zuse"}"#)
+            let load = LoadCounters()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        while !load.stop.load(ordering: .relaxed) {
+                            let answer = try await server.get("/api/contacts?contactId=4930555010")
+                            if answer.status == 200, answer["name"] == "Konrad Zuse" {
+                                load.served.add(1, ordering: .relaxed)
+                            } else {
+                                load.failures.withLock { $0.append("\(answer.status) \(answer.text)") }
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    defer { load.stop.store(true, ordering: .relaxed) }
+                    for round in 0..<20 {
+                        let engine = round.isMultiple(of: 2) ? "fixed" : "local"
+                        let swapped = try await server.request(.PUT, "/api/sessions/default", json: #"{"engine": "\#(engine)"}"#)
+                        #expect(swapped.status == 200)
+                        #expect(swapped["engine"]?["engine"] == .string(engine))
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(load.failures.withLock { $0 } == [])
+            #expect(load.served.load(ordering: .relaxed) > 100, "the load really overlapped the swaps")
+        }
+    }
+}
+
+/// Shared by the load tasks of a test.
+final class LoadCounters: Sendable {
+    let stop = Atomic<Bool>(false)
+    let served = Atomic<Int>(0)
+    let failures = Mutex<[String]>([])
+}
