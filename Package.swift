@@ -82,7 +82,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
     ]
 )

@@ -127,13 +127,14 @@ enum JSONBody {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// Reads and decodes a JSON body, answering 413 past the size limit and 400 for bad JSON.
+    /// Reads and decodes a JSON body, answering 400 naming `body` past the size limit (as the
+    /// API's contract says for every malformed input) and for bad JSON.
     static func decode<T: Decodable>(_ type: T.Type, from request: inout Request) async throws(APIError) -> T {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: maxRequestBytes)
         } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "request body is larger than \(maxRequestBytes) bytes", context: ["parameter": "body"])
+            throw APIError(.badRequest, "request body is larger than \(maxRequestBytes) bytes", context: ["parameter": "body"])
         } catch {
             throw APIError(.badRequest, "cannot read request body: \(error)", context: ["parameter": "body"])
         }

@@ -35,7 +35,8 @@ enum OpenAPIDocument {
                     : ["application/json": ["schema": route.response.json]],
             ],
         ]
-        var errors: [(Int, String)] = [(400, "Invalid parameter or body")]
+        let invalid = route.requestBody == nil ? "Invalid parameter" : "Invalid parameter, or a body that is not JSON or is over 64 KiB"
+        var errors: [(Int, String)] = [(400, invalid)]
         if !route.isOpen, apiKeyRequired { errors.append((401, "Missing or wrong X-Api-Key")) }
         if route.feature != nil {
             errors += [
@@ -45,7 +46,6 @@ enum OpenAPIDocument {
                 (504, "The engine or its backend did not answer in time"),
             ]
         }
-        if route.requestBody != nil { errors.append((413, "Body larger than 64 KiB")) }
         for (code, description) in errors {
             responses[String(code)] = ["description": .string(description), "content": ["application/json": ["schema": Schema.reference("Error").json]]]
         }

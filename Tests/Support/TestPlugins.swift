@@ -70,10 +70,17 @@ public enum TestPlugins {
         return text
     }
 
-    public struct CommandFailed: Error, CustomStringConvertible {
+    public struct CommandFailed: Error, Equatable, CustomStringConvertible {
         public let command: String
         public let status: Int32
         public let output: String
+
+        public init(command: String, status: Int32, output: String) {
+            self.command = command
+            self.status = status
+            self.output = output
+        }
+
         public var description: String { "\(command) exited \(status): \(output)" }
     }
 }

@@ -1,0 +1,184 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import SwitchboardTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `switchboard` executable SwiftPM built, run as a user runs it.
+@Suite("The switchboard command", .serialized)
+struct CLITests {
+    static let executable = "\(TestPlugins.buildProducts)/switchboard"
+
+    @Test("engines lists local (Swift) and fixed (C) with their features, as a table and as JSON")
+    func engines() throws {
+        let table = try TestPlugins.run(Self.executable, ["engines"])
+        let lines = table.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("NAME") == true)
+        #expect(lines.contains { $0.hasPrefix("local ") && $0.contains("contacts.upsert") && $0.hasSuffix("loaded") })
+        #expect(lines.contains { $0.hasPrefix("fixed ") && $0.contains("contacts.list,contacts.get,contacts.check-exists ") && $0.hasSuffix("loaded") })
+
+        let json = try TestPlugins.run(Self.executable, ["engines", "--json"])
+        let listing = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        let local = listing.first { $0["name"] as? String == "local" }
+        #expect((local?["features"] as? [String])?.count == 12)
+        #expect(local?["abiVersion"] as? String == "1.0")
+    }
+
+    @Test("engines --plugins lists a refused file with its reason next to the loaded ones")
+    func refusedInListing() throws {
+        let folder = TestPlugins.makeFolder("cli-engines")
+        try FileManager.default.copyItem(atPath: TestPlugins.product("FixedEngine"), toPath: "\(folder)/fixed.so")
+        try "text".write(toFile: "\(folder)/notes.so", atomically: true, encoding: .utf8)
+        let table = try TestPlugins.run(Self.executable, ["engines", "--plugins", folder])
+        #expect(table.contains("refused: not a shared object: no ELF header"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("fixed ") && $0.hasSuffix("loaded") })
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("local ") && $0.contains("embedded") })
+    }
+
+    @Test("docs/engines.md holds the matrix of the engines we ship, as `switchboard engines --matrix` prints it")
+    func matrixDocIsCurrent() throws {
+        let generated = try TestPlugins.run(Self.executable, ["engines", "--matrix", "--plugins", TestPlugins.buildProducts])
+        let doc = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/docs/engines.md", encoding: .utf8)
+        let marker = "<!-- generated: switchboard engines --matrix; everything below this line -->\n"
+        let range = try #require(doc.range(of: marker), "docs/engines.md lost its marker line")
+        #expect(String(doc[range.upperBound...]) == generated, "docs/engines.md is stale: regenerate it with `swift run switchboard engines --matrix`")
+    }
+
+    @Test("inspect prints a plugin's metadata; a bad file exits 2 with the reason")
+    func inspect() throws {
+        let good = try TestPlugins.run(Self.executable, ["inspect", TestPlugins.product("FixedEngine")])
+        #expect(good.contains("name:        fixed"))
+        #expect(good.contains("features:    contacts.list, contacts.get, contacts.check-exists"))
+
+        let text = "\(TestPlugins.makeFolder("cli-inspect"))/bad.so"
+        try "text".write(toFile: text, atomically: true, encoding: .utf8)
+        #expect(throws: TestPlugins.CommandFailed(
+            command: "\(Self.executable) inspect \(text)", status: 2,
+            output: "switchboard: \(text): refused: not a shared object: no ELF header\n"
+        )) { try TestPlugins.run(Self.executable, ["inspect", text]) }
+    }
+
+    @Test("serve answers on 127.0.0.1, stops cleanly on SIGTERM, and after kill -9 keeps what it had stored")
+    func serveLifecycle() async throws {
+        let data = TestPlugins.makeFolder("cli-serve")
+        let first = try await ServeProcess.start(data: data)
+        #expect(try await first.request("GET", "/ping").status == 200)
+        #expect(try await first.request("PUT", "/api/default/contacts/4915112345678@c.us", body: #"{"firstName": "Kept"}"#).status == 200)
+        #expect(try await first.request("POST", "/api/sessions", body: #"{"name": "second", "engine": "fixed"}"#).status == 201)
+        first.kill(SIGKILL)
+        #expect(first.waitForExit() == SIGKILL)
+
+        let second = try await ServeProcess.start(data: data)
+        let kept = try await second.request("GET", "/api/contacts?contactId=4915112345678")
+        #expect(kept.status == 200)
+        #expect(kept.text.contains(#""name":"Kept""#))
+        #expect(try await second.request("GET", "/api/sessions/second").text.contains(#""status":"WORKING""#))
+        second.kill(SIGTERM)
+        #expect(second.waitForExit() == 0)
+        #expect(second.output.contains("Server started and listening on 127.0.0.1:\(second.port)"))
+    }
+
+    @Test("import loads a seed file into the default session's local database, and serve answers from it")
+    func importSeed() async throws {
+        let data = TestPlugins.makeFolder("cli-import")
+        let seed = "\(data)/seed.json"
+        try #"""
+        {"contacts": [{"id": "5511987654321", "name": "Ana Souza", "about": "Oi!"}, {"id": "4930555010@c.us", "name": "Konrad"}],
+         "accounts": ["553187654321"],
+         "lids": [{"lid": "123456789@lid", "pn": "5511987654321@c.us"}]}
+        """#.write(toFile: seed, atomically: true, encoding: .utf8)
+        let output = try TestPlugins.run(Self.executable, ["import", seed, "--data", data])
+        #expect(output.hasPrefix("imported 2 contacts, 1 accounts, 1 LIDs into \(data)/state/default/local/local.sqlite"))
+
+        let server = try await ServeProcess.start(data: data)
+        defer { server.kill(SIGTERM); _ = server.waitForExit() }
+        #expect(try await server.request("GET", "/api/contacts/about?contactId=5511987654321").text == #"{"about":"Oi!"}"#)
+        #expect(try await server.request("GET", "/api/default/lids/count").text == #"{"count":1}"#)
+        let brazil = try await server.request("GET", "/api/contacts/check-exists?phone=5531987654321")
+        #expect(brazil.text == #"{"chatId":"553187654321@c.us","numberExists":true}"#, "registered before 2012 without the 9")
+
+        let bad = "\(data)/bad.json"
+        try #"{"contacts": [{"id": "not a phone"}]}"#.write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect(throws: TestPlugins.CommandFailed.self) { try TestPlugins.run(Self.executable, ["import", bad, "--data", data]) }
+    }
+}
+
+/// A `switchboard serve` child process on a free port of 127.0.0.1.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    private let log: String
+
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    private init(port: Int, log: String) {
+        self.port = port
+        self.log = log
+    }
+
+    static func start(data: String) async throws -> ServeProcess {
+        let port = try freePort()
+        let log = "\(data)/serve-\(port).log"
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let server = ServeProcess(port: port, log: log)
+        server.process.executableURL = URL(fileURLWithPath: CLITests.executable)
+        server.process.arguments = ["serve", "--port", "\(port)", "--data", data]
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        server.process.standardOutput = handle
+        server.process.standardError = handle
+        try server.process.run()
+        for _ in 0..<300 {
+            if let answer = try? await server.request("GET", "/ping"), answer.status == 200 { return server }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        server.kill(SIGKILL)
+        throw TestPlugins.CommandFailed(command: "switchboard serve", status: -1, output: server.output)
+    }
+
+    func kill(_ signal: Int32) {
+        Glibc.kill(process.processIdentifier, signal)
+    }
+
+    /// The exit status, or the signal that ended the process.
+    func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    struct Answer {
+        let status: Int
+        let text: String
+    }
+
+    func request(_ method: String, _ path: String, body: String? = nil) async throws -> Answer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Asks the kernel for a free port, then lets it go for the server to take.
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
+        }
+        guard bound else { throw TestPlugins.CommandFailed(command: "bind 127.0.0.1:0", status: errno, output: "") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
