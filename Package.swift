@@ -11,6 +11,7 @@ let package = Package(
         // The engines we ship, each a shared object the host loads through dlopen.
         .library(name: "LocalEngine", type: .dynamic, targets: ["LocalEngine"]),
         .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
+        .library(name: "VCardEngine", type: .dynamic, targets: ["VCardEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -45,11 +46,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        .target(
+            name: "SwitchboardConformance",
+            dependencies: ["SwitchboardCore", "ContactsEngineKit", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
                 "SwitchboardCore",
                 "SwitchboardHTTP",
+                "SwitchboardConformance",
                 "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,6 +91,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The `vcard` engine: read-only contacts from a folder of .vcf files.
+        .target(name: "VCardEngineCore", dependencies: ["ContactsEngineKit"], path: "Plugins/VCardEngine/Core"),
+        .target(name: "VCardEngine", dependencies: ["VCardEngineCore", "ContactsEngineKit"], path: "Plugins/VCardEngine/Export"),
+        .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", "ContactsEngineKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
+        .testTarget(name: "SwitchboardConformanceTests", dependencies: ["SwitchboardConformance", "SwitchboardTestSupport"]),
+
+        // Benchmarks (Benchmarks/run.py runs them in a release build; see docs/benchmarks.md).
+        .executableTarget(
+            name: "ABIBenchmark",
+            dependencies: ["SwitchboardCore", "LocalEngineCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ABIBenchmark"
+        ),
+        .executableTarget(
+            name: "BareHummingbird",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/BareHummingbird"
+        ),
     ]
 )

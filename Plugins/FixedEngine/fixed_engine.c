@@ -67,6 +67,12 @@ static long json_integer(const char *json, size_t length, const char *key, long 
     return strtol(v, NULL, 10);
 }
 
+/* True when "key" is present with a value that is neither an integer nor null. */
+static int json_not_integer(const char *json, size_t length, const char *key) {
+    const char *v = json_value(json, length, key);
+    return v && *v != '-' && (*v < '0' || *v > '9') && strncmp(v, "null", 4) != 0;
+}
+
 static void complete_text(sb_completion completion, void *context, sb_status status, const char *text) {
     completion(context, status, (const uint8_t *)text, strlen(text));
 }
@@ -89,6 +95,8 @@ static void list_contacts(const char *request, size_t length, sb_completion comp
     char sort_by[8] = "id", order[8] = "asc";
     json_string(request, length, "sortBy", sort_by, sizeof sort_by);
     json_string(request, length, "sortOrder", order, sizeof order);
+    if (json_not_integer(request, length, "limit") || json_not_integer(request, length, "offset"))
+        return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "limit and offset must be integers");
     if (offset < 0) return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "offset must not be negative");
 
     const struct fixed_contact *sorted[sizeof(directory) / sizeof(directory[0])];

@@ -13,6 +13,10 @@ final class InProcessEngineHandle: EngineHandle {
     private let services: HostServices
     private let callTimeout: Duration
     private let isDestroyed = Atomic<Bool>(false)
+    /// Held across `status`, `instance_features` and `destroy`: the header promises a plugin no
+    /// call after destroy, and a status query may race a swap's destroy. Calls need no such lock:
+    /// a session destroys an instance only once its calls have drained.
+    private let queries = Mutex(())
 
     init(engine: LoadedEngine, configuration: Data, context: InstanceContext) throws(EngineError) {
         engineName = engine.metadata.name
@@ -63,19 +67,30 @@ final class InProcessEngineHandle: EngineHandle {
 
     func activeFeatures() -> Set<Feature> {
         let ids = ByteCollector()
-        descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
+        let alive = queries.withLock { _ in
+            guard !isDestroyed.load(ordering: .acquiring) else { return false }
+            descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
+            return true
+        }
+        guard alive else { return [] }
         return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
     }
 
     func status() -> EngineStatus {
         let json = ByteCollector()
-        descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
+        let alive = queries.withLock { _ in
+            guard !isDestroyed.load(ordering: .acquiring) else { return false }
+            descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
+            return true
+        }
+        guard alive else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
         if let status = try? JSONDecoder().decode(EngineStatus.self, from: Data(json.bytes)) { return status }
         return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status")
     }
 
     func shutdown() {
-        guard !isDestroyed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let destroyedNow = queries.withLock { _ in !isDestroyed.exchange(true, ordering: .acquiringAndReleasing) }
+        guard destroyedNow else { return }
         descriptor.pointer.pointee.destroy(instance.pointer)
     }
 }

@@ -79,9 +79,10 @@ public actor SessionManager {
         return session
     }
 
-    /// Replaces a session's engine, engine configuration or WAHA config. A running session
-    /// swaps to a new instance: calls in flight finish on the old one, which is then destroyed.
-    /// If the new instance cannot be created the session keeps the old one.
+    /// Replaces a session's engine, engine configuration or WAHA config. A running session whose
+    /// engine or engine configuration changes swaps to a new instance: calls in flight finish on
+    /// the old one, which is then destroyed. If the new instance cannot be created the session
+    /// keeps the old one. Sending the same engine and configuration again swaps nothing.
     public func update(_ name: String, engine: String?, engineConfig: Data?, config: Data?) async throws(SessionError) -> Session {
         let session = try existing(name)
         var record = session.record
@@ -91,7 +92,8 @@ public actor SessionManager {
         }
         if let engineConfig { record.engineConfig = engineConfig }
         if let config { record.config = config }
-        if session.status == .working {
+        let changesEngine = record.engine != session.record.engine || record.engineConfig != session.record.engineConfig
+        if session.status == .working, changesEngine {
             let instance = try makeInstance(for: record)
             do {
                 try await persist(record)

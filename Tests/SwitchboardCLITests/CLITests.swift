@@ -63,6 +63,24 @@ struct CLITests {
         )) { try TestPlugins.run(Self.executable, ["inspect", text]) }
     }
 
+    @Test("verify passes a shipped engine with exit 0 and fails a wrong one with exit 1, a report line per check")
+    func verify() throws {
+        let report = try TestPlugins.run(Self.executable, ["verify", TestPlugins.product("FixedEngine")])
+        #expect(report.contains("PASS  contacts.upsert, not served, answers not-implemented"))
+        #expect(report.hasSuffix(" passed, 0 failed\n"))
+
+        let liar = try TestPlugins.compile("wrong_engine.c", defines: ["LIES_ABOUT_FEATURE"])
+        do {
+            try TestPlugins.run(Self.executable, ["verify", liar])
+            Issue.record("verify passed an engine that lies about contacts.about")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.status == 1)
+            #expect(failure.output.contains("FAIL  contacts.about answers in the documented shape: not-implemented"))
+            #expect(failure.output.hasSuffix(" passed, 2 failed\n"), "the shape check and the bad-input check of contacts.about")
+        }
+        #expect(throws: TestPlugins.CommandFailed.self) { try TestPlugins.run(Self.executable, ["verify", liar, "--config", "[]"]) }
+    }
+
     @Test("serve answers on 127.0.0.1, stops cleanly on SIGTERM, and after kill -9 keeps what it had stored")
     func serveLifecycle() async throws {
         let data = TestPlugins.makeFolder("cli-serve")

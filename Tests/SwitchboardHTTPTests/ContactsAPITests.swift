@@ -188,6 +188,23 @@ struct ContactsAPITests {
         }
     }
 
+    @Test("an offset past the end answers an empty page, on every list and engine, in both orders")
+    func offsetPastTheEnd() async throws {
+        try await withServer { server in
+            _ = try await server.request(.POST, "/api/sessions", json: #"{"name": "fx", "engine": "fixed"}"#)
+            _ = try await server.request(.PUT, "/api/default/contacts/1234567@c.us", json: #"{"firstName": "One"}"#)
+            for session in ["default", "fx"] {
+                for query in ["offset=1", "offset=5", "offset=2147483647", "offset=5&limit=3", "offset=5&sortOrder=desc", "offset=9&sortBy=name&sortOrder=desc&limit=2"] {
+                    let answer = try await server.get("/api/contacts/all?session=\(session)&\(query)")
+                    #expect(answer.status == 200, "\(session) \(query): \(answer.text)")
+                    if session == "default" || query != "offset=1" { #expect(answer.body == [], "\(session) \(query)") }
+                }
+            }
+            #expect(try await server.get("/api/default/lids?offset=2147483647").body == [])
+            #expect(try await server.get("/ping").status == 200)
+        }
+    }
+
     @Test("a body over 64 KiB answers 400 naming the body and changes nothing")
     func bodyTooLarge() async throws {
         try await withServer { server in

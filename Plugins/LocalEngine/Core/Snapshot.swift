@@ -111,13 +111,3 @@ extension Array where Element: Comparable {
         if index < count, self[index] == element { remove(at: index) }
     }
 }
-
-extension Array {
-    /// `limit` elements from `offset` in ascending or descending order; `nil` means all the rest.
-    /// Costs O(page), wherever the page is.
-    func page(offset: Int, limit: Int?, descending: Bool = false) -> [Element] {
-        let remaining = Swift.max(count - offset, 0)
-        let size = Swift.min(limit ?? remaining, remaining)
-        return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[offset..<(offset + size)])
-    }
-}

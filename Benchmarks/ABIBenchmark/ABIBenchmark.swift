@@ -1,0 +1,88 @@
+import ContactsEngineKit
+import Foundation
+import LocalEngineCore
+import Logging
+import SwitchboardCore
+
+/// What the plugin boundary costs: the same `local` engine code called directly in Swift and
+/// through the C ABI from the `.so` SwiftPM built, in one run; and the C `fixed` engine through
+/// the ABI. Then what a plugin load costs, from the file to a registered engine.
+///
+/// Usage: ABIBenchmark <folder with libLocalEngine.so and libFixedEngine.so> [calls per round]
+@main
+struct ABIBenchmark {
+    static let rounds = 7
+
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 2 else {
+            print("usage: ABIBenchmark <plugin folder> [calls per round]")
+            exit(64)
+        }
+        let folder = arguments[1]
+        let calls = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+        let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
+        let registry = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so", "\(folder)/libFixedEngine.so"], logger: quiet)
+        registry.scan()
+        guard let localPlugin = registry.engine(named: "local"), let fixedPlugin = registry.engine(named: "fixed") else {
+            print("plugins not found in \(folder)")
+            exit(1)
+        }
+        let context = InstanceContext(session: "bench", callTimeout: .seconds(30), logger: quiet)
+        let throughABI = try localPlugin.makeInstance(configuration: Data(), context: context)
+        let fixed = try fixedPlugin.makeInstance(configuration: Data(), context: context)
+        let direct = try LocalEngine(configuration: EngineConfiguration(json: Data()), host: EngineHost(services: nil))
+
+        let id = "14155550101@c.us"
+        try await direct.upsertContact(UpsertContactRequest(chatId: id, firstName: "Ada", lastName: nil))
+        _ = try await throughABI.perform(Operations.UpsertContact.self, UpsertContactRequest(chatId: id, firstName: "Ada", lastName: nil))
+        let request = ContactRequest(contactId: id)
+        let fixedRequest = ContactRequest(contactId: "14155550101@c.us")
+
+        var directTimes: [Double] = [], abiTimes: [Double] = [], fixedTimes: [Double] = []
+        for _ in 0..<rounds {
+            // Interleaved so that machine noise hits all three alike.
+            directTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.contact(request) })
+            abiTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.perform(Operations.GetContact.self, request) })
+            fixedTimes.append(try await nanosecondsPerCall(calls) { _ = try await fixed.perform(Operations.GetContact.self, fixedRequest) })
+        }
+        throughABI.shutdown()
+        fixed.shutdown()
+
+        let directMedian = median(directTimes), abiMedian = median(abiTimes)
+        print("calls per round: \(calls), rounds: \(rounds), medians of the rounds:")
+        print(String(format: "  local, direct Swift call:          %8.0f ns/call", directMedian))
+        print(String(format: "  local, through the C ABI (.so):    %8.0f ns/call  (+%.0f ns, %.2fx)", abiMedian, abiMedian - directMedian, abiMedian / directMedian))
+        print(String(format: "  fixed (C), through the C ABI:      %8.0f ns/call", median(fixedTimes)))
+
+        var loadTimes: [Double] = []
+        for round in 0..<20 {
+            let start = ContinuousClock.now
+            let fresh = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so"], logger: quiet)
+            fresh.scan()
+            loadTimes.append(Double((ContinuousClock.now - start).nanoseconds) / 1_000)
+            precondition(fresh.engine(named: "local") != nil, "load \(round) failed")
+        }
+        print(String(format: "plugin load, file to registered engine (libLocalEngine.so, 20 loads): median %.0f µs, min %.0f µs, max %.0f µs",
+                     median(loadTimes), loadTimes.min() ?? 0, loadTimes.max() ?? 0))
+    }
+
+    static func nanosecondsPerCall(_ calls: Int, _ body: @Sendable () async throws -> Void) async throws -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<calls { try await body() }
+        return Double((ContinuousClock.now - start).nanoseconds) / Double(calls)
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
+Markdown; docs/benchmarks.md holds a copy with the machine and this command.
+
+    swift build -c release && python3 Benchmarks/run.py [--quick]
+
+Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
+load is bounded in time, and every process started here is stopped before the script ends.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, ".build", "release")
+SWITCHBOARD = os.path.join(RELEASE, "switchboard")
+QUICK = "--quick" in sys.argv
+WRK_SECONDS = 5 if QUICK else 10
+ROUNDS = 1 if QUICK else 3
+CONTACT = "14155550101"
+
+children = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args, port, log_name, env=None):
+    log = open(os.path.join(WORK, log_name), "w")
+    process = subprocess.Popen(args, stdout=log, stderr=log, env=env)
+    children.append(process)
+    began = time.perf_counter()
+    deadline = began + 60
+    while time.perf_counter() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process, time.perf_counter() - began
+        except OSError:
+            time.sleep(0.002)
+    raise RuntimeError(f"{args[0]} did not listen on {port}")
+
+
+def stop(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def http(method, port, path, body=None):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=body.encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=300) as response:
+        return response.status, response.read()
+
+
+def memory_kib(process, field):
+    with open(f"/proc/{process.pid}/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def serve(data, port, log_level="warning"):
+    return start([SWITCHBOARD, "serve", "--port", str(port), "--data", data, "--log-level", log_level,
+                  "--plugins", RELEASE], port, f"serve-{port}.log")
+
+
+def wrk(port, path, seconds=WRK_SECONDS, latency=False):
+    args = ["wrk", "-t1", "-c32", f"-d{seconds}s"] + (["--latency"] if latency else []) + [f"http://127.0.0.1:{port}{path}"]
+    output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: (.*)", output)
+    percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
+    return {"rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": errors.group(1) if errors else "none",
+            "latency": percentiles}
+
+
+def section(title):
+    print(f"\n## {title}\n", flush=True)
+
+
+def abi():
+    section("Calls through the C ABI, and plugin loads")
+    output = subprocess.run([os.path.join(RELEASE, "ABIBenchmark"), RELEASE, "20000" if QUICK else "100000"],
+                            capture_output=True, text=True, check=True).stdout
+    print("```\n" + output.strip() + "\n```")
+
+
+def three_way():
+    section("GET /api/contacts?contactId=…: Switchboard (local engine) vs bare Hummingbird vs Node http")
+    data = os.path.join(WORK, "three-way")
+    port = free_port()
+    server, _ = serve(data, port)
+    http("PUT", port, f"/api/default/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+    _, body = http("GET", port, f"/api/contacts?contactId={CONTACT}")
+    body_file = os.path.join(WORK, "contact.json")
+    with open(body_file, "wb") as f:
+        f.write(body)
+    bare_port, node_port = free_port(), free_port()
+    bare, _ = start([os.path.join(RELEASE, "BareHummingbird"), str(bare_port), body_file], bare_port, "bare.log")
+    node, _ = start(["node", os.path.join(ROOT, "Benchmarks", "node-server.js"), str(node_port), body_file], node_port, "node.log")
+    for port_ in (bare_port, node_port):
+        assert http("GET", port_, f"/api/contacts?contactId={CONTACT}")[1] == body, "all three must answer the same bytes"
+
+    results = {"switchboard": [], "bare": [], "node": []}
+    path = f"/api/contacts?contactId={CONTACT}"
+    for _ in range(ROUNDS):
+        # Interleaved rounds, so drift on the machine hits all three alike.
+        for name, port_ in (("switchboard", port), ("bare", bare_port), ("node", node_port)):
+            run = wrk(port_, path)
+            assert run["non2xx"] == 0 and run["errors"] == "none", (name, run)
+            results[name].append(run["rps"])
+    for process in (server, bare, node):
+        stop(process)
+
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s, {ROUNDS} interleaved rounds each, body {len(body)} bytes, identical for all three.\n")
+    print("| server | requests/s, median | rounds | vs bare Hummingbird |")
+    print("|---|---|---|---|")
+    for name, label in (("switchboard", "Switchboard, `local` engine, session lookup, ABI call, JSON"),
+                        ("bare", "bare Hummingbird, constant body"), ("node", "Node.js `http`, constant body")):
+        rounds = ", ".join(f"{v:.0f}" for v in results[name])
+        print(f"| {label} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['bare']:.2f}× |")
+
+
+def big_list():
+    section("GET /api/contacts/all with 100,000 contacts")
+    data = os.path.join(WORK, "big")
+    seed = os.path.join(WORK, "seed.json")
+    count = 100_000
+    with open(seed, "w") as f:
+        json.dump({"contacts": [{"id": f"49151{i:08d}", "name": f"Contact {i:06d}", "about": "hello"} for i in range(count)]}, f)
+    began = time.perf_counter()
+    subprocess.run([SWITCHBOARD, "import", seed, "--data", data], check=True, capture_output=True)
+    import_seconds = time.perf_counter() - began
+    port = free_port()
+    server, start_seconds = serve(data, port)
+    # The server answers as soon as it listens; the first call waits for the session's snapshot.
+    began = time.perf_counter()
+    http("GET", port, "/api/contacts/all?limit=1")
+    first_answer = time.perf_counter() - began
+    rss_before = memory_kib(server, "VmRSS")
+
+    def timed(path, repeats):
+        times = []
+        size = 0
+        for _ in range(repeats):
+            began = time.perf_counter()
+            _, body = http("GET", port, path)
+            times.append(time.perf_counter() - began)
+            size = len(body)
+        return statistics.median(times), size
+
+    full, full_size = timed("/api/contacts/all", 3 if QUICK else 5)
+    peak = memory_kib(server, "VmHWM")
+    first_page, _ = timed("/api/contacts/all?limit=100&offset=0", 50)
+    deep_page, _ = timed(f"/api/contacts/all?limit=100&offset={count - 100}", 50)
+    by_name_deep, _ = timed(f"/api/contacts/all?limit=100&offset={count - 100}&sortBy=name&sortOrder=desc", 50)
+    stop(server)
+    print(f"Seed of {count:,} contacts imported with `switchboard import` in {import_seconds:.1f} s; "
+          f"the server then listened after {start_seconds * 1000:.0f} ms and answered its first list in {first_answer * 1000:.0f} ms.\n")
+    print("| request | median | note |")
+    print("|---|---|---|")
+    print(f"| all {count:,}, unpaginated | {full * 1000:.0f} ms | {full_size / 1e6:.1f} MB of JSON |")
+    print(f"| limit=100, offset=0 | {first_page * 1000:.2f} ms | |")
+    print(f"| limit=100, offset={count - 100:,} | {deep_page * 1000:.2f} ms | {deep_page / first_page:.2f}× the first page |")
+    print(f"| limit=100, offset={count - 100:,}, sortBy=name desc | {by_name_deep * 1000:.2f} ms | {by_name_deep / first_page:.2f}× the first page |")
+    print(f"\nResident memory: {rss_before / 1024:.0f} MiB with the 100,000 contacts loaded; "
+          f"peak {peak / 1024:.0f} MiB after the unpaginated lists.")
+
+
+def memory_and_start():
+    section("Memory and start-up")
+    data = os.path.join(WORK, "sessions")
+    port = free_port()
+    starts = []
+    for _ in range(3 if QUICK else 10):
+        shutil.rmtree(data, ignore_errors=True)
+        began = time.perf_counter()
+        process = subprocess.Popen([SWITCHBOARD, "serve", "--port", str(port), "--data", data, "--log-level", "warning",
+                                    "--plugins", RELEASE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        children.append(process)
+        while True:
+            try:
+                if http("GET", port, "/api/contacts/all")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.002)
+        starts.append(time.perf_counter() - began)
+        if len(starts) < (3 if QUICK else 10):
+            stop(process)
+    server = process
+    idle = memory_kib(server, "VmRSS")
+    sessions = 1000
+    began = time.perf_counter()
+    for i in range(sessions):
+        http("POST", port, "/api/sessions", json.dumps({"name": f"s{i}", "engine": "local"}))
+    create_seconds = time.perf_counter() - began
+    loaded = memory_kib(server, "VmRSS")
+    status, body = http("GET", port, "/api/sessions")
+    working = sum(1 for s in json.loads(body) if s["status"] == "WORKING")
+    stop(server)
+    print(f"Start to first answer of `GET /api/contacts/all` (process spawn, plugin scan, session restore, listen): "
+          f"median {statistics.median(starts) * 1000:.0f} ms over {len(starts)} starts (min {min(starts) * 1000:.0f}, max {max(starts) * 1000:.0f}).\n")
+    print("| state | resident memory |")
+    print("|---|---|")
+    print(f"| idle, session `default` on `local` | {idle / 1024:.1f} MiB |")
+    print(f"| {working:,} sessions WORKING on `local` (created in {create_seconds:.1f} s over HTTP) | {loaded / 1024:.1f} MiB "
+          f"({(loaded - idle) / sessions:.0f} KiB per session) |")
+
+
+def swap_under_load():
+    section("Latency while a session's engine is swapped under load")
+    data = os.path.join(WORK, "swap")
+    port = free_port()
+    server, _ = serve(data, port)
+    # Both engines know this contact, so every answer is a 200 whichever engine serves it.
+    http("PUT", port, f"/api/default/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+    path = f"/api/contacts?contactId={CONTACT}"
+    baseline = wrk(port, path, latency=True)
+
+    swaps = []
+    done = threading.Event()
+
+    def swap_loop():
+        engines = ["fixed", "local"]
+        while not done.is_set():
+            began = time.perf_counter()
+            status, _ = http("PUT", port, "/api/sessions/default", json.dumps({"engine": engines[len(swaps) % 2]}))
+            assert status == 200
+            swaps.append(time.perf_counter() - began)
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=swap_loop)
+    thread.start()
+    during = wrk(port, path, latency=True)
+    done.set()
+    thread.join()
+    stop(server)
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s --latency on `{path}`; during the second run the session `default` "
+          f"swapped between `fixed` and `local` every 100 ms ({len(swaps)} swaps, each PUT answered in a median "
+          f"{statistics.median(swaps) * 1000:.1f} ms).\n")
+    print("| run | requests/s | p50 | p90 | p99 | non-2xx | socket errors |")
+    print("|---|---|---|---|---|---|---|")
+    for label, run in (("no swaps", baseline), (f"{len(swaps)} swaps", during)):
+        lat = run["latency"]
+        print(f"| {label} | {run['rps']:.0f} | {lat.get('50')} | {lat.get('90')} | {lat.get('99')} | {run['non2xx']} | {run['errors']} |")
+
+
+def main():
+    for tool in ("wrk", "node"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is missing: apt-get install wrk nodejs")
+    if not os.path.exists(SWITCHBOARD):
+        sys.exit("build first: swift build -c release")
+    print(f"# Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+          f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
+          f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
+    abi()
+    three_way()
+    big_list()
+    memory_and_start()
+    swap_under_load()
+
+
+if __name__ == "__main__":
+    WORK = tempfile.mkdtemp(prefix="switchboard-bench-")
+    try:
+        main()
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        shutil.rmtree(WORK, ignore_errors=True)

@@ -1,0 +1,56 @@
+import Foundation
+import SwitchboardConformance
+import SwitchboardTestSupport
+import Testing
+
+@Suite("The conformance kit: shipped engines pass, wrong ones are caught")
+struct ConformanceTests {
+    static let vcardFolder = "\(TestPlugins.repositoryRoot)/Tests/VCardEngineTests/Fixtures"
+
+    @Test("every engine we ship passes every check", arguments: [
+        ("LocalEngine", "{}"),
+        ("FixedEngine", "{}"),
+        ("VCardEngine", #"{"directory": "\#(vcardFolder)"}"#),
+    ])
+    func shippedEnginesPass(product: String, config: String) async throws {
+        let checks = await ConformanceKit(path: TestPlugins.product(product), configuration: Data(config.utf8)).run()
+        #expect(checks.count >= 17, "12 features, load, create, subset, status, concurrency, destroy")
+        for check in checks where !check.passed {
+            Issue.record("\(product): \(check.name): \(check.failure ?? "")")
+        }
+    }
+
+    @Test("the fixture engine passes when built plain, so each flaw below is the only one")
+    func plainFixturePasses() async throws {
+        let checks = await ConformanceKit(path: try TestPlugins.compile("wrong_engine.c")).run()
+        let failed = checks.filter { !$0.passed }
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
+    @Test("each wrong engine fails exactly the checks for its flaw", arguments: [
+        ("LIES_ABOUT_FEATURE", [
+            ("contacts.about answers in the documented shape", "not-implemented: not served"),
+            ("contacts.about answers malformed input with invalid-input", "answered not-implemented (not served)"),
+        ]),
+        ("WRONG_SHAPE", [
+            ("contacts.list answers in the documented shape", "internal: engine \"wrong\" answered contacts.list with a malformed result"),
+        ]),
+        ("ACCEPTS_GARBAGE", [("contacts.get answers malformed input with invalid-input", #"accepted {"contactId": 42}"#)]),
+    ])
+    func wrongEnginesAreCaught(flaw: String, expected: [(check: String, failure: String)]) async throws {
+        let checks = await ConformanceKit(path: try TestPlugins.compile("wrong_engine.c", defines: [flaw])).run()
+        let failed = checks.filter { !$0.passed }
+        #expect(failed.map(\.name) == expected.map(\.check))
+        for (check, wanted) in zip(failed, expected) {
+            #expect(check.failure?.hasPrefix(wanted.failure) == true, "\(check.failure ?? "")")
+        }
+    }
+
+    @Test("a file that is not a plugin fails the first check with the loader's reason")
+    func notAPlugin() async throws {
+        let text = "\(TestPlugins.makeFolder("verify"))/text.so"
+        try "text".write(toFile: text, atomically: true, encoding: .utf8)
+        let checks = await ConformanceKit(path: text).run()
+        #expect(checks == [.init(name: "loads through dlopen with a valid descriptor", failure: "not a shared object: no ELF header")])
+    }
+}
