@@ -56,6 +56,29 @@ struct ABIBenchmark {
         print(String(format: "  local, through the C ABI (.so):    %8.0f ns/call  (+%.0f ns, %.2fx)", abiMedian, abiMedian - directMedian, abiMedian / directMedian))
         print(String(format: "  fixed (C), through the C ABI:      %8.0f ns/call", median(fixedTimes)))
 
+        // Where the ABI's cost goes: the four JSON codings of one call (Foundation's coders beside
+        // the SDK's JSONWriter and JSONReader), and a task per call in the SDK.
+        let contact = try await direct.contact(request)
+        let contactBytes = try JSONCoders.encode(contact)
+        let requestBytes = try JSONCoders.encode(request)
+        let encoder = JSONEncoder(), decoder = JSONDecoder()
+        print("where the time goes, ns per operation (Foundation's JSONEncoder/JSONDecoder, then the SDK's JSONWriter/JSONReader):")
+        for (label, body) in [
+            ("encode the request, Foundation", { @Sendable in _ = try encoder.encode(request) }),
+            ("encode the request, JSONWriter", { @Sendable in _ = try JSONCoders.encode(request) }),
+            ("decode the request, Foundation", { @Sendable in _ = try decoder.decode(ContactRequest.self, from: Data(requestBytes)) }),
+            ("decode the request, JSONReader", { @Sendable in _ = try JSONCoders.decode(ContactRequest.self, from: requestBytes) }),
+            ("encode the result (Contact), Foundation", { @Sendable in _ = try encoder.encode(contact) }),
+            ("encode the result (Contact), JSONWriter", { @Sendable in _ = try JSONCoders.encode(contact) }),
+            ("decode the result, Foundation", { @Sendable in _ = try decoder.decode(Contact.self, from: Data(contactBytes)) }),
+            ("decode the result, JSONReader", { @Sendable in _ = try JSONCoders.decode(Contact.self, from: contactBytes) }),
+            ("start a Task and wait for it", { @Sendable in await Task { () -> Int in 1 }.value }),
+        ] as [(String, @Sendable () async throws -> Void)] {
+            var times: [Double] = []
+            for _ in 0..<rounds { times.append(try await nanosecondsPerCall(calls, body)) }
+            print("  " + label.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: "%8.0f", median(times)))
+        }
+
         var loadTimes: [Double] = []
         for round in 0..<20 {
             let start = ContinuousClock.now

@@ -130,7 +130,10 @@ private let callInstance: @convention(c) (
     let engine = instance(pointer).engine
     guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
     let body = request.map { Data(bytes: $0, count: requestLength) } ?? Data()
-    Task {
+    // Runs on the caller's thread until the engine first suspends (on I/O, say), then on the
+    // global pool: an engine answering from memory completes without a thread hop, and one that
+    // waits never holds the caller's thread while it waits.
+    Task.immediate {
         do {
             complete(SB_STATUS_OK, try await engine.perform(feature, request: body))
         } catch let error as EngineError {

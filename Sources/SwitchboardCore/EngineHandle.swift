@@ -25,13 +25,13 @@ extension EngineHandle {
     ) async throws(EngineError) -> Operation.Result {
         let body: [UInt8]
         do {
-            body = Array(try JSONEncoder().encode(request))
+            body = try JSONCoders.encode(request)
         } catch {
             throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
         }
         let result = try await perform(Operation.feature, request: body)
         do {
-            return try JSONDecoder().decode(Operation.Result.self, from: Data(result))
+            return try JSONCoders.decode(Operation.Result.self, from: result)
         } catch let error as DecodingError {
             throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result: \(error.readableDescription)")
         } catch {

@@ -12,11 +12,13 @@ final class InProcessEngineHandle: EngineHandle {
     private let instance: InstancePointer
     private let services: HostServices
     private let callTimeout: Duration
+    /// The header promises a plugin that nothing enters it after `destroy`, but a status query
+    /// or a late call may race a swap's destroy. So each entry first counts itself here, then
+    /// checks `isDestroyed`; `shutdown` sets `isDestroyed`, then waits for the count to reach
+    /// zero. With sequentially consistent order one of the two always sees the other, and the
+    /// hot path takes no lock.
     private let isDestroyed = Atomic<Bool>(false)
-    /// Held across `status`, `instance_features` and `destroy`: the header promises a plugin no
-    /// call after destroy, and a status query may race a swap's destroy. Calls need no such lock:
-    /// a session destroys an instance only once its calls have drained.
-    private let queries = Mutex(())
+    private let entering = Atomic<Int>(0)
 
     init(engine: LoadedEngine, configuration: Data, context: InstanceContext) throws(EngineError) {
         engineName = engine.metadata.name
@@ -46,51 +48,56 @@ final class InProcessEngineHandle: EngineHandle {
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
-        guard !isDestroyed.load(ordering: .acquiring) else {
-            throw EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")
-        }
         let call = PendingCall(services: services, deadline: .now + callTimeout, timeoutMessage:
             "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(callTimeout.seconds) s")
         let result = await withUnsafeContinuation { continuation in
             call.install(continuation)
-            CallDeadlines.shared.add(call)
-            // One reference travels with the completion context; the completion releases it.
-            let context = Unmanaged.passRetained(call).toOpaque()
-            feature.rawValue.withCString { id in
-                request.withUnsafeBufferPointer { body in
-                    descriptor.pointer.pointee.call(instance.pointer, id, body.baseAddress, body.count, completeCall, context)
+            let entered = enter {
+                CallDeadlines.shared.add(call)
+                // One reference travels with the completion context; the completion releases it.
+                let context = Unmanaged.passRetained(call).toOpaque()
+                feature.rawValue.withCString { id in
+                    request.withUnsafeBufferPointer { body in
+                        descriptor.pointer.pointee.call(instance.pointer, id, body.baseAddress, body.count, completeCall, context)
+                    }
                 }
             }
+            if entered == nil { call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed"))) }
         }
         return try result.get()
     }
 
+    /// Runs `body`, which calls into the plugin, unless the instance is destroyed (then nil).
+    private func enter<T>(_ body: () -> T) -> T? {
+        entering.add(1, ordering: .sequentiallyConsistent)
+        defer { entering.subtract(1, ordering: .sequentiallyConsistent) }
+        guard !isDestroyed.load(ordering: .sequentiallyConsistent) else { return nil }
+        return body()
+    }
+
     func activeFeatures() -> Set<Feature> {
         let ids = ByteCollector()
-        let alive = queries.withLock { _ in
-            guard !isDestroyed.load(ordering: .acquiring) else { return false }
+        let alive = enter {
             descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
-            return true
         }
-        guard alive else { return [] }
+        guard alive != nil else { return [] }
         return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
     }
 
     func status() -> EngineStatus {
         let json = ByteCollector()
-        let alive = queries.withLock { _ in
-            guard !isDestroyed.load(ordering: .acquiring) else { return false }
+        let alive = enter {
             descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
-            return true
         }
-        guard alive else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
+        guard alive != nil else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
         if let status = try? JSONDecoder().decode(EngineStatus.self, from: Data(json.bytes)) { return status }
         return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status")
     }
 
     func shutdown() {
-        let destroyedNow = queries.withLock { _ in !isDestroyed.exchange(true, ordering: .acquiringAndReleasing) }
-        guard destroyedNow else { return }
+        guard !isDestroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // Entries already inside finish quickly: `call` only starts work, and status must not block.
+        while entering.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         descriptor.pointer.pointee.destroy(instance.pointer)
     }
 }

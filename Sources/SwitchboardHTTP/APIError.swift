@@ -115,16 +115,17 @@ enum JSONBody {
     static let maxRequestBytes = 64 * 1024
 
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
-        let data: Data
+        let bytes: [UInt8]
         do {
-            data = try JSONEncoder.api.encode(value)
+            // Contacts go through JSONWriter, the same bytes as the API's encoder writes, faster.
+            bytes = value is any JSONWritable ? try JSONCoders.encode(value) : Array(try JSONEncoder.api.encode(value))
         } catch {
             throw APIError(.badGateway, "cannot encode the answer: \(error)")
         }
         return Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// Reads and decodes a JSON body, answering 400 naming `body` past the size limit (as the

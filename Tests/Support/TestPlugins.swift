@@ -27,13 +27,19 @@ public enum TestPlugins {
     private static let built = Mutex<[String: String]>([:])
 
     /// Compiles `Tests/Fixtures/plugins/<source>` with the ABI header alone; cached per flags.
-    public static func compile(_ source: String, defines: [String] = [], as fileName: String? = nil) throws -> String {
-        let key = ([source] + defines).joined(separator: " ")
-        if let path = built.withLock({ $0[key] }) { return path }
-        // Tests compile in parallel, so each output gets a name no other compile can take.
-        let output = "\(scratch)/\(fileName ?? "\(UUID().uuidString.prefix(8))-\(source.replacingOccurrences(of: ".c", with: "")).so")"
-        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-O1", "-Wall", "-I", "\(repositoryRoot)/Sources/CContactsEngine/include"]
-            + defines.map { "-D\($0)" } + ["\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", "-o", output, "-lpthread"])
+    public static func compile(_ source: String, defines: [String] = []) throws -> String {
+        try compileC("\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", flags: ["-O1", "-Wall"] + defines.map { "-D\($0)" })
+    }
+
+    /// Compiles a C file of this repository into a plugin with the ABI header alone, once per
+    /// file and flags. Tests compile in parallel, so each output gets a name no other compile takes.
+    public static func compileC(_ path: String, flags: [String]) throws -> String {
+        let key = ([path] + flags).joined(separator: " ")
+        if let built = built.withLock({ $0[key] }) { return built }
+        let name = (path as NSString).lastPathComponent.replacingOccurrences(of: ".c", with: "")
+        let output = "\(scratch)/\(UUID().uuidString.prefix(8))-\(name).so"
+        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", "\(repositoryRoot)/Sources/CContactsEngine/include"]
+            + flags + [path, "-o", output, "-lpthread"])
         built.withLock { $0[key] = output }
         return output
     }

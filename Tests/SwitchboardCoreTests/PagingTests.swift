@@ -1,3 +1,4 @@
+import Foundation
 import ContactsEngineKit
 import Testing
 
@@ -13,5 +14,27 @@ struct PagingTests {
     ] as [(Int, Int?, Bool, [String])])
     func pages(offset: Int, limit: Int?, descending: Bool, expected: [String]) {
         #expect(letters.page(offset: offset, limit: limit, descending: descending) == expected)
+    }
+}
+
+@Suite("JSONWriter writes what the API's JSONEncoder writes")
+struct JSONWriterTests {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    @Test("contacts with every kind of text, lists of them, and contact requests", arguments: [
+        Contact(id: "14155550100@c.us"),
+        Contact(id: "120363@g.us", name: "Group \"quoted\" \\ back/slash", pushname: "tab\tnew\nline\r\u{8}\u{c}\u{1}\u{1f}", shortName: "Zoë 👩‍💻", isMe: true, isMyContact: true, isBlocked: true),
+        Contact(id: "1@lid", number: "", name: "", isWAContact: false),
+    ])
+    func sameBytes(contact: Contact) throws {
+        #expect(try JSONCoders.encode(contact) == Array(Self.encoder.encode(contact)))
+        #expect(try JSONCoders.encode([contact, contact]) == Array(Self.encoder.encode([contact, contact])))
+        let request = ContactRequest(contactId: contact.pushname ?? contact.id)
+        #expect(try JSONCoders.encode(request) == Array(Self.encoder.encode(request)))
+        #expect(try JSONCoders.encode([Contact]()) == Array("[]".utf8))
     }
 }
