@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "LocalEngine", type: .dynamic, targets: ["LocalEngine"]),
         .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
         .library(name: "VCardEngine", type: .dynamic, targets: ["VCardEngine"]),
+        .library(name: "CardDAVEngine", type: .dynamic, targets: ["CardDAVEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -72,13 +73,41 @@ let package = Package(
         .target(name: "LocalEngine", dependencies: ["LocalEngineCore", "ContactsEngineKit"], path: "Plugins/LocalEngine/Export"),
         // Written in C against the header alone: proves the ABI is language neutral.
         .target(name: "FixedEngine", dependencies: ["CContactsEngine"], path: "Plugins/FixedEngine", publicHeadersPath: "."),
+        // The `vcard` engine: read-only contacts from a folder of .vcf files.
+        .target(name: "VCardEngineCore", dependencies: ["ContactsEngineKit"], path: "Plugins/VCardEngine/Core"),
+        .target(name: "VCardEngine", dependencies: ["VCardEngineCore", "ContactsEngineKit"], path: "Plugins/VCardEngine/Export"),
+        // The `carddav` engine: an address book on a CardDAV server (RFC 6352).
+        .target(
+            name: "CardDAVEngineCore",
+            dependencies: [
+                "ContactsEngineKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Plugins/CardDAVEngine/Core"
+        ),
+        .target(name: "CardDAVEngine", dependencies: ["CardDAVEngineCore", "ContactsEngineKit"], path: "Plugins/CardDAVEngine/Export"),
 
-        .target(name: "SwitchboardTestSupport", path: "Tests/Support"),
+        .target(
+            name: "SwitchboardTestSupport",
+            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", "ContactsEngineKit", "LocalEngineCore", "SwitchboardTestSupport"]
         ),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", "ContactsEngineKit"]),
+        .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", "ContactsEngineKit"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CardDAVEngineTests",
+            dependencies: [
+                "CardDAVEngineCore", "ContactsEngineKit", "SwitchboardTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "SwitchboardHTTPTests",
             dependencies: [
@@ -91,10 +120,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // The `vcard` engine: read-only contacts from a folder of .vcf files.
-        .target(name: "VCardEngineCore", dependencies: ["ContactsEngineKit"], path: "Plugins/VCardEngine/Core"),
-        .target(name: "VCardEngine", dependencies: ["VCardEngineCore", "ContactsEngineKit"], path: "Plugins/VCardEngine/Export"),
-        .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", "ContactsEngineKit"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
         .testTarget(name: "SwitchboardConformanceTests", dependencies: ["SwitchboardConformance", "SwitchboardTestSupport"]),
 

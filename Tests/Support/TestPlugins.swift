@@ -58,6 +58,15 @@ public enum TestPlugins {
         return path
     }
 
+    /// Runs a long command (a whole `swift build`) on a thread of its own, so that waiting for it
+    /// holds none of the two threads Swift concurrency has here: other tests keep running.
+    @discardableResult
+    public static func runOffPool(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try run(executable, arguments) }) }.start()
+        }
+    }
+
     @discardableResult
     public static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()

@@ -20,6 +20,18 @@ struct ConformanceTests {
         }
     }
 
+    @Test("carddav passes every check against a real Radicale")
+    func cardDAVPasses() async throws {
+        try await Radicale.withServer { radicale in
+            let config = #"{"url": "\#(radicale.root.absoluteString)", "username": "\#(Radicale.user)", "password": "\#(Radicale.password)"}"#
+            let checks = await ConformanceKit(path: TestPlugins.product("CardDAVEngine"), configuration: Data(config.utf8)).run()
+            #expect(checks.count >= 17)
+            for check in checks where !check.passed {
+                Issue.record("carddav: \(check.name): \(check.failure ?? "")")
+            }
+        }
+    }
+
     @Test("the fixture engine passes when built plain, so each flaw below is the only one")
     func plainFixturePasses() async throws {
         let checks = await ConformanceKit(path: try TestPlugins.compile("wrong_engine.c")).run()

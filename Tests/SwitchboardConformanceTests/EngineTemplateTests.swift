@@ -19,7 +19,7 @@ struct EngineTemplateTests {
         try text.replacingOccurrences(of: #"path: "../..""#, with: "path: \"\(TestPlugins.repositoryRoot)\"")
             .write(toFile: manifest, atomically: true, encoding: .utf8)
 
-        try TestPlugins.run("/usr/bin/env", ["swift", "build", "--package-path", package, "--scratch-path", "\(package)/.build"])
+        try await TestPlugins.runOffPool("/usr/bin/env", ["swift", "build", "--package-path", package, "--scratch-path", "\(package)/.build"])
         let plugin = "\(package)/.build/debug/libHelloEngine.so"
         let config = #"{"contacts": [{"id": "14155550100", "name": "Ada Lovelace"}, {"id": "4930555010", "name": "Konrad Zuse"}]}"#
         let checks = await ConformanceKit(path: plugin, configuration: Data(config.utf8)).run()

@@ -217,7 +217,7 @@ struct ContactsAPITests {
         }
     }
 
-    @Test("engine error kinds map to their codes: not-found 404, timeout 504, malformed result 502")
+    @Test("engine error kinds map to their codes: not-found 404, conflict 409, unavailable 503, timeout 504, malformed result 502")
     func engineErrorKinds() async throws {
         try await withServer(callTimeout: .milliseconds(300)) { server in
             _ = try await server.request(.POST, "/api/sessions", json: #"{"name": "fx", "engine": "fixed"}"#)
@@ -231,6 +231,17 @@ struct ContactsAPITests {
             #expect(hung.status == 504)
             #expect(hung["kind"] == "timeout")
             #expect(hung["message"] == "engine \"test\" did not answer contacts.block within 0.3 s")
+
+            let conflict = try await server.request(.PUT, "/api/t/contacts/1234567@c.us", json: #"{"firstName": "A"}"#)
+            #expect(conflict.status == 409)
+            #expect(conflict["kind"] == "conflict")
+            #expect(conflict["message"] == "the contact was edited elsewhere meanwhile")
+            #expect(conflict["engine"] == "test")
+
+            let down = try await server.request(.POST, "/api/contacts/unblock", json: #"{"contactId": "1234567", "session": "t"}"#)
+            #expect(down.status == 503)
+            #expect(down["kind"] == "unavailable")
+            #expect(down["message"] == "the address book server is down")
 
             let malformed = try await server.get("/api/contacts/all?session=t")
             #expect(malformed.status == 502)

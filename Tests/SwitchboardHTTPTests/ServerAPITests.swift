@@ -71,10 +71,10 @@ struct ServerAPITests {
 
             let matrix = try await server.get("/api/engines/matrix")
             let upsert = matrix["features"]?.array?.first { $0["id"] == "contacts.upsert" }
-            #expect(upsert?["engines"] == ["fixed": false, "local": true, "test": false])
+            #expect(upsert?["engines"] == ["fixed": false, "local": true, "test": true])
             let markdown = try await server.get("/api/engines/matrix?format=markdown")
             #expect(markdown.contentType?.hasPrefix("text/markdown") == true)
-            #expect(markdown.text.contains("| `PUT /api/{session}/contacts/{chatId}` | `contacts.upsert` |  | ✔️ |  |"))
+            #expect(markdown.text.contains("| `PUT /api/{session}/contacts/{chatId}` | `contacts.upsert` |  | ✔️ | ✔️ |"))
             let badFormat = try await server.get("/api/engines/matrix?format=xml")
             #expect(badFormat.status == 400)
             #expect(badFormat["parameter"] == "format")

@@ -18,6 +18,8 @@
  *                     "aboutDelayMs") from another thread
  *   contacts.block    never completes until destroy (a hung backend), then completes with unavailable
  *   contacts.list     completes with a malformed result
+ *   contacts.unblock  completes with unavailable (a backend that is down)
+ *   contacts.upsert   completes with conflict (an edit made elsewhere meanwhile)
  */
 #include "switchboard_engine.h"
 
@@ -52,7 +54,7 @@
 #define ENTRY_FUNCTION CONCAT(switchboard_engine_abi_v, ENTRY_MAJOR)
 
 static const char *const features[] = {
-    "contacts.get", "contacts.about", "contacts.block", "contacts.list",
+    "contacts.get", "contacts.about", "contacts.block", "contacts.list", "contacts.unblock", "contacts.upsert",
 #ifdef EXTRA_FEATURE
     EXTRA_FEATURE,
 #endif
@@ -153,6 +155,12 @@ static void test_call(sb_engine_instance *instance, const char *feature, const u
         call->next = instance->hung;
         instance->hung = call;
         pthread_mutex_unlock(&instance->lock);
+    } else if (strcmp(feature, "contacts.unblock") == 0) {
+        static const char message[] = "the address book server is down";
+        completion(context, SB_STATUS_UNAVAILABLE, (const uint8_t *)message, sizeof message - 1);
+    } else if (strcmp(feature, "contacts.upsert") == 0) {
+        static const char message[] = "the contact was edited elsewhere meanwhile";
+        completion(context, SB_STATUS_CONFLICT, (const uint8_t *)message, sizeof message - 1);
     } else if (strcmp(feature, "contacts.list") == 0) {
         static const char body[] = "{\"not\":\"a list\"}";
         completion(context, SB_STATUS_OK, (const uint8_t *)body, sizeof body - 1);
@@ -164,7 +172,7 @@ static void test_call(sb_engine_instance *instance, const char *feature, const u
 
 static void test_instance_features(sb_engine_instance *instance, sb_bytes_sink sink, void *context) {
     (void)instance;
-    for (size_t i = 0; i < 4; i++) sink(context, (const uint8_t *)features[i], strlen(features[i]));
+    for (size_t i = 0; i < 6; i++) sink(context, (const uint8_t *)features[i], strlen(features[i]));
 }
 
 static void test_status(sb_engine_instance *instance, sb_bytes_sink sink, void *context) {

@@ -1,0 +1,96 @@
+import ContactsEngineKit
+import Foundation
+
+/// One vCard resource of the collection, as last read.
+struct StoredCard: Sendable, Hashable {
+    var etag: String?
+    /// `nil` when the resource is not a readable vCard: it still counts as a card.
+    var card: VCard?
+}
+
+/// A contact as served, with the card it comes from.
+struct Entry: Sendable {
+    var contact: Contact
+    var href: String
+    var photoURL: String?
+}
+
+/// The sort key of `sortBy=name`: named contacts first, by name, then unnamed ones; ties by id.
+/// The same order as the local engine's.
+struct NameKey: Comparable, Sendable {
+    var name: String?
+    var id: String
+
+    static func < (lhs: NameKey, rhs: NameKey) -> Bool {
+        switch (lhs.name, rhs.name) {
+        case let (left?, right?) where left != right: left < right
+        case (.some, nil): true
+        case (nil, .some): false
+        default: lhs.id < rhs.id
+        }
+    }
+}
+
+/// The collection in memory: its cards by href, how to ask what changed, and the contacts
+/// they make, kept sorted so that any page is a slice.
+struct AddressBook: Sendable {
+    /// How the next refresh learns what changed.
+    enum ChangeTracking: Sendable, Hashable {
+        /// RFC 6578 sync-collection from this token.
+        case syncToken(String)
+        /// The server offers no sync-collection: compare every card's ETag.
+        case etags
+
+        var method: String {
+            switch self {
+            case .syncToken: "sync-collection"
+            case .etags: "ETag comparison"
+            }
+        }
+    }
+
+    let collection: URL
+    var tracking: ChangeTracking
+    private(set) var cards: [String: StoredCard]
+    private(set) var entries: [String: Entry] = [:]
+    private(set) var idOrder: [String] = []
+    private(set) var nameOrder: [NameKey] = []
+
+    init(collection: URL, tracking: ChangeTracking, cards: [String: StoredCard]) {
+        self.collection = collection
+        self.tracking = tracking
+        self.cards = cards
+        index()
+    }
+
+    /// The book after a refresh: `changed` cards replace or join the old ones, `removed` hrefs go.
+    func applying(changed: [String: StoredCard], removed: some Sequence<String>, tracking: ChangeTracking) -> AddressBook {
+        var cards = cards
+        for href in removed { cards[href] = nil }
+        cards.merge(changed) { $1 }
+        return AddressBook(collection: collection, tracking: tracking, cards: cards)
+    }
+
+    /// One contact per phone number. Two cards with one number: the first href wins, so the
+    /// answer does not change from one refresh to the next.
+    private mutating func index() {
+        entries = [:]
+        for (href, stored) in cards.sorted(by: { $0.key < $1.key }) {
+            guard let card = stored.card, let digits = card.phoneDigits else { continue }
+            let id = digits + ChatID.contactSuffix
+            guard entries[id] == nil else { continue }
+            entries[id] = Entry(contact: Contact(id: id, number: digits, name: card.formattedName, isMyContact: true), href: href, photoURL: card.photoURL)
+        }
+        idOrder = entries.keys.sorted()
+        nameOrder = entries.values.map { NameKey(name: $0.contact.name, id: $0.contact.id) }.sorted()
+    }
+}
+
+extension Array {
+    /// `limit` elements from `offset` in ascending or descending order; `nil` means all the rest.
+    func page(offset: Int, limit: Int?, descending: Bool) -> [Element] {
+        let remaining = Swift.max(count - offset, 0)
+        let size = Swift.min(limit ?? remaining, remaining)
+        return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[offset..<(offset + size)])
+    }
+}
