@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
         .library(name: "VCardEngine", type: .dynamic, targets: ["VCardEngine"]),
         .library(name: "CardDAVEngine", type: .dynamic, targets: ["CardDAVEngine"]),
+        .library(name: "WAHAEngine", type: .dynamic, targets: ["WAHAEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
@@ -84,14 +86,30 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Plugins/CardDAVEngine/Core"
         ),
         .target(name: "CardDAVEngine", dependencies: ["CardDAVEngineCore", "ContactsEngineKit"], path: "Plugins/CardDAVEngine/Export"),
+        // The `waha` engine: a session served by an upstream WAHA (or Switchboard) server.
+        .target(
+            name: "WAHAEngineCore",
+            dependencies: [
+                "ContactsEngineKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Plugins/WAHAEngine/Core"
+        ),
+        .target(name: "WAHAEngine", dependencies: ["WAHAEngineCore", "ContactsEngineKit"], path: "Plugins/WAHAEngine/Export"),
 
         .target(
             name: "SwitchboardTestSupport",
-            dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/Support"
         ),
         .testTarget(
@@ -118,6 +136,16 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "WAHAEngineTests",
+            dependencies: [
+                "WAHAEngineCore", "ContactsEngineKit", "SwitchboardTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),

@@ -269,6 +269,23 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         }
     }
 
+    @Test func overHTTPSTheServerIsTrustedByTheConfiguredCertificateOnly() async throws {
+        try await Radicale.withServer(tls: true) { radicale in
+            #expect(radicale.root.scheme == "https")
+            try await radicale.putCard("ada.vcf", Cards.ada)
+            var trusting = radicale.configuration()
+            trusting.caCertificate = radicale.certificate
+            let ids = try await withEngine(trusting) { engine in try await engine.listContacts(.init()).map(\.id) }
+            #expect(ids == [Cards.adaID])
+            try await withEngine(radicale.configuration()) { engine in
+                await expectEngineError(.unavailable, containing: "127.0.0.1:\(radicale.port)") { _ = try await engine.listContacts(.init()) }
+            }
+        }
+        await expectEngineError(.invalidInput, containing: "caCertificate: cannot read /nonexistent.pem") {
+            _ = try makeEngine(CardDAVEngine.Configuration(url: "https://127.0.0.1/", caCertificate: "/nonexistent.pem"))
+        }
+    }
+
     @Test func aServerThatDoesNotAnswerIsATimeout() async throws {
         let hung = try Listener()
         defer { hung.close() }

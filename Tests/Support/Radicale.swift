@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,20 +23,26 @@ public final class Radicale: @unchecked Sendable {
     // Only touched by `start` and `stop`, which a test calls in turn.
     private let process: Process
 
-    public var root: URL { URL(string: "http://127.0.0.1:\(port)/")! }
-    public var addressBook: URL { URL(string: "http://127.0.0.1:\(port)/\(Self.user)/contacts/")! }
+    /// With `tls`, the self-signed certificate the server presents (PEM), to trust it by.
+    public let certificate: String?
+    private var scheme: String { certificate == nil ? "http" : "https" }
+    /// Trusts `certificate` when there is one; the shared client otherwise.
+    private let client: HTTPClient
+    public var root: URL { URL(string: "\(scheme)://127.0.0.1:\(port)/")! }
+    public var addressBook: URL { URL(string: "\(scheme)://127.0.0.1:\(port)/\(Self.user)/contacts/")! }
 
     /// Runs `body` with a started server, stopped and removed afterwards whatever happens.
     ///
     /// `refusingSyncCollection` puts Radicale behind a WSGI wrapper that answers sync-collection
     /// with 501, as servers without RFC 6578 do.
-    public static func withServer<T>(refusingSyncCollection: Bool = false, _ body: (Radicale) async throws -> T) async throws -> T {
-        let server = try await Radicale(refusingSyncCollection: refusingSyncCollection)
+    /// `tls` serves HTTPS with a self-signed certificate for 127.0.0.1, made here with openssl.
+    public static func withServer<T>(refusingSyncCollection: Bool = false, tls: Bool = false, _ body: (Radicale) async throws -> T) async throws -> T {
+        let server = try await Radicale(refusingSyncCollection: refusingSyncCollection, tls: tls)
         defer { server.stop() }
         return try await body(server)
     }
 
-    private init(refusingSyncCollection: Bool) async throws {
+    private init(refusingSyncCollection: Bool, tls: Bool) async throws {
         let executable = try Self.executable()
         port = try Self.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("radicale-\(UUID().uuidString)")
@@ -44,10 +51,27 @@ public final class Radicale: @unchecked Sendable {
         // Radicale's own way to mark a folder as an address book: no MKCOL needed.
         try Data(#"{"tag": "VADDRESSBOOK"}"#.utf8).write(to: book.appendingPathComponent(".Radicale.props"))
         try Data("\(Self.user):\(Self.password)\n".utf8).write(to: directory.appendingPathComponent("users"))
+        var tlsSettings = ""
+        if tls {
+            let certificate = directory.appendingPathComponent("cert.pem").path, key = directory.appendingPathComponent("key.pem").path
+            try TestPlugins.run("/usr/bin/env", [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+            ])
+            tlsSettings = "ssl = True\ncertificate = \(certificate)\nkey = \(key)"
+            self.certificate = certificate
+            var trusting = TLSConfiguration.makeClientConfiguration()
+            trusting.trustRoots = .file(certificate)
+            client = HTTPClient(configuration: .init(tlsConfiguration: trusting))
+        } else {
+            certificate = nil
+            client = .shared
+        }
         let configuration = directory.appendingPathComponent("config")
         try Data("""
             [server]
             hosts = 127.0.0.1:\(port)
+            \(tlsSettings)
             [auth]
             type = htpasswd
             htpasswd_filename = \(directory.path)/users
@@ -88,6 +112,7 @@ public final class Radicale: @unchecked Sendable {
     /// Kills the server and removes its folder; the address book is gone with it.
     public func stop() {
         kill()
+        if certificate != nil { try? client.syncShutdown() }
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -126,7 +151,7 @@ public final class Radicale: @unchecked Sendable {
         request.headers.add(name: "Authorization", value: "Basic " + Data("\(Self.user):\(Self.password)".utf8).base64EncodedString())
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(string: body)) }
-        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let response = try await client.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 1 << 24)
         return Reply(status: Int(response.status.code), body: String(buffer: bytes))
     }

@@ -46,7 +46,7 @@ struct CLITests {
         let doc = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/docs/engines.md", encoding: .utf8)
         let marker = "<!-- generated: switchboard engines --matrix; everything below this line -->\n"
         let range = try #require(doc.range(of: marker), "docs/engines.md lost its marker line")
-        #expect(String(doc[range.upperBound...]) == generated, "docs/engines.md is stale: regenerate it with `swift run switchboard engines --matrix`")
+        #expect(String(doc[range.upperBound...]) == generated, "docs/engines.md is stale: regenerate it with scripts/update-engines-doc")
     }
 
     @Test("inspect prints a plugin's metadata; a bad file exits 2 with the reason")
@@ -140,7 +140,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     static func start(data: String) async throws -> ServeProcess {
-        let port = try freePort()
+        let port = try TestPlugins.freePort()
         let log = "\(data)/serve-\(port).log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let server = ServeProcess(port: port, log: log)
@@ -182,21 +182,5 @@ final class ServeProcess: @unchecked Sendable {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
-    }
-
-    /// Asks the kernel for a free port, then lets it go for the server to take.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw TestPlugins.CommandFailed(command: "bind 127.0.0.1:0", status: errno, output: "") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

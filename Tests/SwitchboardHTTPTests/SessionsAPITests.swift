@@ -128,36 +128,47 @@ struct SessionsAPITests {
         try await withServer { server in
             // Both engines know this contact, so every answer is a 200 whichever engine serves it.
             _ = try await server.request(.PUT, "/api/default/contacts/4930555010@c.us", json: #"{"firstName": "Konrad", "lastName": "Zuse"}"#)
-            let load = LoadCounters()
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 {
-                    group.addTask {
-                        while !load.stop.load(ordering: .relaxed) {
-                            let answer = try await server.get("/api/contacts?contactId=4930555010")
-                            if answer.status == 200, answer["name"] == "Konrad Zuse" {
-                                load.served.add(1, ordering: .relaxed)
-                            } else {
-                                load.failures.withLock { $0.append("\(answer.status) \(answer.text)") }
-                            }
-                        }
-                    }
+            let load = try await underLoad(server, "/api/contacts?contactId=4930555010", answering: "Konrad Zuse") {
+                for round in 0..<20 {
+                    let engine = round.isMultiple(of: 2) ? "fixed" : "local"
+                    let swapped = try await server.request(.PUT, "/api/sessions/default", json: #"{"engine": "\#(engine)"}"#)
+                    #expect(swapped.status == 200)
+                    #expect(swapped["engine"]?["engine"] == .string(engine))
+                    try await Task.sleep(for: .milliseconds(20))
                 }
-                group.addTask {
-                    defer { load.stop.store(true, ordering: .relaxed) }
-                    for round in 0..<20 {
-                        let engine = round.isMultiple(of: 2) ? "fixed" : "local"
-                        let swapped = try await server.request(.PUT, "/api/sessions/default", json: #"{"engine": "\#(engine)"}"#)
-                        #expect(swapped.status == 200)
-                        #expect(swapped["engine"]?["engine"] == .string(engine))
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
-                }
-                try await group.waitForAll()
             }
             #expect(load.failures.withLock { $0 } == [])
             #expect(load.served.load(ordering: .relaxed) > 100, "the load really overlapped the swaps")
         }
     }
+}
+
+/// Runs `work` while eight clients request `path` in a loop, each answer checked for a 200
+/// naming `name`; returns what they counted once `work` is done.
+func underLoad(
+    _ server: TestServer, _ path: String, answering name: String, while work: @escaping @Sendable () async throws -> Void
+) async throws -> LoadCounters {
+    let load = LoadCounters()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<8 {
+            group.addTask {
+                while !load.stop.load(ordering: .relaxed) {
+                    let answer = try await server.get(path)
+                    if answer.status == 200, answer["name"] == .string(name) {
+                        load.served.add(1, ordering: .relaxed)
+                    } else {
+                        load.failures.withLock { $0.append("\(answer.status) \(answer.text)") }
+                    }
+                }
+            }
+        }
+        group.addTask {
+            defer { load.stop.store(true, ordering: .relaxed) }
+            try await work()
+        }
+        try await group.waitForAll()
+    }
+    return load
 }
 
 /// Shared by the load tasks of a test.

@@ -2,13 +2,15 @@ import AsyncHTTPClient
 import ContactsEngineKit
 import Foundation
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// The `carddav` engine: contacts from an address book on a CardDAV server (RFC 6352), served
 /// from an in-memory copy that is brought up to date when a call comes in.
 ///
 /// Configuration: `{"url": "https://host/path/", "username": "...", "password": "...",
-/// "addressBook": "<collection URL>", "timeoutSeconds": 10, "refreshSeconds": 30}`; all but `url`
+/// "addressBook": "<collection URL>", "timeoutSeconds": 10, "refreshSeconds": 30,
+/// "caCertificate": "<PEM file>"}`; all but `url`
 /// optional. Without `addressBook`, the book is discovered from `url`.
 ///
 /// No check-exists: an address book cannot say who is registered on WhatsApp.
@@ -29,11 +31,15 @@ public final class CardDAVEngine: ContactsEngine {
         public var addressBook: String?
         public var timeoutSeconds: Double?
         public var refreshSeconds: Double?
+        /// A PEM file of the certificates that may sign the server's: for a server with a
+        /// private CA or a self-signed certificate. The system's roots when absent.
+        public var caCertificate: String?
 
         public init(
             url: String, username: String? = nil, password: String? = nil, addressBook: String? = nil,
-            timeoutSeconds: Double? = nil, refreshSeconds: Double? = nil
+            timeoutSeconds: Double? = nil, refreshSeconds: Double? = nil, caCertificate: String? = nil
         ) {
+            self.caCertificate = caCertificate
             self.url = url
             self.username = username
             self.password = password
@@ -83,6 +89,14 @@ public final class CardDAVEngine: ContactsEngine {
 
         let timeout = TimeAmount.milliseconds(Int64(timeoutSeconds * 1000))
         var httpConfiguration = HTTPClient.Configuration(timeout: .init(connect: timeout, read: timeout))
+        if let caCertificate = settings.caCertificate {
+            guard FileManager.default.isReadableFile(atPath: caCertificate) else {
+                throw EngineError(.invalidInput, "invalid configuration: caCertificate: cannot read \(caCertificate)")
+            }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caCertificate)
+            httpConfiguration.tlsConfiguration = tls
+        }
         // A server that refuses connections is down: say so at once rather than retry until the timeout.
         httpConfiguration.connectionPool.retryConnectionEstablishment = false
         let authorization = settings.username.map { username in

@@ -1,0 +1,131 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Switchboard server of one test's own, as a child process: the `switchboard` SwiftPM
+/// built, on 127.0.0.1 at a free port, its data in a temporary folder, loading the plugins built
+/// beside it.
+public final class SwitchboardProcess: @unchecked Sendable {
+    public static var binary: String { "\(TestPlugins.buildProducts)/switchboard" }
+    static var plugins: String { TestPlugins.buildProducts }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
+
+    public struct Reply: Sendable {
+        public var status: Int
+        public var body: String
+    }
+
+    public let port: Int
+    public let directory: URL
+    // Only touched by `init` and `stop`, which a test calls in turn.
+    private let process = Process()
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// Runs `body` with a started server, stopped and removed afterwards whatever happens;
+    /// `plugin` is one more plugin file for it to load.
+    public static func withServer<T>(plugin: String? = nil, _ body: (SwitchboardProcess) async throws -> T) async throws -> T {
+        let server = try await SwitchboardProcess(plugin: plugin)
+        defer { server.stop() }
+        return try await body(server)
+    }
+
+    private init(plugin: String?) async throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
+        }
+        port = try TestPlugins.freePort()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("waha-upstream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--port", String(port), "--data", directory.appendingPathComponent("data").path, "--plugins", Self.plugins] + (plugin.map { ["--plugin", $0] } ?? [])
+        let log = directory.appendingPathComponent("switchboard.log")
+        try Data().write(to: log)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        do {
+            try await waitUntilAnswering()
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// SIGKILL rather than `terminate()`'s SIGTERM: a child started from a concurrency thread
+    /// inherits its blocked signals, SIGTERM among them.
+    public func stop() {
+        if process.isRunning {
+            _ = Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func waitUntilAnswering() async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if (try? await request("GET", "/ping", timeout: .seconds(1)))?.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let log = (try? String(contentsOf: directory.appendingPathComponent("switchboard.log"), encoding: .utf8)) ?? ""
+        throw Failure(description: "Switchboard did not answer on port \(port); its log:\n\(log)")
+    }
+
+    /// Talks to the server directly, behind the engine's back; a 4xx or 5xx answer is a failure.
+    @discardableResult
+    public func request(_ method: String, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = .init(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
+        let reply = Reply(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
+        guard reply.status < 400 else { throw Failure(description: "\(method) \(path): HTTP \(reply.status) \(reply.body)") }
+        return reply
+    }
+
+    /// Fills a session's local engine with `switchboard import`, as an operator would.
+    public func importSeed(_ seed: String, session: String) throws {
+        let file = directory.appendingPathComponent("seed-\(UUID().uuidString).json")
+        try Data(seed.utf8).write(to: file)
+        let importer = Process()
+        importer.executableURL = URL(fileURLWithPath: Self.binary)
+        importer.arguments = ["import", "--session", session, "--data", directory.appendingPathComponent("data").path, file.path]
+        importer.standardOutput = FileHandle.nullDevice
+        try importer.run()
+        importer.waitUntilExit()
+        guard importer.terminationStatus == 0 else { throw Failure(description: "switchboard import exited with \(importer.terminationStatus)") }
+    }
+}
+
+extension TestPlugins {
+    /// A port nothing listens on: bound, read, then released.
+    public static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw SwitchboardProcess.Failure(description: "socket: errno \(errno)") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw SwitchboardProcess.Failure(description: "bind: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
