@@ -72,7 +72,7 @@ struct ABIBenchmark {
             ("encode the result (Contact), JSONWriter", { @Sendable in _ = try JSONCoders.encode(contact) }),
             ("decode the result, Foundation", { @Sendable in _ = try decoder.decode(Contact.self, from: Data(contactBytes)) }),
             ("decode the result, JSONReader", { @Sendable in _ = try JSONCoders.decode(Contact.self, from: contactBytes) }),
-            ("start a Task and wait for it", { @Sendable in await Task { () -> Int in 1 }.value }),
+            ("start a Task and wait for it", { @Sendable in _ = await Task { () -> Int in 1 }.value }),
         ] as [(String, @Sendable () async throws -> Void)] {
             var times: [Double] = []
             for _ in 0..<rounds { times.append(try await nanosecondsPerCall(calls, body)) }

@@ -35,8 +35,12 @@ extension ContactsEngine {
 }
 
 /// One encoder and one decoder for every call: they are thread-safe, and creating them per call
-/// is a measurable part of a call's cost.
+/// is a measurable part of a call's cost. The encoder writes what `JSONWriter` writes.
 public enum JSONCoders {
-    public static let encoder = JSONEncoder()
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
     public static let decoder = JSONDecoder()
 }

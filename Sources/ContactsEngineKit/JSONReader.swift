@@ -107,7 +107,10 @@ public struct JSONReader {
             case UInt8(ascii: "u"):
                 guard var scalar = hex4() else { return nil }
                 if (0xD800..<0xDC00).contains(scalar) {
-                    guard consume(Array("\\u".utf8)), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                    // The low half must follow at once: no whitespace inside a string.
+                    guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else { return nil }
+                    index += 2
+                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 }
                 guard let unicode = Unicode.Scalar(scalar) else { return nil }

@@ -114,32 +114,38 @@ public final class EngineRegistry: Sendable {
         }
     }
 
+    /// One scan at a time: two rescans racing would each load a changed file and bump its
+    /// generation twice, restarting its sessions twice.
+    private let scanning = Mutex(())
+
     /// Reads new and changed plugin files. Unchanged files are not opened again.
     @discardableResult
     public func scan() -> ScanReport {
-        var report = ScanReport()
-        for path in candidateFiles() {
-            guard let identity = Self.identity(of: path) else {
-                report.refused.append(path)
-                state.withLock { $0.files[path] = (FileIdentity.missing, .failure(PluginRefusal("no such file"))) }
-                continue
+        scanning.withLock { _ in
+            var report = ScanReport()
+            for path in candidateFiles() {
+                guard let identity = Self.identity(of: path) else {
+                    report.refused.append(path)
+                    state.withLock { $0.files[path] = (FileIdentity.missing, .failure(PluginRefusal("no such file"))) }
+                    continue
+                }
+                let known = state.withLock { $0.files[path] }
+                if let known, known.identity == identity { continue }
+                let outcome: Result<String, PluginRefusal>
+                do throws(PluginRefusal) {
+                    let (descriptor, metadata) = try PluginLoader.open(path)
+                    outcome = register(metadata, descriptor, from: path, report: &report)
+                } catch {
+                    outcome = .failure(error)
+                }
+                if case .failure(let refusal) = outcome {
+                    report.refused.append(path)
+                    logger.warning("plugin refused", metadata: ["file": "\(path)", "reason": "\(refusal.reason)"])
+                }
+                state.withLock { $0.files[path] = (identity, outcome) }
             }
-            let known = state.withLock { $0.files[path] }
-            if let known, known.identity == identity { continue }
-            let outcome: Result<String, PluginRefusal>
-            do {
-                let (descriptor, metadata) = try PluginLoader.open(path)
-                outcome = register(metadata, descriptor, from: path, report: &report)
-            } catch {
-                outcome = .failure(error)
-            }
-            if case .failure(let refusal) = outcome {
-                report.refused.append(path)
-                logger.warning("plugin refused", metadata: ["file": "\(path)", "reason": "\(refusal.reason)"])
-            }
-            state.withLock { $0.files[path] = (identity, outcome) }
+            return report
         }
-        return report
     }
 
     private func register(

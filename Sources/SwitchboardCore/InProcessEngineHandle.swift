@@ -10,7 +10,6 @@ final class InProcessEngineHandle: EngineHandle {
     let engineVersion: String
     private let descriptor: DescriptorPointer
     private let instance: InstancePointer
-    private let services: HostServices
     private let callTimeout: Duration
     /// The header promises a plugin that nothing enters it after `destroy`, but a status query
     /// or a late call may race a swap's destroy. So each entry first counts itself here, then
@@ -29,7 +28,6 @@ final class InProcessEngineHandle: EngineHandle {
         logger[metadataKey: "engine"] = "\(engine.metadata.name)"
         logger[metadataKey: "session"] = "\(context.session)"
         let services = HostServices(logger: logger, stateDirectory: context.stateDirectory)
-        self.services = services
 
         let message = ByteCollector()
         var created: OpaquePointer?
@@ -48,7 +46,7 @@ final class InProcessEngineHandle: EngineHandle {
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
-        let call = PendingCall(services: services, deadline: .now + callTimeout, timeoutMessage:
+        let call = PendingCall(deadline: .now + callTimeout, timeoutMessage:
             "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(callTimeout.seconds) s")
         let result = await withUnsafeContinuation { continuation in
             call.install(continuation)
@@ -62,17 +60,18 @@ final class InProcessEngineHandle: EngineHandle {
                     }
                 }
             }
-            if entered == nil { call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed"))) }
+            if !entered { call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed"))) }
         }
         return try result.get()
     }
 
-    /// Runs `body`, which calls into the plugin, unless the instance is destroyed (then nil).
-    private func enter<T>(_ body: () -> T) -> T? {
+    /// Runs `body`, which calls into the plugin, unless the instance is destroyed; says which.
+    private func enter(_ body: () -> Void) -> Bool {
         entering.add(1, ordering: .sequentiallyConsistent)
         defer { entering.subtract(1, ordering: .sequentiallyConsistent) }
-        guard !isDestroyed.load(ordering: .sequentiallyConsistent) else { return nil }
-        return body()
+        guard !isDestroyed.load(ordering: .sequentiallyConsistent) else { return false }
+        body()
+        return true
     }
 
     func activeFeatures() -> Set<Feature> {
@@ -80,7 +79,7 @@ final class InProcessEngineHandle: EngineHandle {
         let alive = enter {
             descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
         }
-        guard alive != nil else { return [] }
+        guard alive else { return [] }
         return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
     }
 
@@ -89,7 +88,7 @@ final class InProcessEngineHandle: EngineHandle {
         let alive = enter {
             descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
         }
-        guard alive != nil else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
+        guard alive else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
         if let status = try? JSONDecoder().decode(EngineStatus.self, from: Data(json.bytes)) { return status }
         return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status")
     }
@@ -106,26 +105,21 @@ private struct InstancePointer: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 
-/// The `sb_host_services` of one instance. Kept alive by the handle and by every call still
-/// outstanding, so a plugin that logs while completing a late call never sees freed memory.
+/// The `sb_host_services` of one instance.
 final class HostServices: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<sb_host_services>
     let logger: Logger
-    private let stateDirectory: UnsafeMutablePointer<CChar>?
 
+    /// Never freed. The header promises the services only until `destroy` returns, but a plugin
+    /// whose background work outlives its instance may still log through them (a folder scan
+    /// started at create, say); a few hundred bytes per instance make that harmless.
     init(logger: Logger, stateDirectory: String?) {
         self.logger = logger
-        self.stateDirectory = stateDirectory.map { strdup($0) }
         pointer = .allocate(capacity: 1)
         pointer.initialize(to: sb_host_services(
             struct_size: UInt32(MemoryLayout<sb_host_services>.size),
-            host_context: nil, log: logFromPlugin, state_directory: self.stateDirectory))
-        pointer.pointee.host_context = Unmanaged.passUnretained(self).toOpaque()
-    }
-
-    deinit {
-        pointer.deallocate()
-        free(stateDirectory)
+            host_context: nil, log: logFromPlugin, state_directory: stateDirectory.map { strdup($0) }))
+        pointer.pointee.host_context = Unmanaged.passRetained(self).toOpaque()
     }
 }
 

@@ -9,14 +9,11 @@ final class PendingCall: @unchecked Sendable {
 
     let deadline: ContinuousClock.Instant
     private let timeoutMessage: String
-    /// Keeps the instance's host services alive until the plugin is done with this call.
-    private let services: HostServices
     private let continuation = Mutex<Continuation?>(nil)
     /// Position in `CallDeadlines`' heap; only touched under its lock.
     var heapIndex = -1
 
-    init(services: HostServices, deadline: ContinuousClock.Instant, timeoutMessage: String) {
-        self.services = services
+    init(deadline: ContinuousClock.Instant, timeoutMessage: String) {
         self.deadline = deadline
         self.timeoutMessage = timeoutMessage
     }

@@ -60,23 +60,25 @@ public actor SessionManager {
     }
 
     public func create(_ record: SessionRecord) async throws(SessionError) -> Session {
-        guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
-        guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
-        guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
-        let session = Session(record: record)
-        if record.started {
-            let instance = try makeInstance(for: record)
-            session.install(instance, status: .working)
+        try await serialized { () async throws(SessionError) in
+            guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
+            guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
+            guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+            let session = Session(record: record)
+            if record.started {
+                let instance = try makeInstance(for: record)
+                session.install(instance, status: .working)
+            }
+            do throws(SessionError) {
+                try await persist(record)
+            } catch {
+                session.install(nil, status: .stopped)
+                throw error
+            }
+            table.withLock { $0[record.name] = session }
+            logger.info("session created", metadata: ["session": "\(record.name)", "engine": "\(record.engine)"])
+            return session
         }
-        do {
-            try await persist(record)
-        } catch {
-            session.install(nil, status: .stopped)
-            throw error
-        }
-        table.withLock { $0[record.name] = session }
-        logger.info("session created", metadata: ["session": "\(record.name)", "engine": "\(record.engine)"])
-        return session
     }
 
     /// Replaces a session's engine, engine configuration or WAHA config. A running session whose
@@ -84,84 +86,115 @@ public actor SessionManager {
     /// the old one, which is then destroyed. If the new instance cannot be created the session
     /// keeps the old one. Sending the same engine and configuration again swaps nothing.
     public func update(_ name: String, engine: String?, engineConfig: Data?, config: Data?) async throws(SessionError) -> Session {
-        let session = try existing(name)
-        var record = session.record
-        if let engine {
-            guard registry.engine(named: engine) != nil else { throw .unknownEngine(engine) }
-            record.engine = engine
-        }
-        if let engineConfig { record.engineConfig = engineConfig }
-        if let config { record.config = config }
-        let changesEngine = record.engine != session.record.engine || record.engineConfig != session.record.engineConfig
-        if session.status == .working, changesEngine {
-            let instance = try makeInstance(for: record)
-            do {
-                try await persist(record)
-            } catch {
-                instance.drain()
-                throw error
+        try await serialized { () async throws(SessionError) in
+            let session = try existing(name)
+            var record = session.record
+            if let engine {
+                guard registry.engine(named: engine) != nil else { throw .unknownEngine(engine) }
+                record.engine = engine
             }
-            session.state.withLock { $0.record = record }
-            session.install(instance, status: .working)
-            logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
-        } else {
-            try await persist(record)
-            session.state.withLock { $0.record = record }
+            if let engineConfig { record.engineConfig = engineConfig }
+            if let config { record.config = config }
+            let changesEngine = record.engine != session.record.engine || record.engineConfig != session.record.engineConfig
+            if session.status == .working, changesEngine {
+                let instance = try makeInstance(for: record)
+                do throws(SessionError) {
+                    try await persist(record)
+                } catch {
+                    instance.drain()
+                    throw error
+                }
+                session.state.withLock { $0.record = record }
+                session.install(instance, status: .working)
+                logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+            } else {
+                try await persist(record)
+                session.state.withLock { $0.record = record }
+            }
+            return session
         }
-        return session
     }
 
     public func start(_ name: String) async throws(SessionError) -> Session {
-        let session = try existing(name)
-        var record = session.record
-        record.started = true
-        try await persist(record)
-        session.state.withLock { $0.record = record }
-        if session.status != .working { startInstance(of: session) }
-        return session
+        try await serialized { () async throws(SessionError) in
+            let session = try existing(name)
+            var record = session.record
+            record.started = true
+            try await persist(record)
+            session.state.withLock { $0.record = record }
+            if session.status != .working { startInstance(of: session) }
+            return session
+        }
     }
 
     public func stop(_ name: String) async throws(SessionError) -> Session {
-        let session = try existing(name)
-        var record = session.record
-        record.started = false
-        try await persist(record)
-        session.state.withLock { $0.record = record }
-        session.install(nil, status: .stopped)
-        return session
+        try await serialized { () async throws(SessionError) in
+            let session = try existing(name)
+            var record = session.record
+            record.started = false
+            try await persist(record)
+            session.state.withLock { $0.record = record }
+            session.install(nil, status: .stopped)
+            return session
+        }
     }
 
     public func restart(_ name: String) async throws(SessionError) -> Session {
-        let session = try existing(name)
-        var record = session.record
-        record.started = true
-        try await persist(record)
-        session.state.withLock { $0.record = record }
-        startInstance(of: session)
-        return session
+        try await serialized { () async throws(SessionError) in
+            let session = try existing(name)
+            var record = session.record
+            record.started = true
+            try await persist(record)
+            session.state.withLock { $0.record = record }
+            startInstance(of: session)
+            return session
+        }
     }
 
     public func delete(_ name: String) async throws(SessionError) {
-        let session = try existing(name)
-        do {
-            try await store.delete(named: name)
-        } catch {
-            throw .storage("cannot delete session \"\(name)\": \(error)")
+        try await serialized { () async throws(SessionError) in
+            let session = try existing(name)
+            do {
+                try await store.delete(named: name)
+            } catch {
+                throw .storage("cannot delete session \"\(name)\": \(error)")
+            }
+            table.withLock { $0[name] = nil }
+            session.install(nil, status: .stopped)
         }
-        table.withLock { $0[name] = nil }
-        session.install(nil, status: .stopped)
     }
 
     /// Moves running sessions on the named engines to the engines' current (new) versions.
-    public func upgradeSessions(using engines: [String]) {
-        for session in sessions where engines.contains(session.record.engine) && session.status == .working {
-            startInstance(of: session)
+    public func upgradeSessions(using engines: [String]) async {
+        // Nothing in it throws; the change still waits its turn behind the others.
+        _ = try? await serialized { () async throws(SessionError) in
+            for session in sessions where engines.contains(session.record.engine) && session.status == .working {
+                startInstance(of: session)
+            }
         }
     }
 
     /// Destroys every instance; used at shutdown.
     public func stopAll() {
         for session in sessions { session.install(nil, status: .stopped) }
+    }
+
+    /// Held by each change from its first check to its last write. The actor alone would let a
+    /// second change run while the first awaits its write, and act on state the first is about to
+    /// replace: two creates of one name, or an update installing an instance into a deleted session.
+    private var changing = false
+    private var waitingToChange: [CheckedContinuation<Void, Never>] = []
+
+    private func serialized<T>(_ change: () async throws(SessionError) -> T) async throws(SessionError) -> T {
+        while changing {
+            await withCheckedContinuation { waitingToChange.append($0) }
+        }
+        changing = true
+        defer {
+            changing = false
+            if !waitingToChange.isEmpty { waitingToChange.removeFirst().resume() }
+        }
+        return try await change()
     }
 
     private func existing(_ name: String) throws(SessionError) -> Session {

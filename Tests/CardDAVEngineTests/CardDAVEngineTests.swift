@@ -112,6 +112,8 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
                 #expect(ids(try await engine.listContacts(.init(limit: 2, sortBy: .name, sortOrder: .desc))) == [Cards.carolID, Cards.bobID])
                 #expect(ids(try await engine.listContacts(.init(limit: 1, offset: 1, sortBy: .name))) == [Cards.bobID])
                 #expect(try await engine.listContacts(.init(offset: 3)).isEmpty)
+                #expect(try await engine.listContacts(.init(offset: 4)).isEmpty)
+                #expect(try await engine.listContacts(.init(offset: 4, sortBy: .name, sortOrder: .desc)).isEmpty)
                 await expectEngineError(.invalidInput) { _ = try await engine.listContacts(.init(offset: -1)) }
 
                 let ada = try await engine.contact(.init(contactId: Cards.adaID))

@@ -38,3 +38,30 @@ struct JSONWriterTests {
         #expect(try JSONCoders.encode([Contact]()) == Array("[]".utf8))
     }
 }
+
+@Suite("JSONReader reads what JSONDecoder reads, and refuses what it refuses")
+struct JSONReaderTests {
+    @Test("contacts: escapes, surrogate pairs, defaults, unknown keys, and malformed documents", arguments: [
+        #"{"id":"1@c.us"}"#,
+        #"{"id":"1@c.us","name":"A \"quoted\" \\ \/ name\n\t\b\f\r","pushname":null,"isMe":true,"isBlocked":false}"#,
+        #"{"id":"1@c.us","name":"\ud83d\ude00 \u00e9\u0041"}"#,
+        #"  {  "id" : "1@c.us" , "isGroup" : false }  "#,
+        #"{"id":"1@c.us","extra":[1,{"a":2}]}"#,
+        #"{"id":"1@c.us","name":"\ud83d \ude00"}"#,
+        #"{"id":"1@c.us","name":"\ud83d"}"#,
+        "{\"id\":\"1@c.us\",\"name\":\"tab\tinside\"}",
+        #"{"id":"1@c.us","isMe":"yes"}"#,
+        #"{"name":"no id"}"#,
+        #"{"id":"1@c.us"} trailing"#,
+        #"{"id":"1@c.us","#,
+        "[]",
+    ])
+    func agreesWithJSONDecoder(json: String) {
+        let bytes = Array(json.utf8)
+        let expected = try? JSONDecoder().decode(Contact.self, from: Data(bytes))
+        let read = try? JSONCoders.decode(Contact.self, from: bytes)
+        #expect(read == expected)
+        let list = try? JSONCoders.decode([Contact].self, from: Array("[\(json),\(json)]".utf8))
+        #expect(list == expected.map { [$0, $0] })
+    }
+}

@@ -123,6 +123,21 @@ struct SessionsAPITests {
         }
     }
 
+    @Test("ten concurrent creates of one name: one 201, nine 422, and one session")
+    func concurrentCreates() async throws {
+        try await withServer { server in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await server.request(.POST, "/api/sessions", json: #"{"name": "dup", "engine": "fixed"}"#).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.sorted() == [201] + Array(repeating: 422, count: 9))
+            let names = try await server.get("/api/sessions").body.array?.compactMap { $0["name"]?.string }
+            #expect(names?.filter { $0 == "dup" }.count == 1)
+        }
+    }
+
     @Test("swapping a session's engine while requests flow fails no request")
     func swapUnderLoad() async throws {
         try await withServer { server in

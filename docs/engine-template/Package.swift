@@ -1,4 +1,4 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 // A contacts engine for Switchboard, in a package of its own: copy this folder, rename, build.
 // docs/writing-an-engine.md walks through it.
 import PackageDescription

@@ -85,12 +85,3 @@ struct AddressBook: Sendable {
         nameOrder = entries.values.map { NameKey(name: $0.contact.name, id: $0.contact.id) }.sorted()
     }
 }
-
-extension Array {
-    /// `limit` elements from `offset` in ascending or descending order; `nil` means all the rest.
-    func page(offset: Int, limit: Int?, descending: Bool) -> [Element] {
-        let remaining = Swift.max(count - offset, 0)
-        let size = Swift.min(limit ?? remaining, remaining)
-        return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[offset..<(offset + size)])
-    }
-}

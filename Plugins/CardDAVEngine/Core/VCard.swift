@@ -171,7 +171,9 @@ struct VCard: Sendable, Hashable {
             case "\\": result += "\\\\"
             case ",": result += "\\,"
             case ";": result += "\\;"
-            case "\n", "\r\n": result += "\\n"
+            case "\n", "\r\n", "\r": result += "\\n"
+            // Any other control character could end the content line for a lenient parser.
+            case _ where character.unicodeScalars.allSatisfy({ $0.properties.generalCategory == .control }): continue
             default: result.append(character)
             }
         }
