@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap]
 
 Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
@@ -26,6 +26,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
+SECTIONS = ["abi", "http", "list", "memory", "swap"]
+ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
 CONTACT = "14155550101"
@@ -278,11 +280,9 @@ def main():
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    abi()
-    three_way()
-    big_list()
-    memory_and_start()
-    swap_under_load()
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load)):
+        if name in ONLY:
+            run()
 
 
 if __name__ == "__main__":

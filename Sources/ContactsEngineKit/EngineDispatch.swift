@@ -2,7 +2,7 @@ import Foundation
 
 extension ContactsEngine {
     /// Runs one feature from its JSON request to its JSON result: what the C ABI calls into.
-    public func perform(_ feature: Feature, request: Data) async throws -> [UInt8] {
+    public func perform(_ feature: Feature, request: [UInt8]) async throws -> [UInt8] {
         switch feature {
         case .contactsList: try await run(Operations.ListContacts.self, request) { try await listContacts($0) }
         case .contactsGet: try await run(Operations.GetContact.self, request) { try await contact($0) }
@@ -21,12 +21,12 @@ extension ContactsEngine {
 
     private func run<Operation: EngineOperation>(
         _: Operation.Type,
-        _ body: Data,
+        _ body: [UInt8],
         _ work: (Operation.Request) async throws -> Operation.Result
     ) async throws -> [UInt8] {
         let request: Operation.Request
         do {
-            request = try JSONCoders.decode(Operation.Request.self, from: Array(body))
+            request = try JSONCoders.decode(Operation.Request.self, from: body)
         } catch let error as DecodingError {
             throw EngineError(.invalidInput, "invalid \(Operation.feature.rawValue) request: \(error.readableDescription)")
         }

@@ -129,7 +129,7 @@ private let callInstance: @convention(c) (
     }
     let engine = instance(pointer).engine
     guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
-    let body = request.map { Data(bytes: $0, count: requestLength) } ?? Data()
+    let body = request.map { Array(UnsafeBufferPointer(start: $0, count: requestLength)) } ?? []
     // Runs on the caller's thread until the engine first suspends (on I/O, say), then on the
     // global pool: an engine answering from memory completes without a thread hop, and one that
     // waits never holds the caller's thread while it waits.

@@ -41,13 +41,35 @@ public struct JSONReader {
     }
 
     /// Reads `{"key": value, ...}`, handing each key to `member`, which must read its value.
-    public mutating func object(_ member: (String, inout JSONReader) -> Bool) -> Bool {
+    /// Keys are compared as bytes, not made into strings: a key with an escape in it gives up.
+    public mutating func object(_ member: (Key, inout JSONReader) -> Bool) -> Bool {
         guard consume(UInt8(ascii: "{")) else { return false }
         if consume(UInt8(ascii: "}")) { return true }
         repeat {
-            guard let key = string(), consume(UInt8(ascii: ":")), member(key, &self) else { return false }
+            guard let key = key(), consume(UInt8(ascii: ":")), member(key, &self) else { return false }
         } while consume(UInt8(ascii: ","))
         return consume(UInt8(ascii: "}"))
+    }
+
+    /// An object's key, as the bytes between its quotes.
+    public struct Key {
+        fileprivate let bytes: ArraySlice<UInt8>
+
+        public static func == (key: Key, name: StaticString) -> Bool {
+            name.withUTF8Buffer { key.bytes.elementsEqual($0) }
+        }
+    }
+
+    private mutating func key() -> Key? {
+        guard consume(UInt8(ascii: "\"")) else { return nil }
+        let start = index
+        while let byte = current, byte != UInt8(ascii: "\"") {
+            guard byte != UInt8(ascii: "\\"), byte >= 0x20 else { return nil }
+            index += 1
+        }
+        guard current != nil else { return nil }
+        defer { index += 1 }
+        return Key(bytes: bytes[start..<index])
     }
 
     public mutating func array<Element>(_ element: (inout JSONReader) -> Element?) -> [Element]? {
@@ -163,19 +185,17 @@ extension Contact: JSONReadable {
                 slot = value
                 return true
             }
-            switch key {
-            case "id": return text(&id)
-            case "number": return text(&number)
-            case "name": return text(&name)
-            case "pushname": return text(&pushname)
-            case "shortName": return text(&shortName)
-            case "isMe": return flag(&isMe)
-            case "isGroup": return flag(&isGroup)
-            case "isWAContact": return flag(&isWAContact)
-            case "isMyContact": return flag(&isMyContact)
-            case "isBlocked": return flag(&isBlocked)
-            default: return false  // an unknown key: JSONDecoder skips it, whatever its value
-            }
+            if key == "id" { return text(&id) }
+            if key == "number" { return text(&number) }
+            if key == "name" { return text(&name) }
+            if key == "pushname" { return text(&pushname) }
+            if key == "shortName" { return text(&shortName) }
+            if key == "isMe" { return flag(&isMe) }
+            if key == "isGroup" { return flag(&isGroup) }
+            if key == "isWAContact" { return flag(&isWAContact) }
+            if key == "isMyContact" { return flag(&isMyContact) }
+            if key == "isBlocked" { return flag(&isBlocked) }
+            return false  // an unknown key: JSONDecoder skips it, whatever its value
         }
         guard read, let id else { return nil }
         return Contact(

@@ -46,12 +46,10 @@ final class InProcessEngineHandle: EngineHandle {
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
-        let call = PendingCall(deadline: .now + callTimeout, timeoutMessage:
-            "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(callTimeout.seconds) s")
+        let call = PendingCall(engineName: engineName, feature: feature, timeout: callTimeout)
         let result = await withUnsafeContinuation { continuation in
             call.install(continuation)
             let entered = enter {
-                CallDeadlines.shared.add(call)
                 // One reference travels with the completion context; the completion releases it.
                 let context = Unmanaged.passRetained(call).toOpaque()
                 feature.rawValue.withCString { id in
@@ -60,7 +58,13 @@ final class InProcessEngineHandle: EngineHandle {
                     }
                 }
             }
-            if !entered { call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed"))) }
+            guard entered else {
+                return call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+            }
+            // An engine answering from memory has completed by now: its call never needs the
+            // watchdog. One completing meanwhile from another thread just leaves a settled call
+            // in the heap until its deadline, where expiring it does nothing.
+            if !call.isSettled { CallDeadlines.shared.add(call) }
         }
         return try result.get()
     }

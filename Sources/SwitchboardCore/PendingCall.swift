@@ -8,19 +8,26 @@ final class PendingCall: @unchecked Sendable {
     typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
 
     let deadline: ContinuousClock.Instant
-    private let timeoutMessage: String
+    // What the timeout message names; the message itself is written only if the call times out.
+    private let engineName: String
+    private let feature: Feature
+    private let timeout: Duration
     private let continuation = Mutex<Continuation?>(nil)
     /// Position in `CallDeadlines`' heap; only touched under its lock.
     var heapIndex = -1
 
-    init(deadline: ContinuousClock.Instant, timeoutMessage: String) {
-        self.deadline = deadline
-        self.timeoutMessage = timeoutMessage
+    init(engineName: String, feature: Feature, timeout: Duration) {
+        self.deadline = .now + timeout
+        self.engineName = engineName
+        self.feature = feature
+        self.timeout = timeout
     }
 
     func install(_ continuation: Continuation) {
         self.continuation.withLock { $0 = continuation }
     }
+
+    var isSettled: Bool { continuation.withLock { $0 == nil } }
 
     func settle(_ result: Result<[UInt8], EngineError>) {
         guard let waiting = continuation.withLock({ $0.take() }) else { return }
@@ -30,7 +37,8 @@ final class PendingCall: @unchecked Sendable {
 
     func expire() {
         guard let waiting = continuation.withLock({ $0.take() }) else { return }
-        waiting.resume(returning: .failure(EngineError(.timeout, timeoutMessage)))
+        let message = "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(timeout.seconds) s"
+        waiting.resume(returning: .failure(EngineError(.timeout, message)))
     }
 }
 

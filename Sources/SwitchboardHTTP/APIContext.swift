@@ -31,18 +31,14 @@ struct APIContext: Sendable {
 
 /// Typed access to query parameters; every failure names the parameter.
 struct Query: Sendable {
-    let values: [String: String]
+    private let parameters: Parameters
 
     init(_ request: Request) {
-        var values: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters {
-            values[String(key)] = String(value)
-        }
-        self.values = values
+        parameters = request.uri.queryParameters
     }
 
     func string(_ name: String) -> String? {
-        values[name].flatMap { $0.isEmpty ? nil : $0 }
+        parameters[name[...]].flatMap { $0.isEmpty ? nil : String($0) }
     }
 
     func required(_ name: String) throws(APIError) -> String {

@@ -58,15 +58,14 @@ struct EngineCallTests {
 
     @Test("a call that completes too late times out, and its late completion is ignored safely")
     func lateCompletion() async throws {
-        // The engine answers after 2 s, forty times the timeout, so the check below holds however
-        // slowly this machine schedules the test.
+        // The engine answers after 2 s, forty times the timeout.
         let engine = try instance("test", config: #"{"aboutDelayMs": 2000}"#, timeout: .milliseconds(50))
         defer { engine.shutdown() }
         await #expect(throws: EngineError(.timeout, "engine \"test\" did not answer contacts.about within 0.05 s")) {
             try await engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         }
-        #expect(engine.status().counters["aboutCompleted"] == 0, "the timeout answered before the engine completed")
-        // The completion now arrives, into a call already settled.
+        // A timeout, not the engine's answer: the deadline settled the call first. The engine's
+        // completion arrives later, into a call already settled, and must change nothing.
         for _ in 0..<100 where engine.status().counters["aboutCompleted"] == 0 {
             try await Task.sleep(for: .milliseconds(50))
         }

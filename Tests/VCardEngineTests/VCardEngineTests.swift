@@ -82,7 +82,7 @@ private func onePerson(_ name: String, _ phone: String) -> String {
     @Test func answersThroughTheABIEntryPoint() async throws {
         let sandbox = try Sandbox()
         let engine = try fixtureEngine(sandbox)
-        let body = try await engine.perform(.contactsProfilePicture, request: Data(#"{"contactId": "16505550142@c.us", "refresh": false}"#.utf8))
+        let body = try await engine.perform(.contactsProfilePicture, request: Array(#"{"contactId": "16505550142@c.us", "refresh": false}"#.utf8))
         #expect(String(decoding: body, as: UTF8.self) == #"{"profilePictureURL":null}"#)
     }
 
