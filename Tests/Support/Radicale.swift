@@ -44,7 +44,7 @@ public final class Radicale: @unchecked Sendable {
 
     private init(refusingSyncCollection: Bool, tls: Bool) async throws {
         let executable = try Self.executable()
-        port = try Self.freePort()
+        port = try TestPlugins.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("radicale-\(UUID().uuidString)")
         let book = directory.appendingPathComponent("storage/collection-root/\(Self.user)/contacts")
         try FileManager.default.createDirectory(at: book, withIntermediateDirectories: true)
@@ -128,7 +128,8 @@ public final class Radicale: @unchecked Sendable {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { break }
-            if (try? await request("GET", root, timeout: .seconds(1))) != nil { return }
+            // The address book answering, not just something on the port.
+            if (try? await request("PROPFIND", addressBook, headers: [("Depth", "0")], timeout: .seconds(1)))?.status == 207 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         let log = (try? String(contentsOf: directory.appendingPathComponent("radicale.log"), encoding: .utf8)) ?? ""
@@ -242,13 +243,6 @@ public final class Radicale: @unchecked Sendable {
 
         make_server("127.0.0.1", int(sys.argv[2]), refusing_sync_collection, handler_class=QuietHandler).serve_forever()
         """
-
-    /// A port nobody listens on now: bound to 0, read back, released.
-    private static func freePort() throws -> Int {
-        let listener = try Listener()
-        defer { listener.close() }
-        return listener.port
-    }
 }
 
 /// A TCP socket on 127.0.0.1 that accepts connections into its backlog and never answers:

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Synchronization
 import NIOCore
 #if canImport(Glibc)
 import Glibc
@@ -110,8 +111,21 @@ public final class SwitchboardProcess: @unchecked Sendable {
 }
 
 extension TestPlugins {
-    /// A port nothing listens on: bound, read, then released.
+    /// Every port handed out in this process: the kernel may offer a released port again, and
+    /// two servers of parallel tests told the same port would answer for each other.
+    private static let handedOut = Mutex<Set<Int>>([])
+
+    /// A port nothing listens on, and that no other test of this process was given: bound,
+    /// read, then released for the caller's server to take.
     public static func freePort() throws -> Int {
+        for _ in 0..<1_000 {
+            let port = try kernelFreePort()
+            if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+        }
+        throw SwitchboardProcess.Failure(description: "no port left that this process has not handed out")
+    }
+
+    private static func kernelFreePort() throws -> Int {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw SwitchboardProcess.Failure(description: "socket: errno \(errno)") }
         defer { close(socket) }

@@ -43,8 +43,10 @@ final class TestServer: Sendable {
 
         let port = Mutex<Int?>(nil)
         let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test"), options: .init(apiKey: apiKey))
+        // A port from the tests' own pool, not the kernel's choice: a child server of another
+        // test may have been told a port the kernel would hand out again.
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: try TestPlugins.freePort())),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let running = Task { try await group.run() }
