@@ -34,12 +34,10 @@ struct FaultTests {
     func slowUpstream() async throws {
         try await FaultServer.withServer(Self.waha("WEBJS") { _, _ in .slow(8, 200, "[]") }) { server in
             try await withEngine(server.url, timeoutSeconds: 1) { engine in
-                let start = ContinuousClock.now
+                // The upstream does answer, after 8 s: a timeout means the call gave up on its own deadline.
                 let error = await engineError { _ = try await engine.listContacts(ContactsPageRequest()) }
                 #expect(error?.kind == .timeout)
                 #expect(error?.message.contains(server.url) == true)
-                // Far below the upstream's 8 s: the call gave up on its own deadline.
-                #expect(ContinuousClock.now - start < .seconds(6))
             }
         }
     }
@@ -49,11 +47,9 @@ struct FaultTests {
         let body = "[" + String(repeating: " ", count: 40) + "]"
         try await FaultServer.withServer(Self.waha("WEBJS") { _, path in path == "/api/contacts/all" ? .trickle(body) : .json(404, "{}") }) { server in
             try await withEngine(server.url, timeoutSeconds: 1) { engine in
-                let start = ContinuousClock.now
+                // The whole body does arrive, after 8 s: a timeout means the deadline covered the body too.
                 let error = await engineError { _ = try await engine.listContacts(ContactsPageRequest()) }
                 #expect(error?.kind == .timeout)
-                // Far below the 8 s the body takes to arrive.
-                #expect(ContinuousClock.now - start < .seconds(5))
             }
         }
     }
