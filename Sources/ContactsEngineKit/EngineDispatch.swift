@@ -35,7 +35,8 @@ extension ContactsEngine {
 }
 
 /// One encoder and one decoder for every call: they are thread-safe, and creating them per call
-/// is a measurable part of a call's cost. The encoder writes what `JSONWriter` writes.
+/// is a measurable part of a call's cost. The encoder writes what `JSONWriter` writes: sorted
+/// keys, for stable output to clients, diffs and tests.
 public enum JSONCoders {
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -9,3 +9,24 @@ extension Array {
         return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[(count - remaining)..<(count - remaining + size)])
     }
 }
+
+/// The order of `sortBy=name`, the same in every engine: named contacts first, by name, then
+/// unnamed ones; ties by id. Engines keep their contacts sorted by it to answer any page as a slice.
+public struct ContactNameKey: Comparable, Hashable, Sendable {
+    public let name: String?
+    public let id: String
+
+    public init(_ contact: Contact) {
+        name = contact.name
+        id = contact.id
+    }
+
+    public static func < (lhs: ContactNameKey, rhs: ContactNameKey) -> Bool {
+        switch (lhs.name, rhs.name) {
+        case let (left?, right?) where left != right: left < right
+        case (.some, nil): true
+        case (nil, .some): false
+        default: lhs.id < rhs.id
+        }
+    }
+}

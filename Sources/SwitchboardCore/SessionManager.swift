@@ -99,17 +99,15 @@ public actor SessionManager {
             if session.status == .working, changesEngine {
                 let instance = try makeInstance(for: record)
                 do throws(SessionError) {
-                    try await persist(record)
+                    try await save(record, to: session)
                 } catch {
                     instance.drain()
                     throw error
                 }
-                session.state.withLock { $0.record = record }
                 session.install(instance, status: .working)
                 logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
             } else {
-                try await persist(record)
-                session.state.withLock { $0.record = record }
+                try await save(record, to: session)
             }
             return session
         }
@@ -118,10 +116,7 @@ public actor SessionManager {
     public func start(_ name: String) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
-            var record = session.record
-            record.started = true
-            try await persist(record)
-            session.state.withLock { $0.record = record }
+            try await save(started: true, to: session)
             if session.status != .working { startInstance(of: session) }
             return session
         }
@@ -130,10 +125,7 @@ public actor SessionManager {
     public func stop(_ name: String) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
-            var record = session.record
-            record.started = false
-            try await persist(record)
-            session.state.withLock { $0.record = record }
+            try await save(started: false, to: session)
             session.install(nil, status: .stopped)
             return session
         }
@@ -142,10 +134,7 @@ public actor SessionManager {
     public func restart(_ name: String) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
-            var record = session.record
-            record.started = true
-            try await persist(record)
-            session.state.withLock { $0.record = record }
+            try await save(started: true, to: session)
             startInstance(of: session)
             return session
         }
@@ -233,6 +222,19 @@ public actor SessionManager {
         let path = "\(stateRoot)/\(session)/\(engine)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
+    }
+
+    /// Writes the record, then, once it is stored, makes it the session's.
+    private func save(_ record: SessionRecord, to session: Session) async throws(SessionError) {
+        try await persist(record)
+        session.state.withLock { $0.record = record }
+    }
+
+    /// Stores whether the session should run, across restarts.
+    private func save(started: Bool, to session: Session) async throws(SessionError) {
+        var record = session.record
+        record.started = started
+        try await save(record, to: session)
     }
 
     private func persist(_ record: SessionRecord) async throws(SessionError) {

@@ -117,8 +117,7 @@ enum JSONBody {
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
         let bytes: [UInt8]
         do {
-            // Contacts go through JSONWriter, the same bytes as the API's encoder writes, faster.
-            bytes = value is any JSONWritable ? try JSONCoders.encode(value) : Array(try JSONEncoder.api.encode(value))
+            bytes = try JSONCoders.encode(value)
         } catch {
             throw APIError(.badGateway, "cannot encode the answer: \(error)")
         }

@@ -1,3 +1,4 @@
+import ContactsEngineKit
 import Foundation
 
 /// Any JSON value, for configuration objects the API stores and returns as given.
@@ -49,15 +50,6 @@ public enum JSONValue: Codable, Hashable, Sendable {
     }
 
     var data: Data {
-        (try? JSONEncoder.api.encode(self)) ?? Data("{}".utf8)
+        (try? JSONCoders.encoder.encode(self)) ?? Data("{}".utf8)
     }
-}
-
-extension JSONEncoder {
-    /// Sorted keys: stable output for clients, diffs and tests.
-    static let api: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
 }

@@ -15,22 +15,6 @@ struct Entry: Sendable {
     var photoURL: String?
 }
 
-/// The sort key of `sortBy=name`: named contacts first, by name, then unnamed ones; ties by id.
-/// The same order as the local engine's.
-struct NameKey: Comparable, Sendable {
-    var name: String?
-    var id: String
-
-    static func < (lhs: NameKey, rhs: NameKey) -> Bool {
-        switch (lhs.name, rhs.name) {
-        case let (left?, right?) where left != right: left < right
-        case (.some, nil): true
-        case (nil, .some): false
-        default: lhs.id < rhs.id
-        }
-    }
-}
-
 /// The collection in memory: its cards by href, how to ask what changed, and the contacts
 /// they make, kept sorted so that any page is a slice.
 struct AddressBook: Sendable {
@@ -54,7 +38,7 @@ struct AddressBook: Sendable {
     private(set) var cards: [String: StoredCard]
     private(set) var entries: [String: Entry] = [:]
     private(set) var idOrder: [String] = []
-    private(set) var nameOrder: [NameKey] = []
+    private(set) var nameOrder: [ContactNameKey] = []
 
     init(collection: URL, tracking: ChangeTracking, cards: [String: StoredCard]) {
         self.collection = collection
@@ -82,6 +66,6 @@ struct AddressBook: Sendable {
             entries[id] = Entry(contact: Contact(id: id, number: digits, name: card.formattedName, isMyContact: true), href: href, photoURL: card.photoURL)
         }
         idOrder = entries.keys.sorted()
-        nameOrder = entries.values.map { NameKey(name: $0.contact.name, id: $0.contact.id) }.sorted()
+        nameOrder = entries.values.map { ContactNameKey($0.contact) }.sorted()
     }
 }

@@ -21,26 +21,6 @@ struct Entry: FetchableRecord, Sendable {
     }
 }
 
-/// The sort key of `sortBy=name`: named contacts first, by name, then unnamed ones; ties by id.
-struct NameKey: Comparable, Sendable {
-    var name: String?
-    var id: String
-
-    init(_ entry: Entry) {
-        name = entry.contact.name
-        id = entry.contact.id
-    }
-
-    static func < (lhs: NameKey, rhs: NameKey) -> Bool {
-        switch (lhs.name, rhs.name) {
-        case let (left?, right?) where left != right: left < right
-        case (.some, nil): true
-        case (nil, .some): false
-        default: lhs.id < rhs.id
-        }
-    }
-}
-
 /// Everything the engine serves, in memory. SQLite is the durable copy; this one is kept
 /// sorted so that any page, however deep, is a slice.
 struct Snapshot: Sendable {
@@ -48,7 +28,7 @@ struct Snapshot: Sendable {
     var dataVersion: Int
     var contacts: [String: Entry]
     var idOrder: [String]
-    var nameOrder: [NameKey]
+    var nameOrder: [ContactNameKey]
     var accounts: Set<String>
     var pnByLid: [String: String]
     var lidByPn: [String: String]
@@ -61,7 +41,7 @@ struct Snapshot: Sendable {
         contacts = Dictionary(uniqueKeysWithValues: entries.map { ($0.contact.id, $0) })
         // Sorted here rather than by SQL: binary searches need Swift's own String order.
         idOrder = entries.map(\.contact.id).sorted()
-        nameOrder = entries.map(NameKey.init).sorted()
+        nameOrder = entries.map { ContactNameKey($0.contact) }.sorted()
         accounts = Set(try String.fetchAll(db, sql: "SELECT number FROM account"))
         let lids = try Row.fetchAll(db, sql: "SELECT lid, pn FROM lid").map { (lid: $0[0] as String, pn: $0[1] as String) }
         pnByLid = Dictionary(uniqueKeysWithValues: lids.map { ($0.lid, $0.pn) })
@@ -78,11 +58,11 @@ struct Snapshot: Sendable {
         let id = entry.contact.id
         if let old = contacts.updateValue(entry, forKey: id) {
             guard old.contact.name != entry.contact.name else { return }
-            nameOrder.removeSorted(NameKey(old))
+            nameOrder.removeSorted(ContactNameKey(old.contact))
         } else {
             idOrder.insertSorted(id)
         }
-        nameOrder.insertSorted(NameKey(entry))
+        nameOrder.insertSorted(ContactNameKey(entry.contact))
     }
 
     /// Whether `number` has a WhatsApp account: in the directory, or an address-book entry that says so.

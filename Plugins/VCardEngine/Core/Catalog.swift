@@ -49,9 +49,7 @@ struct Catalog: Sendable {
         }
         self.entries = entries
         idOrder = entries.keys.sorted()
-        nameOrder = entries.values
-            .sorted { ($0.contact.name ?? "", $0.contact.id) < ($1.contact.name ?? "", $1.contact.id) }
-            .map(\.contact.id)
+        nameOrder = entries.values.map { ContactNameKey($0.contact) }.sorted().map(\.id)
         counters = ["cards": cardCount, "contacts": entries.count, "skipped": skippedCount, "files": files.count]
     }
 }

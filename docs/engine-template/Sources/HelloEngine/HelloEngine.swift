@@ -34,7 +34,7 @@ public final class HelloEngine: ContactsEngine {
     }
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        let ordered = request.sortBy == .name ? contacts.sorted { ($0.name ?? "") < ($1.name ?? "") } : contacts
+        let ordered = request.sortBy == .name ? contacts.sorted { ContactNameKey($0) < ContactNameKey($1) } : contacts
         return ordered.page(offset: request.offset, limit: request.limit, descending: request.sortOrder == .desc)
     }
 
