@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// A real Switchboard server of one test's own, as a child process: the `switchboard` SwiftPM
-/// built, on 127.0.0.1 at a free port, its data in a temporary folder, loading the plugins built
-/// beside it.
+/// built, on 127.0.0.1 at a free port, loading the plugins built beside it. Its log, and its data
+/// unless a test names a data folder, live in a temporary folder that `stop` removes.
 public final class SwitchboardProcess: @unchecked Sendable {
     public static var binary: String { "\(TestPlugins.buildProducts)/switchboard" }
     static var plugins: String { TestPlugins.buildProducts }
@@ -25,6 +25,8 @@ public final class SwitchboardProcess: @unchecked Sendable {
 
     public let port: Int
     public let directory: URL
+    /// The server's `--data` folder.
+    public let data: String
     // Only touched by `init` and `stop`, which a test calls in turn.
     private let process = Process()
 
@@ -33,20 +35,27 @@ public final class SwitchboardProcess: @unchecked Sendable {
     /// Runs `body` with a started server, stopped and removed afterwards whatever happens;
     /// `plugin` is one more plugin file for it to load.
     public static func withServer<T>(plugin: String? = nil, _ body: (SwitchboardProcess) async throws -> T) async throws -> T {
-        let server = try await SwitchboardProcess(plugin: plugin)
+        let server = try await start(plugin: plugin)
         defer { server.stop() }
         return try await body(server)
     }
 
-    private init(plugin: String?) async throws {
+    /// A started server; the caller stops it. `data` keeps what it stores past `stop`, for a
+    /// next server on the same folder.
+    public static func start(data: String? = nil, plugin: String? = nil) async throws -> SwitchboardProcess {
+        try await SwitchboardProcess(data: data, plugin: plugin)
+    }
+
+    private init(data: String?, plugin: String?) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
         }
         port = try TestPlugins.freePort()
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("waha-upstream-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-process-\(UUID().uuidString)")
+        self.data = data ?? directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", String(port), "--data", directory.appendingPathComponent("data").path, "--plugins", Self.plugins] + (plugin.map { ["--plugin", $0] } ?? [])
+        process.arguments = ["serve", "--port", String(port), "--data", self.data, "--plugins", Self.plugins] + (plugin.map { ["--plugin", $0] } ?? [])
         let log = directory.appendingPathComponent("switchboard.log")
         try Data().write(to: log)
         let handle = try FileHandle(forWritingTo: log)
@@ -59,6 +68,21 @@ public final class SwitchboardProcess: @unchecked Sendable {
             stop()
             throw error
         }
+    }
+
+    /// What the server wrote to its standard output and error.
+    public var output: String {
+        (try? String(contentsOf: directory.appendingPathComponent("switchboard.log"), encoding: .utf8)) ?? ""
+    }
+
+    public func signal(_ signal: Int32) {
+        _ = Glibc.kill(process.processIdentifier, signal)
+    }
+
+    /// The exit status, or the signal that ended the process.
+    public func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     /// SIGKILL rather than `terminate()`'s SIGTERM: a child started from a concurrency thread
@@ -77,8 +101,7 @@ public final class SwitchboardProcess: @unchecked Sendable {
             if (try? await request("GET", "/ping", timeout: .seconds(1)))?.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let log = (try? String(contentsOf: directory.appendingPathComponent("switchboard.log"), encoding: .utf8)) ?? ""
-        throw Failure(description: "Switchboard did not answer on port \(port); its log:\n\(log)")
+        throw Failure(description: "Switchboard did not answer on port \(port); its log:\n\(output)")
     }
 
     /// Talks to the server directly, behind the engine's back; a 4xx or 5xx answer is a failure.
@@ -102,7 +125,7 @@ public final class SwitchboardProcess: @unchecked Sendable {
         try Data(seed.utf8).write(to: file)
         let importer = Process()
         importer.executableURL = URL(fileURLWithPath: Self.binary)
-        importer.arguments = ["import", "--session", session, "--data", directory.appendingPathComponent("data").path, file.path]
+        importer.arguments = ["import", "--session", session, "--data", data, file.path]
         importer.standardOutput = FileHandle.nullDevice
         try importer.run()
         importer.waitUntilExit()

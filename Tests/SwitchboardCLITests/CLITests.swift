@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SwitchboardTestSupport
 import Testing
 
@@ -12,7 +9,7 @@ import Glibc
 /// The `switchboard` executable SwiftPM built, run as a user runs it.
 @Suite("The switchboard command", .serialized)
 struct CLITests {
-    static let executable = "\(TestPlugins.buildProducts)/switchboard"
+    static let executable = SwitchboardProcess.binary
 
     @Test("engines lists local (Swift) and fixed (C) with their features, as a table and as JSON")
     func engines() throws {
@@ -84,19 +81,21 @@ struct CLITests {
     @Test("serve answers on 127.0.0.1, stops cleanly on SIGTERM, and after kill -9 keeps what it had stored")
     func serveLifecycle() async throws {
         let data = TestPlugins.makeFolder("cli-serve")
-        let first = try await ServeProcess.start(data: data)
+        let first = try await SwitchboardProcess.start(data: data)
+        defer { first.stop() }
         #expect(try await first.request("GET", "/ping").status == 200)
         #expect(try await first.request("PUT", "/api/default/contacts/4915112345678@c.us", body: #"{"firstName": "Kept"}"#).status == 200)
         #expect(try await first.request("POST", "/api/sessions", body: #"{"name": "second", "engine": "fixed"}"#).status == 201)
-        first.kill(SIGKILL)
+        first.signal(SIGKILL)
         #expect(first.waitForExit() == SIGKILL)
 
-        let second = try await ServeProcess.start(data: data)
+        let second = try await SwitchboardProcess.start(data: data)
+        defer { second.stop() }
         let kept = try await second.request("GET", "/api/contacts?contactId=4915112345678")
         #expect(kept.status == 200)
-        #expect(kept.text.contains(#""name":"Kept""#))
-        #expect(try await second.request("GET", "/api/sessions/second").text.contains(#""status":"WORKING""#))
-        second.kill(SIGTERM)
+        #expect(kept.body.contains(#""name":"Kept""#))
+        #expect(try await second.request("GET", "/api/sessions/second").body.contains(#""status":"WORKING""#))
+        second.signal(SIGTERM)
         #expect(second.waitForExit() == 0)
         #expect(second.output.contains("Server started and listening on 127.0.0.1:\(second.port)"))
     }
@@ -113,74 +112,15 @@ struct CLITests {
         let output = try TestPlugins.run(Self.executable, ["import", seed, "--data", data])
         #expect(output.hasPrefix("imported 2 contacts, 1 accounts, 1 LIDs into \(data)/state/default/local/local.sqlite"))
 
-        let server = try await ServeProcess.start(data: data)
-        defer { server.kill(SIGTERM); _ = server.waitForExit() }
-        #expect(try await server.request("GET", "/api/contacts/about?contactId=5511987654321").text == #"{"about":"Oi!"}"#)
-        #expect(try await server.request("GET", "/api/default/lids/count").text == #"{"count":1}"#)
+        let server = try await SwitchboardProcess.start(data: data)
+        defer { server.stop() }
+        #expect(try await server.request("GET", "/api/contacts/about?contactId=5511987654321").body == #"{"about":"Oi!"}"#)
+        #expect(try await server.request("GET", "/api/default/lids/count").body == #"{"count":1}"#)
         let brazil = try await server.request("GET", "/api/contacts/check-exists?phone=5531987654321")
-        #expect(brazil.text == #"{"chatId":"553187654321@c.us","numberExists":true}"#, "registered before 2012 without the 9")
+        #expect(brazil.body == #"{"chatId":"553187654321@c.us","numberExists":true}"#, "registered before 2012 without the 9")
 
         let bad = "\(data)/bad.json"
         try #"{"contacts": [{"id": "not a phone"}]}"#.write(toFile: bad, atomically: true, encoding: .utf8)
         #expect(throws: TestPlugins.CommandFailed.self) { try TestPlugins.run(Self.executable, ["import", bad, "--data", data]) }
-    }
-}
-
-/// A `switchboard serve` child process on a free port of 127.0.0.1.
-final class ServeProcess: @unchecked Sendable {
-    let process = Process()
-    let port: Int
-    private let log: String
-
-    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
-
-    private init(port: Int, log: String) {
-        self.port = port
-        self.log = log
-    }
-
-    static func start(data: String) async throws -> ServeProcess {
-        let port = try TestPlugins.freePort()
-        let log = "\(data)/serve-\(port).log"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let server = ServeProcess(port: port, log: log)
-        server.process.executableURL = URL(fileURLWithPath: CLITests.executable)
-        server.process.arguments = ["serve", "--port", "\(port)", "--data", data]
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        server.process.standardOutput = handle
-        server.process.standardError = handle
-        try server.process.run()
-        for _ in 0..<300 {
-            if let answer = try? await server.request("GET", "/ping"), answer.status == 200 { return server }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        server.kill(SIGKILL)
-        throw TestPlugins.CommandFailed(command: "switchboard serve", status: -1, output: server.output)
-    }
-
-    func kill(_ signal: Int32) {
-        Glibc.kill(process.processIdentifier, signal)
-    }
-
-    /// The exit status, or the signal that ended the process.
-    func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    struct Answer {
-        let status: Int
-        let text: String
-    }
-
-    func request(_ method: String, _ path: String, body: String? = nil) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = method
-        if let body {
-            request.httpBody = Data(body.utf8)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
     }
 }
