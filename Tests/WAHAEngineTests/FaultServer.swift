@@ -63,7 +63,8 @@ final class FaultServer: Sendable {
                     channel.pipeline.addHandler(Handler(answer: answer, log: log))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            // From the tests' pool: a kernel-chosen port could be one another test was told is free.
+            .bind(host: "127.0.0.1", port: try TestPlugins.freePort())
             .get()
         port = channel.localAddress!.port!
     }
