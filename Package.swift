@@ -37,6 +37,7 @@ let package = Package(
                 "LocalEngineCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -50,6 +51,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SwitchboardIsolation",
+            dependencies: ["SwitchboardCore", "ContactsEngineKit", .product(name: "Logging", package: "swift-log")]
+        ),
+        .target(
             name: "SwitchboardConformance",
             dependencies: ["SwitchboardCore", "ContactsEngineKit", .product(name: "Logging", package: "swift-log")]
         ),
@@ -59,6 +64,7 @@ let package = Package(
                 "SwitchboardCore",
                 "SwitchboardHTTP",
                 "SwitchboardConformance",
+                "SwitchboardIsolation",
                 "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -23,15 +23,17 @@ struct ABIBenchmark {
         let calls = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
         let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 
-        let registry = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so", "\(folder)/libFixedEngine.so"], logger: quiet)
+        // The folder holds the plugins built with the host: shipped, so entered directly.
+        let shipped = PluginPolicy(shippedDirectories: [folder])
+        let registry = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so", "\(folder)/libFixedEngine.so"], policy: shipped, logger: quiet)
         registry.scan()
         guard let localPlugin = registry.engine(named: "local"), let fixedPlugin = registry.engine(named: "fixed") else {
             print("plugins not found in \(folder)")
             exit(1)
         }
         let context = InstanceContext(session: "bench", callTimeout: .seconds(30), logger: quiet)
-        let throughABI = try localPlugin.makeInstance(configuration: Data(), context: context)
-        let fixed = try fixedPlugin.makeInstance(configuration: Data(), context: context)
+        let throughABI = try await localPlugin.makeInstance(configuration: Data(), context: context)
+        let fixed = try await fixedPlugin.makeInstance(configuration: Data(), context: context)
         let direct = try LocalEngine(configuration: EngineConfiguration(json: Data()), host: EngineHost(services: nil))
 
         let id = "14155550101@c.us"
@@ -82,7 +84,7 @@ struct ABIBenchmark {
         var loadTimes: [Double] = []
         for round in 0..<20 {
             let start = ContinuousClock.now
-            let fresh = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so"], logger: quiet)
+            let fresh = EngineRegistry(pluginFiles: ["\(folder)/libLocalEngine.so"], policy: shipped, logger: quiet)
             fresh.scan()
             loadTimes.append(Double((ContinuousClock.now - start).nanoseconds) / 1_000)
             precondition(fresh.engine(named: "local") != nil, "load \(round) failed")

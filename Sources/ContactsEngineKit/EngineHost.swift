@@ -1,4 +1,5 @@
 import CContactsEngine
+import Foundation
 
 /// The host's services as an engine sees them: today, logging into the host's log.
 public struct EngineHost: @unchecked Sendable {
@@ -17,6 +18,13 @@ public struct EngineHost: @unchecked Sendable {
     public var stateDirectory: String? {
         guard let services, services.pointee.covers(\.state_directory), let path = services.pointee.state_directory else { return nil }
         return String(cString: path)
+    }
+
+    /// A path from the configuration, with a relative one taken inside the state folder (not the
+    /// server's working directory, which an API client cannot know and the host cannot confine).
+    public func resolve(configuredPath path: String) -> String {
+        guard !path.hasPrefix("/"), !path.hasPrefix("~"), !path.lowercased().hasPrefix("file:"), let stateDirectory else { return path }
+        return URL(fileURLWithPath: stateDirectory).appendingPathComponent(path).path
     }
 
     /// Writes one line to the host's log, tagged by the host with the engine's name and session.

@@ -53,7 +53,7 @@ public struct ConformanceKit: Sendable {
 
         let instance: any EngineHandle
         do {
-            instance = try engine.makeInstance(configuration: configuration, context: context)
+            instance = try await engine.makeInstance(configuration: configuration, context: context)
         } catch {
             report.fail("creates an instance from the configuration", "\(error.kind.name): \(error.message)")
             return report.checks
@@ -62,10 +62,10 @@ public struct ConformanceKit: Sendable {
         defer { instance.shutdown() }
 
         let declared = Set(engine.metadata.features)
-        let active = instance.activeFeatures()
+        let active = await instance.activeFeatures()
         report.check("the instance serves a subset of what the descriptor declares",
                      active.isSubset(of: declared) ? nil : "instance serves undeclared \(active.subtracting(declared).map(\.rawValue).sorted())")
-        let status = instance.status()
+        let status = await instance.status()
         report.check("status is well-formed JSON", status.message.hasSuffix("reported a malformed status") ? status.message : nil)
 
         let samples = await Samples.gather(from: instance, active: active)
@@ -174,11 +174,11 @@ public struct ConformanceKit: Sendable {
     private func destroyWithCallsInFlight(_ engine: LoadedEngine, context: InstanceContext) async -> String? {
         let instance: any EngineHandle
         do {
-            instance = try engine.makeInstance(configuration: configuration, context: context)
+            instance = try await engine.makeInstance(configuration: configuration, context: context)
         } catch {
             return "cannot create a second instance: \(error.message)"
         }
-        let features = instance.activeFeatures().filter(\.isReadOnly).sorted()
+        let features = await instance.activeFeatures().filter(\.isReadOnly).sorted()
         let timedOut = await withTaskGroup(of: Bool.self) { group in
             for feature in features {
                 for _ in 0..<concurrentCalls / 4 {

@@ -1,10 +1,12 @@
 import Synchronization
 
 /// A thread-safe increasing number, for unique names and generations.
-final class Counter: Sendable {
+public final class Counter: Sendable {
+    public init() {}
+
     private let value = Atomic<Int>(0)
 
-    func next() -> Int {
+    public func next() -> Int {
         value.add(1, ordering: .relaxed).newValue
     }
 }

@@ -11,11 +11,26 @@ public protocol EngineHandle: Sendable {
     /// Runs one feature: JSON request in, JSON result out. Errors are `EngineError`s; a call the
     /// engine does not answer within the call timeout fails with kind `.timeout`.
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8]
-    /// The features this instance serves now.
-    func activeFeatures() -> Set<Feature>
-    func status() -> EngineStatus
+    /// The features this instance serves now. Never waits longer than the query timeout: an
+    /// instance that cannot say answers what it said last.
+    func activeFeatures() async -> Set<Feature>
+    /// The instance's health and counters; one that does not answer in the query timeout is
+    /// reported degraded with the reason.
+    func status() async -> EngineStatus
     /// Destroys the instance. Calls in flight still complete (or time out); no call may follow.
     func shutdown()
+    /// Why the instance cannot serve now (its process crashed and is being restarted), or nil.
+    var failure: String? { get }
+}
+
+extension EngineHandle {
+    public var failure: String? { nil }
+}
+
+/// Makes engine instances that run in a process of their own. Core knows it only through this
+/// protocol; the executable composes the implementation.
+public protocol IsolatedEngineLauncher: Sendable {
+    func makeInstance(of engine: LoadedEngine, configuration: Data, context: InstanceContext) async throws(EngineError) -> any EngineHandle
 }
 
 extension EngineHandle {
@@ -46,12 +61,18 @@ public struct InstanceContext: Sendable {
     /// The instance's own folder (created if missing), or nil.
     public var stateDirectory: String?
     public var callTimeout: Duration
+    /// How long a status or features query may take.
+    public var queryTimeout: Duration
     public var logger: Logger
 
-    public init(session: String, stateDirectory: String? = nil, callTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "switchboard.engine")) {
+    public init(
+        session: String, stateDirectory: String? = nil, callTimeout: Duration = .seconds(10), queryTimeout: Duration = .seconds(2),
+        logger: Logger = Logger(label: "switchboard.engine")
+    ) {
         self.session = session
         self.stateDirectory = stateDirectory
         self.callTimeout = callTimeout
+        self.queryTimeout = queryTimeout
         self.logger = logger
     }
 }

@@ -15,11 +15,55 @@ public struct LoadedEngine: Sendable {
     public let origin: Origin
     /// Increases each time a new version of the engine replaces the previous one.
     public let generation: Int
-    let descriptor: DescriptorPointer
+    /// Shipped with Switchboard (embedded, or found in a shipped folder): entered directly.
+    public let isShipped: Bool
+    let library: PluginLibrary
+    /// The only threads that enter this plugin; nil for a shipped one.
+    let threads: PluginThreads?
+
+    init(metadata: EngineMetadata, origin: Origin, generation: Int, isShipped: Bool, library: PluginLibrary, threadLimits: PluginThreads.Limits) {
+        self.metadata = metadata
+        self.origin = origin
+        self.generation = generation
+        self.isShipped = isShipped
+        self.library = library
+        threads = isShipped ? nil : PluginThreads(label: metadata.name, limits: threadLimits)
+    }
+
+    /// The plugin file, for a process of its own to load.
+    public var file: String? {
+        if case .file(let path) = origin { return path }
+        return nil
+    }
 
     /// Creates an instance; the returned handle is the host's only way to talk to it.
-    public func makeInstance(configuration: Data, context: InstanceContext) throws(EngineError) -> any EngineHandle {
-        try InProcessEngineHandle(engine: self, configuration: configuration, context: context)
+    public func makeInstance(configuration: Data, context: InstanceContext) async throws(EngineError) -> any EngineHandle {
+        try await InProcessEngineHandle.make(engine: self, configuration: configuration, context: context)
+    }
+}
+
+/// How the registry treats the plugin files it finds.
+public struct PluginPolicy: Sendable {
+    /// Folders holding the plugins built and installed with this Switchboard.
+    public var shippedDirectories: [String]
+    public var trust: PluginTrust
+    public var threads: PluginThreads.Limits
+    /// Reads third-party plugins' metadata without running their code here; nil maps them here.
+    public var scanner: (any PluginScanner)?
+
+    public init(
+        shippedDirectories: [String] = [], trust: PluginTrust = PluginTrust(), threads: PluginThreads.Limits = PluginThreads.Limits(),
+        scanner: (any PluginScanner)? = nil
+    ) {
+        self.shippedDirectories = shippedDirectories
+        self.trust = trust
+        self.threads = threads
+        self.scanner = scanner
+    }
+
+    func isShipped(_ path: String) -> Bool {
+        let folder = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent().path
+        return shippedDirectories.contains { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path == folder }
     }
 }
 
@@ -54,6 +98,7 @@ public struct ScanReport: Codable, Hashable, Sendable {
 public final class EngineRegistry: Sendable {
     public let pluginDirectories: [String]
     public let pluginFiles: [String]
+    public let policy: PluginPolicy
 
     private struct FileIdentity: Hashable {
         let device: UInt64, inode: UInt64, size: Int64, modified: Int64
@@ -70,9 +115,13 @@ public final class EngineRegistry: Sendable {
     private let state = Mutex(State())
     private let logger: Logger
 
-    public init(pluginDirectories: [String] = [], pluginFiles: [String] = [], logger: Logger = Logger(label: "switchboard.engines")) {
+    public init(
+        pluginDirectories: [String] = [], pluginFiles: [String] = [], policy: PluginPolicy = PluginPolicy(),
+        logger: Logger = Logger(label: "switchboard.engines")
+    ) {
         self.pluginDirectories = pluginDirectories
         self.pluginFiles = pluginFiles
+        self.policy = policy
         self.logger = logger
     }
 
@@ -83,7 +132,8 @@ public final class EngineRegistry: Sendable {
         state.withLock { state in
             state.generations += 1
             state.engines[metadata.name] = LoadedEngine(
-                metadata: metadata, origin: .embedded, generation: state.generations, descriptor: DescriptorPointer(pointer: descriptor))
+                metadata: metadata, origin: .embedded, generation: state.generations, isShipped: true,
+                library: PluginLibrary(loaded: DescriptorPointer(pointer: descriptor)), threadLimits: policy.threads)
         }
     }
 
@@ -133,8 +183,8 @@ public final class EngineRegistry: Sendable {
                 if let known, known.identity == identity { continue }
                 let outcome: Result<String, PluginRefusal>
                 do throws(PluginRefusal) {
-                    let (descriptor, metadata) = try PluginLoader.open(path)
-                    outcome = register(metadata, descriptor, from: path, report: &report)
+                    let (library, metadata) = try read(path)
+                    outcome = register(metadata, library, from: path, report: &report)
                 } catch {
                     outcome = .failure(error)
                 }
@@ -149,7 +199,7 @@ public final class EngineRegistry: Sendable {
     }
 
     private func register(
-        _ metadata: EngineMetadata, _ descriptor: DescriptorPointer, from path: String, report: inout ScanReport
+        _ metadata: EngineMetadata, _ library: PluginLibrary, from path: String, report: inout ScanReport
     ) -> Result<String, PluginRefusal> {
         state.withLock { state in
             if let current = state.engines[metadata.name], case .file(let otherPath) = current.origin, otherPath != path,
@@ -159,12 +209,33 @@ public final class EngineRegistry: Sendable {
             let isUpgrade = state.engines[metadata.name] != nil
             state.generations += 1
             state.engines[metadata.name] = LoadedEngine(
-                metadata: metadata, origin: .file(path), generation: state.generations, descriptor: descriptor)
+                metadata: metadata, origin: .file(path), generation: state.generations, isShipped: policy.isShipped(path),
+                library: library, threadLimits: policy.threads)
             if isUpgrade { report.upgraded.append(metadata.name) } else { report.loaded.append(metadata.name) }
             logger.info("engine \(isUpgrade ? "upgraded" : "loaded")", metadata: [
                 "engine": "\(metadata.name)", "version": "\(metadata.version)", "file": "\(path)",
             ])
             return .success(metadata.name)
+        }
+    }
+
+    /// A shipped plugin is mapped here at once. Any other is read by the scanner, in a process of
+    /// its own, and mapped here only if a session asks for it in-process.
+    private func read(_ path: String) throws(PluginRefusal) -> (PluginLibrary, EngineMetadata) {
+        guard let scanner = policy.scanner, !policy.isShipped(path) else {
+            let (descriptor, metadata) = try PluginLoader.open(path, trust: policy.trust)
+            return (PluginLibrary(loaded: descriptor), metadata)
+        }
+        let scanned = try scanner.scan(path, trust: policy.trust).get()
+        try PluginLoader.checkPin(of: scanned.metadata.name, sha256: scanned.sha256, trust: policy.trust)
+        return (PluginLibrary(deferred: path, trust: policy.trust, metadata: scanned.metadata), scanned.metadata)
+    }
+
+    /// `scan()` on a thread of its own: scanning opens files and may wait on child processes,
+    /// which must not hold one of the concurrency pool's threads.
+    public func scanOffPool() async -> ScanReport {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.scan()) }.start()
         }
     }
 

@@ -5,107 +5,228 @@ import Logging
 import Synchronization
 
 /// An engine instance living in this process, reached through its C descriptor.
+///
+/// Plugins shipped with Switchboard are entered directly from the caller's thread: their code
+/// keeps the contract (nothing blocks) and a thread hop per call would be pure cost. Every other
+/// in-process plugin is entered only from its `PluginThreads`, so a plugin that blocks holds
+/// its own threads, never the event loops or the concurrency pool, and its callers still get
+/// their answer (504) at the deadline.
 final class InProcessEngineHandle: EngineHandle {
     let engineName: String
     let engineVersion: String
     private let descriptor: DescriptorPointer
     private let instance: InstancePointer
+    private let threads: PluginThreads?
     private let callTimeout: Duration
-    /// The header promises a plugin that nothing enters it after `destroy`, but a status query
-    /// or a late call may race a swap's destroy. So each entry first counts itself here, then
-    /// checks `isDestroyed`; `shutdown` sets `isDestroyed`, then waits for the count to reach
-    /// zero. With sequentially consistent order one of the two always sees the other, and the
-    /// hot path takes no lock.
-    private let isDestroyed = Atomic<Bool>(false)
-    private let entering = Atomic<Int>(0)
+    private let queryTimeout: Duration
+    private let declaredFeatures: Set<Feature>
+    private let issuer: CompletionTable.Issuer
+    private let issuerNumber: UInt64
+    private let serials = Counter()
+    /// The last features the instance reported, answered while it cannot be asked.
+    private let lastFeatures = Mutex<Set<Feature>?>(nil)
 
-    init(engine: LoadedEngine, configuration: Data, context: InstanceContext) throws(EngineError) {
+    /// The header promises a plugin that nothing enters it after `destroy`, but a status query
+    /// or a late call may race a swap's destroy. So each entry counts itself in, unless the
+    /// instance is shut down; `destroy` runs once the last entry has left.
+    private struct Gate {
+        var inside = 0
+        var shutDown = false
+        var destroying = false
+    }
+    private let gate = Mutex(Gate())
+
+    private init(
+        engine: LoadedEngine, descriptor: DescriptorPointer, instance: InstancePointer, context: InstanceContext, issuer: CompletionTable.Issuer
+    ) {
         engineName = engine.metadata.name
         engineVersion = engine.metadata.version
-        descriptor = engine.descriptor
+        self.descriptor = descriptor
+        threads = engine.threads
+        self.instance = instance
         callTimeout = context.callTimeout
+        queryTimeout = context.queryTimeout
+        declaredFeatures = Set(engine.metadata.features)
+        self.issuer = issuer
+        issuerNumber = CompletionTable.shared.register(issuer)
+    }
+
+    /// Creates an instance. On a plugin's own threads, a `create` that outlasts the call timeout
+    /// fails the session; should it finish later, the instance it made is destroyed at once.
+    static func make(engine: LoadedEngine, configuration: Data, context: InstanceContext) async throws(EngineError) -> InProcessEngineHandle {
         var logger = context.logger
         logger[metadataKey: "engine"] = "\(engine.metadata.name)"
         logger[metadataKey: "session"] = "\(context.session)"
         let services = HostServices(logger: logger, stateDirectory: context.stateDirectory)
-
-        let message = ByteCollector()
-        var created: OpaquePointer?
         let json = configuration.isEmpty ? Data("{}".utf8) : configuration
-        let status = json.withUnsafeBytes { bytes in
-            engine.descriptor.pointer.pointee.create(
-                engine.descriptor.pointer, services.pointer, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
-                &created, collectBytes, Unmanaged.passUnretained(message).toOpaque())
+        let descriptor: DescriptorPointer
+        do throws(PluginRefusal) {
+            descriptor = try engine.library.descriptor()
+        } catch {
+            throw EngineError(.unavailable, "engine \"\(engine.metadata.name)\" cannot be loaded in-process: \(error.reason)")
         }
-        guard status == SB_STATUS_OK, let created else {
-            let kind = EngineError.Kind(status: status) ?? .internal
-            let text = message.text.isEmpty ? "engine \"\(engine.metadata.name)\" refused its configuration" : message.text
-            throw EngineError(kind == .notImplemented ? .invalidInput : kind, text)
+        let create: @Sendable () -> Result<InstancePointer, EngineError> = {
+            let message = ByteCollector()
+            var created: OpaquePointer?
+            let status = json.withUnsafeBytes { bytes in
+                descriptor.pointer.pointee.create(
+                    descriptor.pointer, services.pointer, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                    &created, collectBytes, Unmanaged.passUnretained(message).toOpaque())
+            }
+            guard status == SB_STATUS_OK, let created else {
+                let kind = EngineError.Kind(status: status) ?? .internal
+                let text = message.text.isEmpty ? "engine \"\(engine.metadata.name)\" refused its configuration" : message.text
+                return .failure(EngineError(kind == .notImplemented ? .invalidInput : kind, text))
+            }
+            return .success(InstancePointer(pointer: created))
         }
-        instance = InstancePointer(pointer: created)
+        let instance: InstancePointer
+        if let threads = engine.threads {
+            let outcome = try await threads.run(engineName: engine.metadata.name, operation: "create", timeout: context.callTimeout, create) { late in
+                if case .success(let orphan) = late { descriptor.pointer.pointee.destroy(orphan.pointer) }
+            }
+            instance = try outcome.get()
+        } else {
+            instance = try create().get()
+        }
+        return InProcessEngineHandle(engine: engine, descriptor: descriptor, instance: instance, context: context, issuer: CompletionTable.Issuer(engineName: engine.metadata.name, logger: logger))
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
-        let call = PendingCall(engineName: engineName, feature: feature, timeout: callTimeout)
+        let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout)
+        let context = CompletionTable.shared.issue(call, issuer: issuerNumber, serial: UInt64(serials.next()))
         let result = await withUnsafeContinuation { continuation in
             call.install(continuation)
-            let entered = enter {
-                // One reference travels with the completion context; the completion releases it.
-                let context = Unmanaged.passRetained(call).toOpaque()
-                feature.rawValue.withCString { id in
-                    request.withUnsafeBufferPointer { body in
-                        descriptor.pointer.pointee.call(instance.pointer, id, body.baseAddress, body.count, completeCall, context)
-                    }
-                }
+            guard let threads else {
+                enterCall(feature, request, context: context, call: call)
+                // An engine answering from memory has completed by now: its call never needs the
+                // watchdog. One completing meanwhile from another thread just leaves a settled call
+                // in the heap until its deadline, where expiring it does nothing.
+                if !call.isSettled { CallDeadlines.shared.add(call) }
+                return
             }
-            guard entered else {
-                return call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+            CallDeadlines.shared.add(call)
+            let accepted = threads.submit { [self] in
+                // A call whose deadline passed while it waited for a thread never enters the plugin.
+                guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
+                enterCall(feature, request, context: context, call: call)
             }
-            // An engine answering from memory has completed by now: its call never needs the
-            // watchdog. One completing meanwhile from another thread just leaves a settled call
-            // in the heap until its deadline, where expiring it does nothing.
-            if !call.isSettled { CallDeadlines.shared.add(call) }
+            if !accepted {
+                CompletionTable.shared.withdraw(context)
+                call.settle(.failure(threads.saturated(engineName)))
+            }
         }
         return try result.get()
     }
 
-    /// Runs `body`, which calls into the plugin, unless the instance is destroyed; says which.
+    private func enterCall(_ feature: Feature, _ request: [UInt8], context: UInt64, call: PendingCall) {
+        let entered = enter {
+            feature.rawValue.withCString { id in
+                request.withUnsafeBufferPointer { body in
+                    descriptor.pointer.pointee.call(
+                        instance.pointer, id, body.baseAddress, body.count, completeCall, UnsafeMutableRawPointer(bitPattern: UInt(context)))
+                }
+            }
+        }
+        if !entered {
+            CompletionTable.shared.withdraw(context)
+            call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+        }
+    }
+
+    /// Runs `body`, which calls into the plugin, unless the instance is shut down; says which.
+    /// The last entry to leave a shut-down instance destroys it.
     private func enter(_ body: () -> Void) -> Bool {
-        entering.add(1, ordering: .sequentiallyConsistent)
-        defer { entering.subtract(1, ordering: .sequentiallyConsistent) }
-        guard !isDestroyed.load(ordering: .sequentiallyConsistent) else { return false }
+        let admitted = gate.withLock { gate -> Bool in
+            guard !gate.shutDown else { return false }
+            gate.inside += 1
+            return true
+        }
+        guard admitted else { return false }
         body()
+        let destroyNow = gate.withLock { gate -> Bool in
+            gate.inside -= 1
+            guard gate.shutDown, gate.inside == 0, !gate.destroying else { return false }
+            gate.destroying = true
+            return true
+        }
+        if destroyNow { descriptor.pointer.pointee.destroy(instance.pointer) }
         return true
     }
 
-    func activeFeatures() -> Set<Feature> {
-        let ids = ByteCollector()
-        let alive = enter {
-            descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
+    func activeFeatures() async -> Set<Feature> {
+        let ask: @Sendable () -> Set<Feature>? = { [self] in
+            let ids = ByteCollector()
+            let alive = enter {
+                descriptor.pointer.pointee.instance_features(instance.pointer, collectBytes, Unmanaged.passUnretained(ids).toOpaque())
+            }
+            guard alive else { return nil }
+            return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
         }
-        guard alive else { return [] }
-        return Set(ids.chunks.compactMap { Feature(rawValue: String(decoding: $0, as: UTF8.self)) })
+        let answer: Set<Feature>??
+        if let threads {
+            answer = try? await threads.run(engineName: engineName, operation: "instance_features", timeout: queryTimeout, ask)
+        } else {
+            answer = ask()
+        }
+        switch answer {
+        case .some(.some(let features)):
+            lastFeatures.withLock { $0 = features }
+            return features
+        case .some(.none): return []
+        case .none: return lastFeatures.withLock { $0 } ?? declaredFeatures
+        }
     }
 
-    func status() -> EngineStatus {
-        let json = ByteCollector()
-        let alive = enter {
-            descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
+    func status() async -> EngineStatus {
+        let ask: @Sendable () -> [UInt8]? = { [self] in
+            let json = ByteCollector()
+            let alive = enter {
+                descriptor.pointer.pointee.status(instance.pointer, collectBytes, Unmanaged.passUnretained(json).toOpaque())
+            }
+            return alive ? json.bytes : nil
         }
-        guard alive else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
-        if let status = try? JSONDecoder().decode(EngineStatus.self, from: Data(json.bytes)) { return status }
-        return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status")
+        let bytes: [UInt8]?
+        if let threads {
+            do throws(EngineError) {
+                bytes = try await threads.run(engineName: engineName, operation: "status", timeout: queryTimeout, ask)
+            } catch {
+                return EngineStatus(health: .degraded, message: error.message, counters: hostCounters)
+            }
+        } else {
+            bytes = ask()
+        }
+        guard let bytes else { return EngineStatus(health: .down, message: "engine \"\(engineName)\" instance was destroyed") }
+        guard var status = try? JSONDecoder().decode(EngineStatus.self, from: Data(bytes)) else {
+            return EngineStatus(health: .degraded, message: "engine \"\(engineName)\" reported a malformed status", counters: hostCounters)
+        }
+        status.counters.merge(hostCounters) { engine, _ in engine }
+        return status
+    }
+
+    /// What the host counted of this instance's contract breaks, shown beside the engine's counters.
+    private var hostCounters: [String: Int] {
+        let stray = issuer.strayCompletions.load(ordering: .relaxed)
+        return stray == 0 ? [:] : ["host.strayCompletions": stray]
     }
 
     func shutdown() {
-        guard !isDestroyed.exchange(true, ordering: .sequentiallyConsistent) else { return }
-        // Entries already inside finish quickly: `call` only starts work, and status must not block.
-        while entering.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
-        descriptor.pointer.pointee.destroy(instance.pointer)
+        let destroyNow = gate.withLock { gate -> Bool in
+            guard !gate.shutDown else { return false }
+            gate.shutDown = true
+            guard gate.inside == 0 else { return false }
+            gate.destroying = true
+            return true
+        }
+        guard destroyNow else { return }
+        let destroy: @Sendable () -> Void = { [descriptor, instance] in descriptor.pointer.pointee.destroy(instance.pointer) }
+        guard let threads else { return destroy() }
+        // A destroy is never dropped: with every plugin thread stuck, it gets a thread of its own.
+        if !threads.submit(destroy) { Thread(block: destroy).start() }
     }
 }
 
-private struct InstancePointer: @unchecked Sendable {
+struct InstancePointer: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 
@@ -153,21 +274,19 @@ let collectBytes: sb_bytes_sink = { context, bytes, length in
     collector.chunks.append(bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? [])
 }
 
-/// The completion the host hands to every call: settles the call unless it already timed out.
+/// The completion the host hands to every call: its context is the call's number in the
+/// `CompletionTable`, which settles the call once and ignores whatever follows.
 private let completeCall: sb_completion = { context, status, bytes, length in
-    guard let context else { return }
-    let call = Unmanaged<PendingCall>.fromOpaque(context).takeRetainedValue()
-    let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
-    if status == SB_STATUS_OK {
-        call.settle(.success(payload))
-    } else {
+    let number = UInt64(UInt(bitPattern: context))
+    CompletionTable.shared.complete(number, {
+        let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+        if status == SB_STATUS_OK { return .success(payload) }
         let message = String(decoding: payload, as: UTF8.self)
-        if let kind = EngineError.Kind(status: status) {
-            call.settle(.failure(EngineError(kind, message)))
-        } else {
-            call.settle(.failure(EngineError(.internal, "unknown status \(status.rawValue): \(message)")))
+        guard let kind = EngineError.Kind(status: status) else {
+            return .failure(EngineError(.internal, "unknown status \(status.rawValue): \(message)"))
         }
-    }
+        return .failure(EngineError(kind, message))
+    }())
 }
 
 extension Duration {

@@ -2,50 +2,53 @@ import ContactsEngineKit
 import Foundation
 import Synchronization
 
-/// One call in flight. Settled exactly once: by the plugin's completion or by its deadline,
-/// whichever comes first; the other is ignored.
-final class PendingCall: @unchecked Sendable {
-    typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
+/// One call in flight (or one query or create waiting on a plugin thread). Settled exactly once:
+/// by the plugin's answer or by its deadline, whichever comes first; the other is ignored.
+public final class PendingCall: @unchecked Sendable {
+    public typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
 
     let deadline: ContinuousClock.Instant
     // What the timeout message names; the message itself is written only if the call times out.
     private let engineName: String
-    private let feature: Feature
+    private let operation: String
     private let timeout: Duration
     private let continuation = Mutex<Continuation?>(nil)
     /// Position in `CallDeadlines`' heap; only touched under its lock.
     var heapIndex = -1
 
-    init(engineName: String, feature: Feature, timeout: Duration) {
+    public init(engineName: String, operation: String, timeout: Duration) {
         self.deadline = .now + timeout
         self.engineName = engineName
-        self.feature = feature
+        self.operation = operation
         self.timeout = timeout
     }
 
-    func install(_ continuation: Continuation) {
+    public func install(_ continuation: Continuation) {
         self.continuation.withLock { $0 = continuation }
     }
 
-    var isSettled: Bool { continuation.withLock { $0 == nil } }
+    public var isSettled: Bool { continuation.withLock { $0 == nil } }
 
-    func settle(_ result: Result<[UInt8], EngineError>) {
-        guard let waiting = continuation.withLock({ $0.take() }) else { return }
+    /// False when the call was already settled, by its deadline or before.
+    @discardableResult
+    public func settle(_ result: Result<[UInt8], EngineError>) -> Bool {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return false }
         CallDeadlines.shared.remove(self)
         waiting.resume(returning: result)
+        return true
     }
 
     func expire() {
         guard let waiting = continuation.withLock({ $0.take() }) else { return }
-        let message = "engine \"\(engineName)\" did not answer \(feature.rawValue) within \(timeout.seconds) s"
+        let message = "engine \"\(engineName)\" did not answer \(operation) within \(timeout.seconds) s"
         waiting.resume(returning: .failure(EngineError(.timeout, message)))
     }
 }
 
 /// One watchdog thread for every call's deadline: a min-heap ordered by deadline, so adding and
 /// removing a call costs O(log n) and no timer or task is created per call.
-final class CallDeadlines: @unchecked Sendable {
-    static let shared = CallDeadlines()
+public final class CallDeadlines: @unchecked Sendable {
+    public static let shared = CallDeadlines()
 
     private let condition = NSCondition()
     private var heap: [PendingCall] = []
@@ -59,7 +62,7 @@ final class CallDeadlines: @unchecked Sendable {
         thread.start()
     }
 
-    func add(_ call: PendingCall) {
+    public func add(_ call: PendingCall) {
         condition.lock()
         call.heapIndex = heap.count
         heap.append(call)

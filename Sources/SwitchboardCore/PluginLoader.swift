@@ -18,7 +18,20 @@ struct DescriptorPointer: @unchecked Sendable {
     let pointer: UnsafePointer<sb_engine_descriptor>
 }
 
-/// Opens plugin files and checks their handshake. Never unloads anything: see `open(_:)`.
+/// What the loader demands of a plugin file before it maps it.
+public struct PluginTrust: Sendable, Hashable {
+    /// Accepts files and folders that others may write to, or that another user owns.
+    public var allowUnsafePermissions: Bool
+    /// SHA-256 (lowercase hex) each named engine's file must have.
+    public var pinnedSHA256: [String: String]
+
+    public init(allowUnsafePermissions: Bool = false, pinnedSHA256: [String: String] = [:]) {
+        self.allowUnsafePermissions = allowUnsafePermissions
+        self.pinnedSHA256 = pinnedSHA256
+    }
+}
+
+/// Opens plugin files and checks their handshake. Never unloads anything: see `open(_:trust:)`.
 public enum PluginLoader {
     public static let entrySymbol = SB_ENTRY_SYMBOL
     public static let abiMajor = UInt32(SB_ABI_VERSION_MAJOR)
@@ -26,20 +39,32 @@ public enum PluginLoader {
 
     /// Opens the plugin at `path` and validates its descriptor.
     ///
-    /// The file is first copied to a private path of its own: a new version of a plugin installed
-    /// over the old file then gets a new mapping (dlopen returns the existing handle for a path it
-    /// knows), and overwriting the original in place cannot corrupt the mapped copy.
+    /// The file is opened once; its owner and permissions are checked on that descriptor, and the
+    /// bytes read from it are what is copied to a private folder of this process (0700, made with
+    /// mkdtemp) and mapped, so replacing the file between the checks and dlopen changes nothing.
+    /// The copy also gives each version of a plugin a mapping of its own (dlopen returns the
+    /// existing handle for a path it knows), and overwriting the original in place cannot corrupt
+    /// the mapped copy.
     ///
     /// Opened with RTLD_NODELETE and never dlclose'd: the Swift runtime keeps pointers into a
     /// loaded Swift library (type metadata and conformance caches), so unmapping it crashes the
     /// host later. A refused plugin stays mapped too; that costs address space, not safety.
-    static func open(_ path: String) throws(PluginRefusal) -> (DescriptorPointer, EngineMetadata) {
-        try checkIsSharedObject(path)
-        let privateCopy = try PrivateCopies.copy(path)
-        defer { unlink(privateCopy) }  // the mapping outlives the directory entry
-        guard let handle = dlopen(privateCopy, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
+    static func open(_ path: String, trust: PluginTrust = PluginTrust()) throws(PluginRefusal) -> (DescriptorPointer, EngineMetadata) {
+        let opened = try openStaged(path, trust: trust)
+        return (opened.descriptor, opened.scanned.metadata)
+    }
+
+    /// The metadata and, when some engine is pinned, the SHA-256 of the bytes that were mapped.
+    public static func scan(_ path: String, trust: PluginTrust = PluginTrust()) throws(PluginRefusal) -> ScannedPlugin {
+        try openStaged(path, trust: trust).scanned
+    }
+
+    private static func openStaged(_ path: String, trust: PluginTrust) throws(PluginRefusal) -> (descriptor: DescriptorPointer, scanned: ScannedPlugin) {
+        let staged = try PluginStaging.stage(path, trust: trust)
+        defer { unlink(staged.path) }  // the mapping outlives the directory entry
+        guard let handle = dlopen(staged.path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
-            throw PluginRefusal("dlopen failed: \(message.replacingOccurrences(of: privateCopy, with: path))")
+            throw PluginRefusal("dlopen failed: \(message.replacingOccurrences(of: staged.path, with: path))")
         }
         guard let symbol = dlsym(handle, entrySymbol) else {
             if let other = otherABIEntry(in: handle) {
@@ -49,12 +74,22 @@ public enum PluginLoader {
         }
         let entry = unsafeBitCast(symbol, to: sb_entry_function.self)
         guard let descriptor = entry() else { throw PluginRefusal("\(entrySymbol)() returned no descriptor") }
-        return (DescriptorPointer(pointer: descriptor), try validate(descriptor))
+        let metadata = try validate(descriptor)
+        try checkPin(of: metadata.name, sha256: staged.sha256, trust: trust)
+        return (DescriptorPointer(pointer: descriptor), ScannedPlugin(metadata: metadata, sha256: staged.sha256))
+    }
+
+    /// Refuses a file whose engine is pinned to another hash.
+    static func checkPin(of engine: String, sha256: String?, trust: PluginTrust) throws(PluginRefusal) {
+        guard let pinned = trust.pinnedSHA256[engine] else { return }
+        guard let sha256, pinned.lowercased() == sha256 else {
+            throw PluginRefusal("engine \"\(engine)\" is pinned to SHA-256 \(pinned.lowercased()), but this file has \(sha256 ?? "no hash")")
+        }
     }
 
     /// The metadata of the plugin at `path`, without creating an engine.
-    public static func inspect(_ path: String) throws(PluginRefusal) -> EngineMetadata {
-        try open(path).1
+    public static func inspect(_ path: String, trust: PluginTrust = PluginTrust()) throws(PluginRefusal) -> EngineMetadata {
+        try open(path, trust: trust).1
     }
 
     /// Reads and checks a descriptor; also used for engines embedded in the host.
@@ -99,41 +134,9 @@ public enum PluginLoader {
         )
     }
 
-    /// Reads the ELF header so a stray file gets a clear reason rather than dlopen's.
-    private static func checkIsSharedObject(_ path: String) throws(PluginRefusal) {
-        guard let file = FileHandle(forReadingAtPath: path) else { throw PluginRefusal("cannot open file for reading") }
-        defer { try? file.close() }
-        let header = (try? file.read(upToCount: 18)) ?? Data()
-        guard header.count == 18, header.starts(with: [0x7F, 0x45, 0x4C, 0x46]) else {
-            throw PluginRefusal("not a shared object: no ELF header")
-        }
-        let littleEndian = header[5] == 1
-        let type = littleEndian ? UInt16(header[16]) | UInt16(header[17]) << 8 : UInt16(header[16]) << 8 | UInt16(header[17])
-        guard type == 3 else { throw PluginRefusal("not a shared object: ELF type \(type), expected ET_DYN (3)") }
-    }
-
     /// Finds an entry symbol of another ABI major, to say which one the plugin speaks.
     private static func otherABIEntry(in handle: UnsafeMutableRawPointer) -> UInt32? {
         (0...32).first { $0 != abiMajor && dlsym(handle, "switchboard_engine_abi_v\($0)") != nil }.map { UInt32($0) }
     }
 }
 
-/// Unique private paths for plugin copies, one folder per host process.
-enum PrivateCopies {
-    private static let folder: String = {
-        let path = NSTemporaryDirectory() + "switchboard-plugins-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
-    private static let counter = Counter()
-
-    static func copy(_ path: String) throws(PluginRefusal) -> String {
-        let target = "\(folder)/\(counter.next())-\((path as NSString).lastPathComponent)"
-        do {
-            try FileManager.default.copyItem(atPath: path, toPath: target)
-        } catch {
-            throw PluginRefusal("cannot copy plugin to a private path: \(error.localizedDescription)")
-        }
-        return target
-    }
-}

@@ -15,11 +15,13 @@ public enum SessionStatus: String, Codable, Sendable {
 final class ActiveInstance: Sendable {
     let handle: any EngineHandle
     let engine: LoadedEngine
+    let isolation: EngineIsolation
     private let usage = Mutex<(inFlight: Int, draining: Bool)>((0, false))
 
-    init(handle: any EngineHandle, engine: LoadedEngine) {
+    init(handle: any EngineHandle, engine: LoadedEngine, isolation: EngineIsolation) {
         self.handle = handle
         self.engine = engine
+        self.isolation = isolation
     }
 
     func enter() {
@@ -63,13 +65,28 @@ public final class Session: Sendable {
     }
 
     public var record: SessionRecord { state.withLock { $0.record } }
-    public var status: SessionStatus { state.withLock { $0.status } }
-    public var failure: String? { state.withLock { $0.failure } }
+    /// FAILED, too, while a working session's engine process is down and being restarted.
+    public var status: SessionStatus {
+        state.withLock { state in
+            state.status == .working && state.active?.handle.failure != nil ? .failed : state.status
+        }
+    }
+
+    public var failure: String? {
+        state.withLock { state in state.active?.handle.failure ?? state.failure }
+    }
+
+    /// Where the running instance lives, or nil when none runs.
+    public var isolation: EngineIsolation? {
+        state.withLock { $0.active?.isolation }
+    }
 
     /// The engine serving now, with its version, features and status; nil when not working.
     public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus)? {
-        guard let active = state.withLock({ $0.active }) else { return nil }
-        return (active.engine, active.handle.activeFeatures(), active.handle.status())
+        get async {
+            guard let active = state.withLock({ $0.active }) else { return nil }
+            return (active.engine, await active.handle.activeFeatures(), await active.handle.status())
+        }
     }
 
     /// Takes the current instance for one call; the caller must `leave()` it.

@@ -3,6 +3,25 @@ import Foundation
 import Logging
 import Synchronization
 
+/// Which sessions run their engine in a process of its own.
+public struct IsolationPolicy: Sendable {
+    public var launcher: (any IsolatedEngineLauncher)?
+    /// The server's `--isolation`; nil: shipped engines in-process, every other one in a process.
+    public var serverDefault: EngineIsolation?
+
+    public init(launcher: (any IsolatedEngineLauncher)?, serverDefault: EngineIsolation? = nil) {
+        self.launcher = launcher
+        self.serverDefault = serverDefault
+    }
+
+    /// For hosts that run no child processes (tools, tests of the in-process path).
+    public static let inProcessOnly = IsolationPolicy(launcher: nil, serverDefault: .inProcess)
+
+    public func isolation(for engine: LoadedEngine, requested: EngineIsolation?) -> EngineIsolation {
+        requested ?? serverDefault ?? (engine.isShipped ? .inProcess : .process)
+    }
+}
+
 /// Owns the sessions: creates, updates (swapping engines at run time), starts, stops and
 /// deletes them, persisting each change. Changes are serialized by the actor; the request path
 /// reads the session table without entering it.
@@ -14,15 +33,24 @@ public actor SessionManager {
     private let store: any SessionStore
     private let stateRoot: String?
     private let callTimeout: Duration
+    private let enginePaths: EnginePathPolicy
+    public nonisolated let isolation: IsolationPolicy
     private let logger: Logger
     private nonisolated let table = Mutex<[String: Session]>([:])
 
     /// - Parameter stateRoot: where each session's engines get their folders; nil gives none.
-    public init(registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10), logger: Logger = Logger(label: "switchboard.sessions")) {
+    /// - Parameter enginePaths: where engine configurations may point (the server confines them to its data folder).
+    public init(
+        registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10),
+        enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly,
+        logger: Logger = Logger(label: "switchboard.sessions")
+    ) {
+        self.isolation = isolation
         self.registry = registry
         self.store = store
         self.stateRoot = stateRoot
         self.callTimeout = callTimeout
+        self.enginePaths = enginePaths
         self.logger = logger
     }
 
@@ -55,7 +83,7 @@ public actor SessionManager {
         for record in records {
             let session = Session(record: record)
             table.withLock { $0[record.name] = session }
-            if record.started { startInstance(of: session) }
+            if record.started { await startInstance(of: session) }
         }
     }
 
@@ -66,7 +94,7 @@ public actor SessionManager {
             guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
             let session = Session(record: record)
             if record.started {
-                let instance = try makeInstance(for: record)
+                let instance = try await makeInstance(for: record)
                 session.install(instance, status: .working)
             }
             do throws(SessionError) {
@@ -85,7 +113,9 @@ public actor SessionManager {
     /// engine or engine configuration changes swaps to a new instance: calls in flight finish on
     /// the old one, which is then destroyed. If the new instance cannot be created the session
     /// keeps the old one. Sending the same engine and configuration again swaps nothing.
-    public func update(_ name: String, engine: String?, engineConfig: Data?, config: Data?) async throws(SessionError) -> Session {
+    public func update(
+        _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil
+    ) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             var record = session.record
@@ -95,9 +125,11 @@ public actor SessionManager {
             }
             if let engineConfig { record.engineConfig = engineConfig }
             if let config { record.config = config }
+            if let isolation { record.isolation = isolation }
             let changesEngine = record.engine != session.record.engine || record.engineConfig != session.record.engineConfig
+                || record.isolation != session.record.isolation
             if session.status == .working, changesEngine {
-                let instance = try makeInstance(for: record)
+                let instance = try await makeInstance(for: record)
                 do throws(SessionError) {
                     try await save(record, to: session)
                 } catch {
@@ -117,7 +149,7 @@ public actor SessionManager {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             try await save(started: true, to: session)
-            if session.status != .working { startInstance(of: session) }
+            if session.status != .working { await startInstance(of: session) }
             return session
         }
     }
@@ -135,7 +167,7 @@ public actor SessionManager {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             try await save(started: true, to: session)
-            startInstance(of: session)
+            await startInstance(of: session)
             return session
         }
     }
@@ -153,12 +185,13 @@ public actor SessionManager {
         }
     }
 
-    /// Moves running sessions on the named engines to the engines' current (new) versions.
+    /// Moves running sessions on the named engines to the engines' current (new) versions, and
+    /// retries those that failed to start on them: a fixed plugin brings its sessions back.
     public func upgradeSessions(using engines: [String]) async {
         // Nothing in it throws; the change still waits its turn behind the others.
         _ = try? await serialized { () async throws(SessionError) in
-            for session in sessions where engines.contains(session.record.engine) && session.status == .working {
-                startInstance(of: session)
+            for session in sessions where engines.contains(session.record.engine) && session.record.started && session.status != .stopped {
+                await startInstance(of: session)
             }
         }
     }
@@ -192,9 +225,9 @@ public actor SessionManager {
     }
 
     /// Starts (or restarts) a session's instance; a failure leaves it FAILED with the reason.
-    private func startInstance(of session: Session) {
+    private func startInstance(of session: Session) async {
         do {
-            session.install(try makeInstance(for: session.record), status: .working)
+            session.install(try await makeInstance(for: session.record), status: .working)
         } catch {
             let reason = switch error {
             case .engineRefused(_, let engineError): engineError.message
@@ -205,13 +238,25 @@ public actor SessionManager {
         }
     }
 
-    private func makeInstance(for record: SessionRecord) throws(SessionError) -> ActiveInstance {
+    private func makeInstance(for record: SessionRecord) async throws(SessionError) -> ActiveInstance {
         guard let engine = registry.engine(named: record.engine) else { throw .unknownEngine(record.engine) }
         let context = InstanceContext(
             session: record.name, stateDirectory: stateDirectory(session: record.name, engine: record.engine),
             callTimeout: callTimeout, logger: logger)
-        do {
-            return ActiveInstance(handle: try engine.makeInstance(configuration: record.engineConfig, context: context), engine: engine)
+        let isolation = isolation.isolation(for: engine, requested: record.isolation)
+        do throws(EngineError) {
+            try enginePaths.check(record.engineConfig)
+            let handle: any EngineHandle
+            switch isolation {
+            case .inProcess:
+                handle = try await engine.makeInstance(configuration: record.engineConfig, context: context)
+            case .process:
+                guard let launcher = self.isolation.launcher else {
+                    throw EngineError(.unavailable, "this host cannot run engines in a process of their own")
+                }
+                handle = try await launcher.makeInstance(of: engine, configuration: record.engineConfig, context: context)
+            }
+            return ActiveInstance(handle: handle, engine: engine, isolation: isolation)
         } catch {
             throw .engineRefused(engine: record.engine, error)
         }

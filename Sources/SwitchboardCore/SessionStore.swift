@@ -11,14 +11,28 @@ public struct SessionRecord: Codable, Hashable, Sendable {
     /// WAHA's session `config` object, kept and returned as given.
     public var config: Data
     public var started: Bool
+    /// Where the engine runs; nil follows the server's default for the engine.
+    public var isolation: EngineIsolation?
 
-    public init(name: String, engine: String, engineConfig: Data = Data("{}".utf8), config: Data = Data("{}".utf8), started: Bool) {
+    public init(
+        name: String, engine: String, engineConfig: Data = Data("{}".utf8), config: Data = Data("{}".utf8), started: Bool,
+        isolation: EngineIsolation? = nil
+    ) {
         self.name = name
         self.engine = engine
         self.engineConfig = engineConfig
         self.config = config
         self.started = started
+        self.isolation = isolation
     }
+}
+
+/// Where a session's engine instance runs.
+public enum EngineIsolation: String, Codable, Hashable, Sendable, CaseIterable {
+    /// In a child process of its engine: a crash there fails the session, not the server.
+    case process
+    /// Inside the server: the fast path, for engines the operator trusts.
+    case inProcess = "in-process"
 }
 
 /// Where sessions persist. Small on purpose: a PostgreSQL store shared by several servers
@@ -47,13 +61,18 @@ public final class SQLiteSessionStore: SessionStore {
                 t.column("started", .boolean).notNull()
             }
         }
+        migrator.registerMigration("v2: isolation") { db in
+            try db.alter(table: "session") { t in t.add(column: "isolation", .text) }
+        }
         try migrator.migrate(database)
     }
 
     public func loadAll() async throws -> [SessionRecord] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started FROM session ORDER BY name").map {
-                SessionRecord(name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"])
+            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation FROM session ORDER BY name").map {
+                SessionRecord(
+                    name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"],
+                    isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)))
             }
         }
     }
@@ -62,11 +81,11 @@ public final class SQLiteSessionStore: SessionStore {
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO session (name, engine, engineConfig, config, started) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO session (name, engine, engineConfig, config, started, isolation) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET engine = excluded.engine, engineConfig = excluded.engineConfig,
-                        config = excluded.config, started = excluded.started
+                        config = excluded.config, started = excluded.started, isolation = excluded.isolation
                     """,
-                arguments: [record.name, record.engine, record.engineConfig, record.config, record.started])
+                arguments: [record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue])
         }
     }
 

@@ -31,7 +31,7 @@ enum EnginesRoutes {
                 summary: "Load new plugins and new versions of loaded ones; running sessions move to new versions",
                 response: .reference("ScanReport")
             ) { _, context throws(APIError) in
-                let report = context.server.registry.scan()
+                let report = await context.server.registry.scanOffPool()
                 await context.server.sessions.upgradeSessions(using: report.upgraded)
                 return try JSONBody.response(report)
             },

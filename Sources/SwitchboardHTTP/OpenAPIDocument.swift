@@ -1,4 +1,5 @@
 import ContactsEngineKit
+import SwitchboardCore
 
 /// Builds the OpenAPI 3 document from the route table: every route served is described, and
 /// nothing else is.
@@ -88,6 +89,7 @@ enum OpenAPIDocument {
     private static let boolean: JSONValue = ["type": "boolean"]
     private static let integer: JSONValue = ["type": "integer"]
     private static let anyObject: JSONValue = ["type": "object", "additionalProperties": true]
+    private static let isolation: JSONValue = ["type": "string", "enum": .array(EngineIsolation.allCases.map { .string($0.rawValue) })]
 
     private static var schemas: [String: JSONValue] {
         [
@@ -111,7 +113,10 @@ enum OpenAPIDocument {
                 "name": string,
                 "status": ["type": "string", "enum": ["STOPPED", "STARTING", "WORKING", "FAILED"]],
                 "config": anyObject,
-                "engine": object(["engine": string, "version": nullableString, "config": anyObject, "health": Schema.reference("EngineStatus").json]),
+                "engine": object([
+                    "engine": string, "version": nullableString, "config": anyObject, "health": Schema.reference("EngineStatus").json,
+                    "isolation": isolation,
+                ]),
                 "failure": nullableString,
                 "me": ["nullable": true],
             ], required: ["name", "status", "config", "engine"]),
@@ -119,8 +124,10 @@ enum OpenAPIDocument {
                 "health": ["type": "string", "enum": ["ok", "degraded", "down"]], "message": string,
                 "counters": ["type": "object", "additionalProperties": integer],
             ]),
-            "SessionCreate": object(["name": string, "engine": string, "engineConfig": anyObject, "config": anyObject, "start": boolean]),
-            "SessionUpdate": object(["engine": string, "engineConfig": anyObject, "config": anyObject]),
+            "SessionCreate": object([
+                "name": string, "engine": string, "engineConfig": anyObject, "config": anyObject, "start": boolean, "isolation": isolation,
+            ]),
+            "SessionUpdate": object(["engine": string, "engineConfig": anyObject, "config": anyObject, "isolation": isolation]),
             "SessionFeatures": object([
                 "session": string, "status": string, "engine": string, "engineVersion": nullableString,
                 "features": ["type": "array", "items": string],

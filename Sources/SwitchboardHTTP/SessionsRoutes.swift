@@ -12,8 +12,11 @@ enum SessionsRoutes {
                 parameters: [.query("all", .boolean, "Include stopped sessions")], response: .array(.reference("Session"))
             ) { _, context throws(APIError) in
                 let includeStopped = try context.query.boolean("all") ?? false
-                let sessions = context.server.sessions.sessions.filter { includeStopped || $0.status != .stopped }
-                return try JSONBody.response(sessions.map(SessionInfo.init))
+                var shown: [SessionInfo] = []
+                for session in context.server.sessions.sessions where includeStopped || session.status != .stopped {
+                    shown.append(await SessionInfo(session))
+                }
+                return try JSONBody.response(shown)
             },
             APIRoute(
                 .post, "/api/sessions", tag: "Sessions", summary: "Create a session on an engine (and start it unless start=false)",
@@ -25,15 +28,15 @@ enum SessionsRoutes {
                     engine: body.engine ?? SessionManager.defaultEngineName,
                     engineConfig: try objectData(body.engineConfig, parameter: "engineConfig"),
                     config: try objectData(body.config, parameter: "config"),
-                    started: body.start ?? true)
+                    started: body.start ?? true, isolation: body.isolation)
                 let session = try await manage { () async throws(SessionError) in try await context.server.sessions.create(record) }
-                return try JSONBody.response(SessionInfo(session), status: .created)
+                return try JSONBody.response(await SessionInfo(session), status: .created)
             },
             APIRoute(
                 .get, "/api/sessions/{session}", tag: "Sessions", summary: "Get a session",
                 parameters: [.sessionPath], response: .reference("Session")
             ) { _, context throws(APIError) in
-                try JSONBody.response(SessionInfo(try existing(context)))
+                try JSONBody.response(await SessionInfo(try existing(context)))
             },
             APIRoute(
                 .put, "/api/sessions/{session}", tag: "Sessions",
@@ -45,9 +48,10 @@ enum SessionsRoutes {
                 let engineConfig = try body.engineConfig.map { value throws(APIError) in try objectData(value, parameter: "engineConfig") }
                 let config = try body.config.map { value throws(APIError) in try objectData(value, parameter: "config") }
                 let session = try await manage { () async throws(SessionError) in
-                    try await context.server.sessions.update(name, engine: body.engine, engineConfig: engineConfig, config: config)
+                    try await context.server.sessions.update(
+                        name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation)
                 }
-                return try JSONBody.response(SessionInfo(session))
+                return try JSONBody.response(await SessionInfo(session))
             },
             APIRoute(
                 .delete, "/api/sessions/{session}", tag: "Sessions", summary: "Stop and delete a session",
@@ -67,7 +71,7 @@ enum SessionsRoutes {
                 summary: "The endpoints this session answers now, from its engine instance",
                 parameters: [.sessionPath], response: .reference("SessionFeatures")
             ) { _, context throws(APIError) in
-                try JSONBody.response(SessionFeatures(try existing(context)))
+                try JSONBody.response(await SessionFeatures(try existing(context)))
             },
         ]
     }
@@ -82,7 +86,7 @@ enum SessionsRoutes {
         ) { _, context throws(APIError) in
             let name = try existing(context).name
             let session = try await manage { () async throws(SessionError) in try await perform(context.server.sessions, name) }
-            return try JSONBody.response(SessionInfo(session), status: .created)
+            return try JSONBody.response(await SessionInfo(session), status: .created)
         }
     }
 
@@ -119,12 +123,14 @@ struct SessionCreate: Codable, Sendable {
     var engineConfig: JSONValue?
     var config: JSONValue?
     var start: Bool?
+    var isolation: EngineIsolation?
 }
 
 struct SessionUpdate: Codable, Sendable {
     var engine: String?
     var engineConfig: JSONValue?
     var config: JSONValue?
+    var isolation: EngineIsolation?
 }
 
 /// A session as the API shows it: WAHA's fields, plus the engine and its live status.
@@ -134,6 +140,8 @@ struct SessionInfo: Codable, Sendable {
         var version: String?
         var config: JSONValue
         var health: EngineStatus?
+        /// Where the engine runs now; the session's choice when it runs none.
+        var isolation: EngineIsolation?
     }
 
     var name: String
@@ -143,15 +151,16 @@ struct SessionInfo: Codable, Sendable {
     var failure: String?
     var me: JSONValue = .null
 
-    init(_ session: Session) {
+    init(_ session: Session) async {
         let record = session.record
-        let report = session.engineReport
+        let report = await session.engineReport
         name = session.name
         status = session.status
         config = JSONValue(objectData: record.config)
         engine = EngineInfo(
             engine: record.engine, version: report?.engine.metadata.version,
-            config: JSONValue(objectData: record.engineConfig), health: report?.status)
+            config: JSONValue(objectData: record.engineConfig), health: report?.status,
+            isolation: session.isolation ?? record.isolation)
         failure = session.failure
     }
 
@@ -182,8 +191,8 @@ struct SessionFeatures: Codable, Sendable {
     var features: [String]
     var endpoints: [EndpointSupport]
 
-    init(_ session: Session) {
-        let report = session.engineReport
+    init(_ session: Session) async {
+        let report = await session.engineReport
         let served = report.map { $0.features.intersection($0.engine.metadata.features) } ?? []
         self.session = session.name
         status = session.status

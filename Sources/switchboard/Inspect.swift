@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwitchboardCore
+import SwitchboardIsolation
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show one plugin's metadata without creating an engine; exits non-zero for a bad file.")
@@ -11,11 +12,15 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @OptionGroup var plugins: PluginOptions
+
     func run() throws {
         let metadata: EngineMetadata
-        do {
-            metadata = try PluginLoader.inspect(file)
-        } catch {
+        // Read in a child: a plugin that crashes while loading takes that child down, not this command.
+        switch ChildScanner(command: plugins.engineHostCommand()).scan(file, trust: try plugins.policy().trust) {
+        case .success(let scanned):
+            metadata = scanned.metadata
+        case .failure(let error):
             FileHandle.standardError.write(Data("switchboard: \(file): refused: \(error.reason)\n".utf8))
             throw ExitCode(2)
         }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SwitchboardCore
 import SwitchboardHTTP
+import SwitchboardIsolation
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API. A fresh data folder starts with session 'default' on the embedded 'local' engine.")
@@ -23,9 +24,31 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel = ProcessInfo.processInfo.environment["SWITCHBOARD_LOG_LEVEL"] ?? "info"
 
+    @Option(name: .customLong("engine-paths"), help: ArgumentHelp(
+        "A folder engine configurations may point into besides the data folder (a vCard folder, a CA certificate); repeatable.",
+        valueName: "dir"))
+    var enginePaths: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Where sessions that name no isolation run their engine: process or in-process. Default: engines shipped with Switchboard in-process, every other one in a process of its own.",
+        valueName: "mode"))
+    var isolation: String?
+
+    @Option(help: ArgumentHelp("Address-space limit of each engine process, in MiB; 0 for none.", valueName: "MiB"))
+    var engineMemoryLimit = 4096
+
+    @Option(help: ArgumentHelp("CPU-time limit of each engine process, in seconds; 0 for none.", valueName: "seconds"))
+    var engineCPULimit = 0
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
+        if let isolation, EngineIsolation(rawValue: isolation) == nil {
+            throw ValidationError("--isolation must be process or in-process")
+        }
+        guard engineMemoryLimit == 0 || engineMemoryLimit >= 256 else { throw ValidationError("--engine-memory-limit must be 0 or at least 256 MiB") }
+        guard engineCPULimit >= 0 else { throw ValidationError("--engine-cpu-limit must be 0 or more seconds") }
+        try plugins.validatePolicy()
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
@@ -45,10 +68,13 @@ struct Serve: AsyncParsableCommand {
         }
 
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let registry = try plugins.loadRegistry(logger: logger)
+        let registry = try plugins.loadRegistry(logger: logger, scanCache: "\(data)/plugin-scans.json")
+        let launcher = ProcessIsolation(
+            command: plugins.engineHostCommand(memoryLimitMiB: engineMemoryLimit, cpuLimitSeconds: engineCPULimit), logger: logger)
         let sessions = SessionManager(
             registry: registry, store: try SQLiteSessionStore(path: "\(data)/sessions.sqlite"), stateRoot: "\(data)/state",
-            callTimeout: .milliseconds(Int(callTimeout * 1000)), logger: logger)
+            callTimeout: .milliseconds(Int(callTimeout * 1000)), enginePaths: .confined(to: [data] + enginePaths),
+            isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))), logger: logger)
         try await sessions.restore()
 
         let app = SwitchboardServer.application(

@@ -31,6 +31,7 @@ public final class SwitchboardProcess: @unchecked Sendable {
     private let process = Process()
 
     public var url: String { "http://127.0.0.1:\(port)" }
+    public var pid: Int32 { process.processIdentifier }
 
     /// Runs `body` with a started server, stopped and removed afterwards whatever happens;
     /// `plugin` is one more plugin file for it to load.
@@ -42,11 +43,13 @@ public final class SwitchboardProcess: @unchecked Sendable {
 
     /// A started server; the caller stops it. `data` keeps what it stores past `stop`, for a
     /// next server on the same folder.
-    public static func start(data: String? = nil, plugin: String? = nil) async throws -> SwitchboardProcess {
-        try await SwitchboardProcess(data: data, plugin: plugin)
+    public static func start(
+        data: String? = nil, plugin: String? = nil, arguments: [String] = [], environment: [String: String] = [:]
+    ) async throws -> SwitchboardProcess {
+        try await SwitchboardProcess(data: data, plugin: plugin, arguments: arguments, environment: environment)
     }
 
-    private init(data: String?, plugin: String?) async throws {
+    private init(data: String?, plugin: String?, arguments: [String], environment: [String: String]) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
         }
@@ -55,7 +58,9 @@ public final class SwitchboardProcess: @unchecked Sendable {
         self.data = data ?? directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", String(port), "--data", self.data, "--plugins", Self.plugins] + (plugin.map { ["--plugin", $0] } ?? [])
+        process.arguments = ["serve", "--port", String(port), "--data", self.data, "--plugins", Self.plugins]
+            + (plugin.map { ["--plugin", $0] } ?? []) + arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = directory.appendingPathComponent("switchboard.log")
         try Data().write(to: log)
         let handle = try FileHandle(forWritingTo: log)
@@ -90,7 +95,9 @@ public final class SwitchboardProcess: @unchecked Sendable {
     public func stop() {
         if process.isRunning {
             _ = Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            // Not `waitUntilExit`: it was seen spinning forever on a child already gone.
+            var status: Int32 = 0
+            for _ in 0..<500 where waitpid(process.processIdentifier, &status, WNOHANG) == 0 { usleep(10_000) }
         }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -107,6 +114,13 @@ public final class SwitchboardProcess: @unchecked Sendable {
     /// Talks to the server directly, behind the engine's back; a 4xx or 5xx answer is a failure.
     @discardableResult
     public func request(_ method: String, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+        let reply = try await answer(method, path, body: body, timeout: timeout)
+        guard reply.status < 400 else { throw Failure(description: "\(method) \(path): HTTP \(reply.status) \(reply.body)") }
+        return reply
+    }
+
+    /// The server's answer, whatever its status.
+    public func answer(_ method: String, _ path: String, body: String? = nil, timeout: TimeAmount = .seconds(10)) async throws -> Reply {
         var request = HTTPClientRequest(url: url + path)
         request.method = .init(rawValue: method)
         if let body {
@@ -114,9 +128,7 @@ public final class SwitchboardProcess: @unchecked Sendable {
             request.body = .bytes(ByteBuffer(string: body))
         }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
-        let reply = Reply(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
-        guard reply.status < 400 else { throw Failure(description: "\(method) \(path): HTTP \(reply.status) \(reply.body)") }
-        return reply
+        return Reply(status: Int(response.status.code), body: String(buffer: try await response.body.collect(upTo: 1 << 24)))
     }
 
     /// Fills a session's local engine with `switchboard import`, as an operator would.

@@ -17,14 +17,14 @@ struct EngineCallTests {
         registry.scan()
     }
 
-    func instance(_ engine: String, config: String = "{}", timeout: Duration = .seconds(5), logger: Logger = Logger(label: "test")) throws -> any EngineHandle {
+    func instance(_ engine: String, config: String = "{}", timeout: Duration = .seconds(5), logger: Logger = Logger(label: "test")) async throws -> any EngineHandle {
         let loaded = try #require(registry.engine(named: engine))
-        return try loaded.makeInstance(configuration: Data(config.utf8), context: InstanceContext(session: "s", callTimeout: timeout, logger: logger))
+        return try await loaded.makeInstance(configuration: Data(config.utf8), context: InstanceContext(session: "s", callTimeout: timeout, logger: logger))
     }
 
     @Test("a C engine answers; fields it leaves out get the documented defaults")
     func cEngineAnswers() async throws {
-        let fixed = try instance("fixed")
+        let fixed = try await instance("fixed")
         defer { fixed.shutdown() }
         let contact = try await fixed.perform(Operations.GetContact.self, ContactRequest(contactId: "4930555010@c.us"))
         #expect(contact == Contact(id: "4930555010@c.us", number: "4930555010", name: "Konrad Zuse", isMyContact: true))
@@ -38,45 +38,45 @@ struct EngineCallTests {
         await #expect(throws: EngineError(.notImplemented, "the fixed engine does not serve this feature")) {
             try await fixed.perform(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
         }
-        #expect(fixed.status().counters["calls"] == 5)
+        #expect(await fixed.status().counters["calls"] == 5)
     }
 
     @Test("a configuration can narrow what an instance serves below what the engine declares")
-    func instanceFeatures() throws {
-        let full = try instance("fixed")
-        let narrowed = try instance("fixed", config: #"{"checkExists": false}"#)
+    func instanceFeatures() async throws {
+        let full = try await instance("fixed")
+        let narrowed = try await instance("fixed", config: #"{"checkExists": false}"#)
         defer { full.shutdown(); narrowed.shutdown() }
-        #expect(full.activeFeatures() == [.contactsList, .contactsGet, .contactsCheckExists])
-        #expect(narrowed.activeFeatures() == [.contactsList, .contactsGet])
+        #expect(await full.activeFeatures() == [.contactsList, .contactsGet, .contactsCheckExists])
+        #expect(await narrowed.activeFeatures() == [.contactsList, .contactsGet])
     }
 
     @Test("a refused configuration gives the engine's message as invalid-input")
-    func badConfiguration() throws {
-        #expect(throws: EngineError(.invalidInput, "the option 'bad' is not accepted")) { try instance("test", config: #"{"bad": 1}"#) }
-        #expect(throws: EngineError(.invalidInput, "configuration must be a JSON object")) { try instance("fixed", config: "[]") }
+    func badConfiguration() async throws {
+        await #expect(throws: EngineError(.invalidInput, "the option 'bad' is not accepted")) { try await instance("test", config: #"{"bad": 1}"#) }
+        await #expect(throws: EngineError(.invalidInput, "configuration must be a JSON object")) { try await instance("fixed", config: "[]") }
     }
 
     @Test("a call that completes too late times out, and its late completion is ignored safely")
     func lateCompletion() async throws {
         // The engine answers after 2 s, forty times the timeout.
-        let engine = try instance("test", config: #"{"aboutDelayMs": 2000}"#, timeout: .milliseconds(50))
+        let engine = try await instance("test", config: #"{"aboutDelayMs": 2000}"#, timeout: .milliseconds(50))
         defer { engine.shutdown() }
         await #expect(throws: EngineError(.timeout, "engine \"test\" did not answer contacts.about within 0.05 s")) {
             try await engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         }
         // A timeout, not the engine's answer: the deadline settled the call first. The engine's
         // completion arrives later, into a call already settled, and must change nothing.
-        for _ in 0..<100 where engine.status().counters["aboutCompleted"] == 0 {
+        for _ in 0..<100 where await engine.status().counters["aboutCompleted"] == 0 {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect(engine.status().counters["aboutCompleted"] == 1)
+        #expect(await engine.status().counters["aboutCompleted"] == 1)
         let contact = try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "2@c.us"))
         #expect(contact.id == "2@c.us")
     }
 
     @Test("a call that never completes times out; destroy completes it later without harm")
     func hungCall() async throws {
-        let engine = try instance("test", timeout: .milliseconds(100))
+        let engine = try await instance("test", timeout: .milliseconds(100))
         await #expect(throws: EngineError(.timeout, "engine \"test\" did not answer contacts.block within 0.1 s")) {
             try await engine.perform(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
         }
@@ -88,7 +88,7 @@ struct EngineCallTests {
 
     @Test("a completion inside the timeout wins over the deadline")
     func delayedButInTime() async throws {
-        let engine = try instance("test", timeout: .seconds(5))
+        let engine = try await instance("test", timeout: .seconds(5))
         defer { engine.shutdown() }
         let about = try await engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         #expect(about.about == "late but here")
@@ -96,7 +96,7 @@ struct EngineCallTests {
 
     @Test("a malformed result is an internal error naming the engine, not a crash")
     func malformedResult() async throws {
-        let engine = try instance("test")
+        let engine = try await instance("test")
         defer { engine.shutdown() }
         do {
             _ = try await engine.perform(Operations.ListContacts.self, ContactsPageRequest())
@@ -108,11 +108,11 @@ struct EngineCallTests {
     }
 
     @Test("status crosses as JSON; plugin log lines reach the host's logger with engine and session")
-    func statusAndLogs() throws {
+    func statusAndLogs() async throws {
         let lines = LogCapture()
-        let engine = try instance("test", logger: Logger(label: "capture") { _ in lines })
+        let engine = try await instance("test", logger: Logger(label: "capture") { _ in lines })
         defer { engine.shutdown() }
-        #expect(engine.status() == EngineStatus(health: .degraded, message: "testing", counters: ["x": 1, "aboutCompleted": 0]))
+        #expect(await engine.status() == EngineStatus(health: .degraded, message: "testing", counters: ["x": 1, "aboutCompleted": 0]))
         let line = try #require(lines.lines.first)
         #expect(line.message == "test engine created")
         #expect(line.metadata["engine"] == "test")
@@ -122,7 +122,7 @@ struct EngineCallTests {
     @Test("many concurrent calls through a Swift plugin all complete")
     func concurrentCalls() async throws {
         let folder = TestPlugins.makeFolder("concurrent")
-        let engine = try instance("local", config: #"{"database": "\#(folder)/db.sqlite"}"#)
+        let engine = try await instance("local", config: #"{"database": "\#(folder)/db.sqlite"}"#)
         defer { engine.shutdown() }
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<500 {

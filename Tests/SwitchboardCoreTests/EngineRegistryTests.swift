@@ -52,7 +52,7 @@ struct EngineRegistryTests {
         #expect(registry.scan().loaded == ["test"])
         let first = try #require(registry.engine(named: "test"))
         #expect(first.metadata.version == "1.0.0")
-        let oldInstance = try first.makeInstance(configuration: Data(), context: InstanceContext(session: "s"))
+        let oldInstance = try await first.makeInstance(configuration: Data(), context: InstanceContext(session: "s"))
 
         #expect(registry.scan() == ScanReport(), "an unchanged file is not opened again")
 

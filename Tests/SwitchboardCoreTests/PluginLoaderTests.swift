@@ -1,5 +1,6 @@
 import ContactsEngineKit
 import Foundation
+import Synchronization
 import SwitchboardCore
 import SwitchboardTestSupport
 import Testing
@@ -62,7 +63,7 @@ struct PluginLoaderTests {
         let noEntry = try TestPlugins.compile("no_entry.c")
         #expect(refusal(noEntry) == "no entry symbol switchboard_engine_abi_v1: not a Switchboard engine plugin, or built for another ABI")
 
-        #expect(refusal("/nonexistent/plugin.so") == "cannot open file for reading")
+        #expect(refusal("/nonexistent/plugin.so") == "cannot open file for reading: No such file or directory")
     }
 
     private func refusal(_ path: String) -> String? {
@@ -79,5 +80,34 @@ extension TestPlugins {
     /// The shipped C engine, compiled here from the header alone with every warning an error.
     static func compileFixedEngine() throws -> String {
         try compileC("\(repositoryRoot)/Plugins/FixedEngine/fixed_engine.c", flags: ["-Wall", "-Wextra", "-Werror"])
+    }
+}
+
+@Suite("The file that was checked is the file that is loaded")
+struct PluginStagingTests {
+    @Test("pinned plugins swapped back and forth during 60 loads: every load's hash matches the engine it mapped")
+    func swappedBetweenCheckAndLoad() throws {
+        let alpha = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_NAME=\"alpha\""])
+        let beta = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_NAME=\"beta\""])
+        let pins = try ["alpha": alpha, "beta": beta].mapValues { String(try TestPlugins.run("/usr/bin/env", ["sha256sum", $0]).prefix(64)) }
+        let folder = TestPlugins.makeFolder("swap")
+        let path = "\(folder)/engine.so"
+        try FileManager.default.copyItem(atPath: alpha, toPath: path)
+        let swapping = Atomic<Bool>(true)
+        let swapper = Thread {
+            var next = beta
+            while swapping.load(ordering: .relaxed) {
+                try? FileManager.default.removeItem(atPath: "\(path).new")
+                try? FileManager.default.copyItem(atPath: next, toPath: "\(path).new")
+                rename("\(path).new", path)
+                next = next == beta ? alpha : beta
+            }
+        }
+        swapper.start()
+        defer { swapping.store(false, ordering: .relaxed) }
+        for _ in 0..<60 {
+            let scanned = try PluginLoader.scan(path, trust: PluginTrust(pinnedSHA256: pins))
+            #expect(scanned.sha256 == pins[scanned.metadata.name])
+        }
     }
 }

@@ -89,7 +89,7 @@ public final class CardDAVEngine: ContactsEngine {
 
         let timeout = TimeAmount.milliseconds(Int64(timeoutSeconds * 1000))
         var httpConfiguration = HTTPClient.Configuration(timeout: .init(connect: timeout, read: timeout))
-        if let caCertificate = settings.caCertificate {
+        if let caCertificate = settings.caCertificate.map(host.resolve(configuredPath:)) {
             guard FileManager.default.isReadableFile(atPath: caCertificate) else {
                 throw EngineError(.invalidInput, "invalid configuration: caCertificate: cannot read \(caCertificate)")
             }

@@ -40,7 +40,7 @@ public final class LocalEngine: ContactsEngine {
         if settings.database?.isEmpty == true {
             throw EngineError(.invalidInput, "invalid configuration: database: empty path")
         }
-        let path = settings.database
+        let path = settings.database.map(host.resolve(configuredPath:))
             ?? host.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent(Self.databaseFileName).path }
         location = path ?? "in memory"
         self.host = host

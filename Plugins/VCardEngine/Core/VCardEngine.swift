@@ -56,15 +56,16 @@ public final class VCardEngine: ContactsEngine {
         guard !settings.directory.isEmpty else {
             throw EngineError(.invalidInput, "invalid configuration: directory: empty path")
         }
+        let folder = host.resolve(configuredPath: settings.directory)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: settings.directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw EngineError(.invalidInput, "invalid configuration: directory: \(settings.directory) is not a directory")
         }
         if let seconds = settings.rescanSeconds, !(0...86_400).contains(seconds) {
             throw EngineError(.invalidInput, "invalid configuration: rescanSeconds: must be from 0 to 86400; got \(seconds)")
         }
         rescanInterval = settings.rescanSeconds.map { .milliseconds(Int($0 * 1000)) } ?? Self.refreshInterval
-        directory = URL(fileURLWithPath: settings.directory, isDirectory: true)
+        directory = URL(fileURLWithPath: folder, isDirectory: true)
         self.host = host
         state = Mutex(State(lastScan: .now))
         // Started now but not awaited: creating the engine must not wait on reading the folder.

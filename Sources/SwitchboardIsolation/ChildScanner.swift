@@ -1,0 +1,120 @@
+import ContactsEngineKit
+import Foundation
+import Synchronization
+import SwitchboardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a plugin's metadata in a short-lived child (`switchboard engine-host --scan`), so that
+/// a plugin whose constructor or entry function crashes or hangs is refused with the reason and
+/// its code never runs in the server. Results are cached by path, device, inode, size and mtime,
+/// in memory and in a file when one is named, so a restart does not scan unchanged files again.
+public final class ChildScanner: PluginScanner {
+    private let command: EngineHostCommand
+    private let timeout: Duration
+    private let cacheFile: String?
+    private let cache: Mutex<[String: CachedScan]>
+
+    /// What one scan found, for the file as it was then.
+    struct CachedScan: Codable, Equatable {
+        var device: UInt64, inode: UInt64, size: Int64, modified: Int64
+        var scanned: ScannedPlugin?
+        var refusal: String?
+    }
+
+    public init(command: EngineHostCommand, timeout: Duration = .seconds(10), cacheFile: String? = nil) {
+        self.command = command
+        self.timeout = timeout
+        self.cacheFile = cacheFile
+        let stored = cacheFile.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }
+            .flatMap { try? JSONDecoder().decode([String: CachedScan].self, from: $0) }
+        cache = Mutex(stored ?? [:])
+    }
+
+    public func scan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(PluginRefusal("no such file")) }
+        var entry = CachedScan(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        if let cached = cache.withLock({ $0[path] }), cached.sameFile(as: entry), cached.scanned?.sha256 != nil || trust.pinnedSHA256.isEmpty {
+            return cached.result
+        }
+        switch runScan(path, trust: trust) {
+        case .success(let scanned): entry.scanned = scanned
+        case .failure(let refusal): entry.refusal = refusal.reason
+        }
+        cache.withLock { $0[path] = entry }
+        save()
+        return entry.result
+    }
+
+    private func runScan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
+        let pipe: [Int32]
+        let child: ChildProcess
+        do {
+            let pair = try socketPair()
+            pipe = [pair.server, pair.child]
+            defer { close(pair.child) }
+            child = try ChildProcess.spawn(command.executable, command.arguments + ["--scan", path], socket: pair.child)
+        } catch {
+            return .failure(PluginRefusal("cannot scan: \(error)"))
+        }
+        defer { close(pipe[0]) }
+        let deadline = ContinuousClock.now + timeout
+        var output: [UInt8] = []
+        var timedOut = false
+        while true {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { timedOut = true; break }
+            var poll = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
+            let ready = Glibc.poll(&poll, 1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 1 << 14)
+            let count = chunk.withUnsafeMutableBytes { read(pipe[0], $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            output.append(contentsOf: chunk[0..<count])
+        }
+        if timedOut {
+            child.kill()
+            _ = child.waitForExit()
+            return .failure(PluginRefusal("timed out while loading (\(timeout.components.seconds) s); never loaded in the server"))
+        }
+        let exit = child.waitForExit()
+        if let answer = try? JSONDecoder().decode(ScanAnswer.self, from: Data(output)) {
+            if let scanned = answer.scanned { return .success(scanned) }
+            if let refusal = answer.refusal { return .failure(PluginRefusal(refusal)) }
+        }
+        return .failure(PluginRefusal(exit.hasPrefix("SIG") ? "crashed while loading: \(exit); never loaded in the server" : "scanner \(exit) without an answer"))
+    }
+
+    private func save() {
+        guard let cacheFile, let data = try? JSONEncoder().encode(cache.withLock { $0 }) else { return }
+        try? data.write(to: URL(fileURLWithPath: cacheFile), options: .atomic)
+    }
+}
+
+/// What `engine-host --scan` writes to its descriptor 3.
+public struct ScanAnswer: Codable, Sendable {
+    public var scanned: ScannedPlugin?
+    public var refusal: String?
+
+    public init(scanned: ScannedPlugin? = nil, refusal: String? = nil) {
+        self.scanned = scanned
+        self.refusal = refusal
+    }
+}
+
+extension ChildScanner.CachedScan {
+    func sameFile(as other: Self) -> Bool {
+        device == other.device && inode == other.inode && size == other.size && modified == other.modified
+    }
+
+    var result: Result<ScannedPlugin, PluginRefusal> {
+        if let scanned { return .success(scanned) }
+        return .failure(PluginRefusal(refusal ?? "refused"))
+    }
+}

@@ -1,0 +1,139 @@
+import ContactsEngineKit
+import Foundation
+import Logging
+import Synchronization
+import SwitchboardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The child side of process isolation: `switchboard engine-host` loads one plugin file through
+/// the C ABI, exactly as the server would in-process, and serves its instances over the socket.
+/// Whatever the plugin does to this process (a segfault, an abort, a leak up to the memory limit)
+/// ends this process only; the server sees the socket close and learns the signal from waitpid.
+public enum EngineHostChild {
+    /// Limits this process before any plugin code runs: address space (MiB) and CPU (seconds), 0 for none.
+    public static func applyLimits(memoryMiB: Int, cpuSeconds: Int) {
+        if memoryMiB > 0 {
+            var limit = rlimit(rlim_cur: rlim_t(memoryMiB) << 20, rlim_max: rlim_t(memoryMiB) << 20)
+            setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
+        }
+        if cpuSeconds > 0 {
+            var limit = rlimit(rlim_cur: rlim_t(cpuSeconds), rlim_max: rlim_t(cpuSeconds) + 5)
+            setrlimit(__rlimit_resource_t(RLIMIT_CPU.rawValue), &limit)
+        }
+    }
+
+    /// Serves instances of the plugin at `plugin` on `socket` until the server closes it.
+    /// Returns the reason when the handshake or the plugin fails before serving.
+    public static func serve(socket: Int32, plugin: String, policy: PluginPolicy) async -> String? {
+        let writer = FrameWriter(socket: socket, label: "switchboard-engine-host-writer")
+        writer.send(.hello(magic: WireMessage.magic, versions: WireMessage.versions))
+        let reader = FrameReader(socket: socket)
+        guard case .welcome(let version)? = reader.next(), WireMessage.versions.contains(version) else {
+            return "the server did not accept this engine host's protocol versions \(WireMessage.versions)"
+        }
+        let quiet = Logger(label: "switchboard.engine-host") { _ in SwiftLogNoOpLogHandler() }
+        let registry = EngineRegistry(pluginFiles: [plugin], policy: policy, logger: quiet)
+        registry.scan()
+        guard let engine = registry.engines.first else {
+            return registry.listing.first?.reason ?? "no engine in \(plugin)"
+        }
+        let host = ChildInstances(engine: engine, writer: writer)
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                while let message = reader.next() { host.handle(message) }
+                done.resume()
+            }
+            thread.name = "switchboard-engine-host-reader"
+            thread.start()
+        }
+        return nil
+    }
+}
+
+/// The instances one engine host serves, by the numbers the server gave them.
+private final class ChildInstances: Sendable {
+    let engine: LoadedEngine
+    let writer: FrameWriter
+    private let instances = Mutex<[UInt64: any EngineHandle]>([:])
+    /// The server enforces every deadline; here a call only needs one so it is not kept forever.
+    private static let callTimeout = Duration.seconds(3600)
+
+    init(engine: LoadedEngine, writer: FrameWriter) {
+        self.engine = engine
+        self.writer = writer
+    }
+
+    func handle(_ message: WireMessage) {
+        switch message {
+        case .create(let id, let session, let stateDirectory, let configuration):
+            let logger = Logger(label: "switchboard.engine") { _ in ForwardingLogHandler(instance: id, writer: self.writer) }
+            let context = InstanceContext(
+                session: String(decoding: session, as: UTF8.self),
+                stateDirectory: stateDirectory.isEmpty ? nil : String(decoding: stateDirectory, as: UTF8.self),
+                callTimeout: Self.callTimeout, queryTimeout: Self.callTimeout, logger: logger)
+            Task {
+                do throws(EngineError) {
+                    let handle = try await engine.makeInstance(configuration: Data(configuration), context: context)
+                    instances.withLock { $0[id] = handle }
+                    writer.send(.created(instance: id, status: 0, message: []))
+                } catch {
+                    writer.send(.created(instance: id, status: UInt64(error.kind.status.rawValue), message: Array(error.message.utf8)))
+                }
+            }
+        case .destroy(let id):
+            instances.withLock { $0.removeValue(forKey: id) }?.shutdown()
+        case .call(let id, let call, let featureID, let request):
+            guard let handle = instances.withLock({ $0[id] }), let feature = Feature(rawValue: String(decoding: featureID, as: UTF8.self)) else {
+                return writer.send(.completion(call: call, status: UInt64(EngineError.Kind.unavailable.status.rawValue), bytes: Array("no such instance or feature".utf8)))
+            }
+            Task {
+                do throws(EngineError) {
+                    let result = try await handle.perform(feature, request: request)
+                    writer.send(.completion(call: call, status: 0, bytes: result))
+                } catch {
+                    writer.send(.completion(call: call, status: UInt64(error.kind.status.rawValue), bytes: Array(error.message.utf8)))
+                }
+            }
+        case .features(let id, let query):
+            let handle = instances.withLock { $0[id] }
+            Task {
+                let features = await handle?.activeFeatures() ?? []
+                writer.send(.answer(query: query, bytes: Array(features.map(\.rawValue).sorted().joined(separator: ",").utf8)))
+            }
+        case .status(let id, let query):
+            let handle = instances.withLock { $0[id] }
+            Task {
+                let status = await handle?.status() ?? EngineStatus(health: .down, message: "no such instance")
+                writer.send(.answer(query: query, bytes: (try? JSONCoders.encode(status)) ?? []))
+            }
+        case .hello, .created, .completion, .answer, .log, .welcome:
+            return
+        }
+    }
+}
+
+/// An instance's log lines, sent to the server, which logs them with the engine and session.
+private struct ForwardingLogHandler: LogHandler {
+    let instance: UInt64
+    let writer: FrameWriter
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let level: UInt64 = switch event.level {
+        case .trace, .debug: 0
+        case .info, .notice: 1
+        case .warning: 2
+        case .error, .critical: 3
+        }
+        writer.send(.log(instance: instance, level: level, message: Array(event.message.description.utf8)))
+    }
+}

@@ -1,0 +1,371 @@
+import ContactsEngineKit
+import Foundation
+import Logging
+import Synchronization
+import SwitchboardCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server's side of one engine's child process: the instances it serves, the calls in flight,
+/// and its restarts. When the child dies, every call in flight fails at once with 503 naming the
+/// engine and the signal, its instances report the failure (their sessions show FAILED), and the
+/// child is started again after a backoff, its instances created again from their configurations.
+final class EngineHostProcess: @unchecked Sendable {
+    struct Restarts: Sendable {
+        var first: Duration = .milliseconds(100)
+        var longest: Duration = .seconds(30)
+        /// A crash this soon after the previous one doubles the wait.
+        var window: Duration = .seconds(60)
+        /// Calls in a row that time out before the child is taken for hung and killed.
+        var timeoutsBeforeKill = 3
+    }
+
+    let engineName: String
+    private let plugin: String
+    private let command: EngineHostCommand
+    private let restarts: Restarts
+    private let logger: Logger
+    private static let handshakeTimeout = Duration.seconds(10)
+
+    private struct Instance {
+        let configuration: [UInt8]
+        let context: InstanceContext
+        var ready = false
+    }
+
+    private struct Child {
+        let process: ChildProcess
+        let writer: FrameWriter
+        let socket: Int32
+    }
+
+    private struct State {
+        var child: Child?
+        /// Why no child serves, while one is being restarted.
+        var down: String?
+        /// Set when the server ends the child on purpose, so its death is reported as that.
+        var killReason: String?
+        var stopped = true
+        var instances: [UInt64: Instance] = [:]
+        var calls: [UInt64: PendingCall] = [:]
+        var creating: [UInt64: PendingCall] = [:]
+        var queries: [UInt64: PendingCall] = [:]
+        var handshake: PendingCall?
+        var timeoutsInARow = 0
+        var nextWait: Duration
+        var lastCrash: ContinuousClock.Instant?
+        var restarts = 0
+    }
+
+    private let state: Mutex<State>
+    private let numbers = Counter()
+
+    init(engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, logger: Logger) {
+        self.engineName = engineName
+        self.plugin = plugin
+        self.command = command
+        self.restarts = restarts
+        self.logger = logger
+        state = Mutex(State(nextWait: restarts.first))
+    }
+
+    // MARK: Instances
+
+    func createInstance(configuration: Data, context: InstanceContext) async throws(EngineError) -> UInt64 {
+        try await ensureRunning(timeout: context.callTimeout)
+        let id = UInt64(numbers.next())
+        state.withLock { $0.instances[id] = Instance(configuration: Array(configuration), context: context) }
+        do throws(EngineError) {
+            try await create(id, timeout: context.callTimeout)
+        } catch {
+            state.withLock { _ = $0.instances.removeValue(forKey: id) }
+            stopIfUnused()
+            throw error
+        }
+        return id
+    }
+
+    private func create(_ id: UInt64, timeout: Duration) async throws(EngineError) {
+        guard let instance = state.withLock({ $0.instances[id] }) else { return }
+        let message = WireMessage.create(
+            instance: id, session: Array(instance.context.session.utf8), stateDirectory: Array((instance.context.stateDirectory ?? "").utf8),
+            configuration: instance.configuration)
+        _ = try await exchange(message, operation: "create", timeout: timeout) { state, call in state.creating[id] = call }
+        state.withLock { $0.instances[id]?.ready = true }
+    }
+
+    func destroy(_ id: UInt64) {
+        let writer = state.withLock { state -> FrameWriter? in
+            guard state.instances.removeValue(forKey: id) != nil else { return nil }
+            return state.child?.writer
+        }
+        writer?.send(.destroy(instance: id))
+        stopIfUnused()
+    }
+
+    /// Why the instance cannot serve now, or nil.
+    func failure(of id: UInt64) -> String? {
+        state.withLock { state in
+            guard let instance = state.instances[id] else { return nil }
+            return instance.ready ? nil : state.down ?? "engine \"\(engineName)\" is starting"
+        }
+    }
+
+    // MARK: Calls
+
+    func call(_ id: UInt64, _ feature: Feature, request: [UInt8], timeout: Duration) async throws(EngineError) -> [UInt8] {
+        let call = UInt64(numbers.next())
+        do throws(EngineError) {
+            let result = try await exchange(.call(instance: id, call: call, feature: Array(feature.rawValue.utf8), request: request),
+                                            operation: feature.rawValue, timeout: timeout) { state, pending in state.calls[call] = pending }
+            state.withLock { $0.timeoutsInARow = 0 }
+            return result
+        } catch where error.kind == .timeout {
+            state.withLock { _ = $0.calls.removeValue(forKey: call) }
+            noteTimeout()
+            throw error
+        }
+    }
+
+    func query(_ id: UInt64, features: Bool, timeout: Duration) async throws(EngineError) -> [UInt8] {
+        let query = UInt64(numbers.next())
+        let message: WireMessage = features ? .features(instance: id, query: query) : .status(instance: id, query: query)
+        do throws(EngineError) {
+            return try await exchange(message, operation: features ? "instance_features" : "status", timeout: timeout) { state, pending in
+                state.queries[query] = pending
+            }
+        } catch {
+            state.withLock { _ = $0.queries.removeValue(forKey: query) }
+            throw error
+        }
+    }
+
+    /// Sends `message` and waits for the answer that `register` files its pending call under.
+    private func exchange(
+        _ message: WireMessage, operation: String, timeout: Duration, register: @escaping (inout State, PendingCall) -> Void
+    ) async throws(EngineError) -> [UInt8] {
+        let pending = PendingCall(engineName: engineName, operation: operation, timeout: timeout)
+        let result = await withUnsafeContinuation { continuation in
+            pending.install(continuation)
+            let writer = state.withLock { state -> Result<FrameWriter, EngineError> in
+                guard let child = state.child, state.down == nil else {
+                    return .failure(EngineError(.unavailable, state.down ?? "engine \"\(engineName)\" is not running"))
+                }
+                register(&state, pending)
+                return .success(child.writer)
+            }
+            switch writer {
+            case .success(let writer):
+                CallDeadlines.shared.add(pending)
+                writer.send(message)
+            case .failure(let error):
+                pending.settle(.failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    private func noteTimeout() {
+        let hung = state.withLock { state -> ChildProcess? in
+            state.timeoutsInARow += 1
+            guard state.timeoutsInARow >= restarts.timeoutsBeforeKill, let child = state.child, state.killReason == nil else { return nil }
+            state.killReason = "engine \"\(engineName)\" was killed after \(state.timeoutsInARow) calls in a row timed out"
+            return child.process
+        }
+        if let hung {
+            logger.error("engine process hung; killing it", metadata: ["engine": "\(engineName)"])
+            hung.kill()
+        }
+    }
+
+    // MARK: The child
+
+    private func ensureRunning(timeout: Duration) async throws(EngineError) {
+        let start = state.withLock { state -> Bool in
+            guard state.stopped else { return false }
+            state.stopped = false
+            state.down = nil
+            return true
+        }
+        if start {
+            try await launch()
+        } else if let down = state.withLock({ $0.child == nil ? $0.down : nil }) {
+            throw EngineError(.unavailable, down)
+        }
+    }
+
+    /// Starts a child and waits for its handshake.
+    private func launch() async throws(EngineError) {
+        let child: Child
+        do {
+            let (server, remote) = try socketPair()
+            defer { close(remote) }
+            let process = try ChildProcess.spawn(command.executable, command.arguments + [plugin], socket: remote)
+            child = Child(process: process, writer: FrameWriter(socket: server, label: "switchboard-engine-writer-\(engineName)"), socket: server)
+        } catch {
+            throw EngineError(.unavailable, "engine \"\(engineName)\": \(error)")
+        }
+        let handshake = PendingCall(engineName: engineName, operation: "the engine host handshake", timeout: Self.handshakeTimeout)
+        let result = await withUnsafeContinuation { continuation in
+            handshake.install(continuation)
+            state.withLock { state in
+                state.child = child
+                state.handshake = handshake
+                state.killReason = nil
+                state.timeoutsInARow = 0
+            }
+            CallDeadlines.shared.add(handshake)
+            let reader = Thread { [self] in read(from: child) }
+            reader.name = "switchboard-engine-reader-\(engineName)"
+            reader.start()
+        }
+        do throws(EngineError) {
+            _ = try result.get()
+        } catch {
+            state.withLock { if $0.killReason == nil { $0.killReason = "engine \"\(engineName)\": \(error.message)" } }
+            child.process.kill()
+            throw error
+        }
+    }
+
+    private func read(from child: Child) {
+        let reader = FrameReader(socket: child.socket)
+        if case .hello(let magic, let versions)? = reader.next(), magic == WireMessage.magic {
+            if let version = WireMessage.versions.last(where: versions.contains) {
+                child.writer.send(.welcome(version: version))
+                state.withLock { $0.handshake }?.settle(.success([]))
+                while let message = reader.next() { receive(message) }
+            } else {
+                state.withLock { $0.killReason = "engine host speaks protocol versions \(versions); this server speaks \(WireMessage.versions)" }
+            }
+        } else {
+            state.withLock { if $0.killReason == nil { $0.killReason = "engine host did not complete the handshake" } }
+        }
+        ended(child)
+    }
+
+    private func receive(_ message: WireMessage) {
+        switch message {
+        case .created(let id, let status, let text):
+            state.withLock { $0.creating.removeValue(forKey: id) }?.settle(Self.result(status, text))
+        case .completion(let call, let status, let bytes):
+            state.withLock { $0.calls.removeValue(forKey: call) }?.settle(Self.result(status, bytes))
+        case .answer(let query, let bytes):
+            state.withLock { $0.queries.removeValue(forKey: query) }?.settle(.success(bytes))
+        case .log(let id, let level, let text):
+            guard let context = state.withLock({ $0.instances[id]?.context }) else { return }
+            var logger = context.logger
+            logger[metadataKey: "engine"] = "\(engineName)"
+            logger[metadataKey: "session"] = "\(context.session)"
+            let levels: [Logger.Level] = [.debug, .info, .warning, .error]
+            logger.log(level: levels[Int(min(level, 3))], "\(String(decoding: text, as: UTF8.self))")
+        case .hello, .welcome, .create, .destroy, .call, .features, .status:
+            return
+        }
+    }
+
+    private static func result(_ status: UInt64, _ bytes: [UInt8]) -> Result<[UInt8], EngineError> {
+        guard status != 0 else { return .success(bytes) }
+        let kind = UInt32(exactly: status).flatMap(EngineError.Kind.init(rawValue:)) ?? .internal
+        return .failure(EngineError(kind, String(decoding: bytes, as: UTF8.self)))
+    }
+
+    /// The child's socket closed: it died, or was stopped. Fails what was in flight, then restarts
+    /// it if instances still need it.
+    private func ended(_ child: Child) {
+        let exit = Self.reap(child.process)
+        child.writer.close()
+        close(child.socket)
+        let (reason, waiting, restartAfter) = state.withLock { state -> (String, [PendingCall], Duration?) in
+            let reason = state.killReason ?? "engine \"\(engineName)\" crashed (\(exit))"
+            let waiting = Array(state.calls.values) + Array(state.creating.values) + Array(state.queries.values) + [state.handshake].compactMap { $0 }
+            state.calls = [:]
+            state.creating = [:]
+            state.queries = [:]
+            state.handshake = nil
+            state.child = nil
+            for id in state.instances.keys { state.instances[id]?.ready = false }
+            guard !state.stopped else { return (reason, waiting, nil) }
+            state.down = reason
+            let now = ContinuousClock.now
+            if let last = state.lastCrash, now - last < restarts.window {
+                state.nextWait = min(state.nextWait * 2, restarts.longest)
+            } else {
+                state.nextWait = restarts.first
+            }
+            state.lastCrash = now
+            return (reason, waiting, state.instances.isEmpty ? nil : state.nextWait)
+        }
+        for call in waiting { call.settle(.failure(EngineError(.unavailable, reason))) }
+        guard let restartAfter else {
+            state.withLock { state in
+                if state.instances.isEmpty { state.stopped = true }
+            }
+            return
+        }
+        logger.error("engine process ended; restarting it", metadata: [
+            "engine": "\(engineName)", "reason": "\(reason)", "after": "\(restartAfter.seconds) s",
+        ])
+        Task { await restart(after: restartAfter) }
+    }
+
+    private func restart(after wait: Duration) async {
+        try? await Task.sleep(for: wait)
+        guard state.withLock({ !$0.stopped && $0.child == nil }) else { return }
+        do throws(EngineError) {
+            try await launch()
+        } catch {
+            return  // `ended` ran for the failed child and planned the next try
+        }
+        state.withLock { state in
+            state.down = nil
+            state.restarts += 1
+        }
+        let instances = state.withLock { $0.instances }
+        for (id, instance) in instances {
+            do throws(EngineError) {
+                try await create(id, timeout: instance.context.callTimeout)
+            } catch {
+                logger.error("instance not recreated after restart", metadata: ["engine": "\(engineName)", "reason": "\(error.message)"])
+            }
+        }
+        logger.info("engine process restarted", metadata: ["engine": "\(engineName)"])
+    }
+
+    /// Ends the child once no instance needs it; its reader then sees the socket close.
+    private func stopIfUnused() {
+        let child = state.withLock { state -> Child? in
+            guard state.instances.isEmpty, !state.stopped else { return nil }
+            state.stopped = true
+            state.killReason = "engine \"\(engineName)\" stopped: no instance needs it"
+            return state.child
+        }
+        child.map { shutdown(socket: $0.socket) }
+    }
+
+    private func shutdown(socket: Int32) {
+        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
+
+    /// How the child ended. One that closed its socket but lives on is given a second, then killed.
+    private static func reap(_ process: ChildProcess) -> String {
+        for _ in 0..<100 {
+            var status: Int32 = 0
+            if waitpid(process.pid, &status, WNOHANG) == process.pid {
+                let signal = status & 0x7F
+                return signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : ChildProcess.signalName(signal)
+            }
+            usleep(10_000)
+        }
+        process.kill()
+        return process.waitForExit()
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
