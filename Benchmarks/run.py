@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation]
 
 Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
@@ -20,13 +20,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -269,6 +270,65 @@ def swap_under_load():
         print(f"| {label} | {run['rps']:.0f} | {lat.get('50')} | {lat.get('90')} | {lat.get('99')} | {run['non2xx']} | {run['errors']} |")
 
 
+def isolation():
+    section("The same contact route on `local` in-process vs in an engine process, and restarts after a crash")
+    data = os.path.join(WORK, "isolation")
+    port = free_port()
+    server, _ = serve(data, port)
+    http("POST", port, "/api/sessions", json.dumps({"name": "isolated", "engine": "local", "isolation": "process"}))
+    for session in ("default", "isolated"):
+        http("PUT", port, f"/api/{session}/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+    paths = {"in-process": f"/api/contacts?contactId={CONTACT}&session=default",
+             "process": f"/api/contacts?contactId={CONTACT}&session=isolated"}
+    assert http("GET", port, paths["in-process"])[1] == http("GET", port, paths["process"])[1], "both answer the same bytes"
+    results = {name: [] for name in paths}
+    single = {name: [] for name in paths}
+    for _ in range(ROUNDS):
+        for name, path in paths.items():
+            run = wrk(port, path)
+            assert run["non2xx"] == 0 and run["errors"] == "none", (name, run)
+            results[name].append(run["rps"])
+            # One connection: requests one after another, so 1/rate is the time of one request.
+            alone = subprocess.run(["wrk", "-t1", "-c1", f"-d{max(2, WRK_SECONDS // 2)}s", f"http://127.0.0.1:{port}{path}"],
+                                   capture_output=True, text=True, check=True).stdout
+            single[name].append(float(re.search(r"Requests/sec:\s+([\d.]+)", alone).group(1)))
+    stop(server)
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    per_call = {name: 1e6 / statistics.median(values) for name, values in single.items()}
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s and wrk -t1 -c1, {ROUNDS} interleaved rounds; the same `local` plugin file, "
+          "two sessions of one server, each with its own database holding the same contact.\n")
+    print("| isolation | requests/s, median (c32) | rounds | vs in-process | µs per request, one connection |")
+    print("|---|---|---|---|---|")
+    for name in paths:
+        rounds = ", ".join(f"{v:.0f}" for v in results[name])
+        print(f"| {name} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['in-process']:.2f}× | {per_call[name]:.1f} |")
+    print(f"\nAdded cost of the engine process per call: {per_call['process'] - per_call['in-process']:.1f} µs "
+          "(one connection, median of the rounds).\n")
+
+    # A third-party plugin that segfaults on contacts.get: time from the 503 to the session's WORKING.
+    plugin = os.path.join(WORK, "faulty.so")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", os.path.join(ROOT, "Sources", "CContactsEngine", "include"),
+                    os.path.join(ROOT, "Tests", "Fixtures", "plugins", "faulty_engine.c"), "-o", plugin, "-lpthread"], check=True)
+    restarts = []
+    for round_ in range(3 if QUICK else 5):
+        port = free_port()
+        server, _ = start([SWITCHBOARD, "serve", "--port", str(port), "--data", os.path.join(WORK, f"crash-{round_}"),
+                           "--log-level", "critical", "--plugins", RELEASE, "--plugin", plugin], port, f"crash-{round_}.log")
+        http("POST", port, "/api/sessions", json.dumps({"name": "crashy", "engine": "faulty", "engineConfig": {"segfault": True}}))
+        try:
+            http("GET", port, "/api/contacts?contactId=1&session=crashy")
+        except urllib.error.HTTPError as error:
+            assert error.code == 503, error.code
+        crashed = time.perf_counter()
+        while json.loads(http("GET", port, "/api/sessions/crashy")[1])["status"] != "WORKING":
+            time.sleep(0.002)
+        restarts.append((time.perf_counter() - crashed) * 1000)
+        stop(server)
+    print(f"Crash to `WORKING` again ({len(restarts)} servers, the first crash of each, so the backoff is its first 100 ms): "
+          f"median {statistics.median(restarts):.0f} ms, min {min(restarts):.0f} ms, max {max(restarts):.0f} ms; "
+          "measured from the 503 of the crashing call to the first `GET /api/sessions/crashy` showing `WORKING`.")
+
+
 def main():
     for tool in ("wrk", "node"):
         if shutil.which(tool) is None:
@@ -280,7 +340,7 @@ def main():
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load)):
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation)):
         if name in ONLY:
             run()
 

@@ -290,7 +290,7 @@ private let completeCall: sb_completion = { context, status, bytes, length in
 }
 
 extension Duration {
-    var seconds: Double {
+    public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

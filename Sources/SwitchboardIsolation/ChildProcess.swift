@@ -64,9 +64,24 @@ struct ChildProcess {
     func waitForExit() -> String {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return Self.describe(status)
+    }
+
+    /// How the child ended, if it has; waits at most `patience` (then it is still running).
+    func exited(within patience: Duration) -> String? {
+        let deadline = ContinuousClock.now + patience
+        repeat {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return Self.describe(status) }
+            usleep(10_000)
+        } while ContinuousClock.now < deadline
+        return nil
+    }
+
+    /// A wait status as words: "exited with status 3", or the signal's name.
+    static func describe(_ status: Int32) -> String {
         let signal = status & 0x7F
-        if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
-        return Self.signalName(signal)
+        return signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : signalName(signal)
     }
 
     func kill() { _ = Glibc.kill(pid, SIGKILL) }

@@ -70,7 +70,7 @@ public final class ChildScanner: PluginScanner {
             let left = deadline - ContinuousClock.now
             guard left > .zero else { timedOut = true; break }
             var poll = pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)
-            let ready = Glibc.poll(&poll, 1, Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            let ready = Glibc.poll(&poll, 1, Int32(left.seconds * 1000) + 1)
             if ready < 0, errno == EINTR { continue }
             guard ready > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 1 << 14)

@@ -351,21 +351,8 @@ final class EngineHostProcess: @unchecked Sendable {
 
     /// How the child ended. One that closed its socket but lives on is given a second, then killed.
     private static func reap(_ process: ChildProcess) -> String {
-        for _ in 0..<100 {
-            var status: Int32 = 0
-            if waitpid(process.pid, &status, WNOHANG) == process.pid {
-                let signal = status & 0x7F
-                return signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : ChildProcess.signalName(signal)
-            }
-            usleep(10_000)
-        }
+        if let exit = process.exited(within: .seconds(1)) { return exit }
         process.kill()
         return process.waitForExit()
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

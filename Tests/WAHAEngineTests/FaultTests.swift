@@ -19,14 +19,16 @@ struct FaultTests {
 
     @Test("connection refused: unavailable, naming the upstream; status degraded")
     func connectionRefused() async throws {
-        let url = "http://127.0.0.1:\(try TestPlugins.freePort())"
-        try await withEngine(url, timeoutSeconds: 5) { engine in
-            let error = await engineError { _ = try await engine.listContacts(ContactsPageRequest()) }
-            #expect(error?.kind == .unavailable)
-            #expect(error?.message.contains(url) == true)
-            #expect(engine.status.health == .degraded)
-            #expect(engine.status.message.contains(url))
-            #expect(engine.status.counters["failures"] == 1)
+        try await TestPlugins.withRefusingPort { port in
+            let url = "http://127.0.0.1:\(port)"
+            try await withEngine(url, timeoutSeconds: 5) { engine in
+                let error = await engineError { _ = try await engine.listContacts(ContactsPageRequest()) }
+                #expect(error?.kind == .unavailable)
+                #expect(error?.message.contains(url) == true)
+                #expect(engine.status.health == .degraded)
+                #expect(engine.status.message.contains(url))
+                #expect(engine.status.counters["failures"] == 1)
+            }
         }
     }
 
