@@ -17,8 +17,10 @@ public struct IsolationPolicy: Sendable {
     /// For hosts that run no child processes (tools, tests of the in-process path).
     public static let inProcessOnly = IsolationPolicy(launcher: nil, serverDefault: .inProcess)
 
+    /// An engine compiled into the server has no file a child could load: it runs in-process.
     public func isolation(for engine: LoadedEngine, requested: EngineIsolation?) -> EngineIsolation {
-        requested ?? serverDefault ?? (engine.isShipped ? .inProcess : .process)
+        guard engine.file != nil else { return .inProcess }
+        return requested ?? serverDefault ?? (engine.isShipped ? .inProcess : .process)
     }
 }
 

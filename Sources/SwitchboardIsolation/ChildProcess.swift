@@ -49,8 +49,9 @@ struct ChildProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         // A crashing plugin should end its process at once: Swift's backtracer would spend
-        // seconds symbolicating a C plugin's stack before the server learns of the crash.
-        let inherited = ProcessInfo.processInfo.environment.filter { $0.key != "SWIFT_BACKTRACE" }
+        // seconds symbolicating a C plugin's stack before the server learns of the crash. And a
+        // plugin has no business with the server's API key.
+        let inherited = ProcessInfo.processInfo.environment.filter { $0.key != "SWIFT_BACKTRACE" && $0.key != "WAHA_API_KEY" }
         let variables: [String] = inherited.map { "\($0.key)=\($0.value)" } + ["SWIFT_BACKTRACE=enable=no"]
         let environment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
         defer { environment.forEach { free($0) } }

@@ -18,7 +18,10 @@ struct FaultyPluginTests {
 
     /// `/ping` and a `default` contact, back to back for `duration`, from 4 clients; every
     /// failure is returned (none is the expected number).
-    static func loadRun(_ server: SwitchboardProcess, for duration: Duration) async -> [String] {
+    static func loadRun(
+        _ server: SwitchboardProcess, for duration: Duration,
+        paths: [String] = ["/ping", "/api/contacts?contactId=14155550101&session=default"]
+    ) async -> [String] {
         await withTaskGroup(of: [String].self) { group in
             for client in 0..<4 {
                 group.addTask {
@@ -27,7 +30,7 @@ struct FaultyPluginTests {
                     var count = 0
                     while ContinuousClock.now < end, count < 2_000 {
                         count += 1
-                        let path = client % 2 == 0 ? "/ping" : "/api/contacts?contactId=14155550101&session=default"
+                        let path = paths[client % paths.count]
                         do {
                             try await server.request("GET", path, timeout: .seconds(5))
                         } catch {
@@ -125,6 +128,22 @@ struct FaultyPluginTests {
         }
         #expect(status == "WORKING")
         #expect(try await server.request("GET", "/api/contacts/all?session=crashy").body == "[]", "contacts.list does not crash")
+    }
+
+    @Test("swapping a session between process and in-process isolation under load fails no request")
+    func swapIsolation() async throws {
+        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        defer { server.stop() }
+        #expect(try await Self.createSession(server, "swing", config: "{}").status == 201)
+        async let load = Self.loadRun(server, for: .seconds(2), paths: ["/api/contacts?contactId=7&session=swing", "/ping"])
+        var shown: [String] = []
+        for isolation in ["in-process", "process", "in-process", "process"] {
+            let swapped = try await server.request("PUT", "/api/sessions/swing", body: #"{"isolation": "\#(isolation)"}"#)
+            shown.append((Self.json(swapped.body)["engine"] as? [String: Any])?["isolation"] as? String ?? "")
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(await load.isEmpty)
+        #expect(shown == ["in-process", "process", "in-process", "process"])
     }
 
     @Test("a plugin that aborts in create: the session is refused with the signal; the server serves on")
