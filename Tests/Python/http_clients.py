@@ -1,0 +1,53 @@
+"""Real HTTP clients against a Switchboard server, for the body-limit and timeout tests.
+
+    http_clients.py urllib|requests BASE_URL BYTES METHOD PATH [METHOD PATH ...]
+        sends a body of BYTES bytes with each request; prints "METHOD PATH STATUS" per request
+        ("METHOD PATH none: <error>" when the client got no answer)
+    http_clients.py unfinished-head HOST PORT
+        opens a connection, sends half a request head and waits; prints "closed" when the
+        server closes the connection, "open" if it is still open after 120 s
+"""
+import socket
+import sys
+
+
+def send_all(client, base, size, pairs):
+    body = b"x" * size
+    for method, path in pairs:
+        url = base + path
+        try:
+            if client == "urllib":
+                import urllib.error
+                import urllib.request
+                request = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+                try:
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        status = response.status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+            else:
+                import requests
+                status = requests.request(method, url, data=body, headers={"Content-Type": "application/json"}, timeout=60).status_code
+            print(f"{method} {path} {status}", flush=True)
+        except Exception as error:  # the client got no answer: what the test is about
+            print(f"{method} {path} none: {error!r}", flush=True)
+
+
+def unfinished_head(host, port):
+    connection = socket.create_connection((host, int(port)))
+    connection.settimeout(120)
+    connection.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    try:
+        while connection.recv(4096):
+            pass
+        print("closed")
+    except socket.timeout:
+        print("open")
+    except ConnectionResetError:
+        print("closed")
+
+
+if sys.argv[1] == "unfinished-head":
+    unfinished_head(sys.argv[2], sys.argv[3])
+else:
+    send_all(sys.argv[1], sys.argv[2], int(sys.argv[3]), list(zip(sys.argv[4::2], sys.argv[5::2])))

@@ -1,0 +1,111 @@
+import Foundation
+import SwitchboardHTTP
+import SwitchboardTestSupport
+import Testing
+
+/// The limits a connection meets: the body limit (413, and the client still gets the answer),
+/// methods a path does not have (405), and the idle timeout. Real clients, real sockets.
+@Suite struct ConnectionLimitsTests {
+    /// 5 MiB: the size that left urllib hanging.
+    static let oversized = 5 * 1024 * 1024
+
+    /// Every operation of the document, its path parameters filled in.
+    static func operations(of server: TestServer) async throws -> [(method: String, path: String)] {
+        let document = try await server.get("/-json").body
+        guard case .object(let paths)? = document["paths"] else { return [] }
+        return paths.keys.sorted().flatMap { path -> [(method: String, path: String)] in
+            let concrete = path.replacingOccurrences(of: "{session}", with: "default")
+                .replacingOccurrences(of: "{engine}", with: "local")
+                .replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "14155550101", options: .regularExpression)
+            return (paths[path]?.keys ?? []).sorted().map { (method: $0.uppercased(), path: concrete) }
+        }
+    }
+
+    @Test(arguments: ["urllib", "requests"])
+    func pythonClientGets413OnEveryRoute(client: String) async throws {
+        try PythonTools.require(PythonTools.python)
+        try await withServer { server in
+            let operations = try await Self.operations(of: server)
+            #expect(operations.count > 30)
+            let output = try await TestPlugins.runOffPool(
+                PythonTools.python,
+                ["\(PythonTools.scripts)/http_clients.py", client, "http://127.0.0.1:\(server.port)", "\(Self.oversized)"]
+                    + operations.flatMap { [$0.method, $0.path] })
+            let lines = output.split(separator: "\n")
+            #expect(lines.count == operations.count, "\(output)")
+            for line in lines { #expect(line.hasSuffix(" 413"), "\(line)") }
+        }
+    }
+
+    @Test(arguments: [["-H", "Expect:"], []])
+    func curlGets413WithOrWithoutWaitingForContinue(expect: [String]) async throws {
+        try await withServer { server in
+            let file = TestPlugins.makeFolder("body") + "/body.json"
+            try Data(repeating: UInt8(ascii: "x"), count: Self.oversized).write(to: URL(fileURLWithPath: file))
+            for (method, path) in [("PUT", "/api/default/contacts/14155550101@c.us"), ("POST", "/api/sessions"), ("GET", "/ping")] {
+                let status = try await TestPlugins.runOffPool("/usr/bin/env", [
+                    "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60", "-X", method,
+                    "-H", "Content-Type: application/json", "--data-binary", "@\(file)",
+                ] + expect + ["http://127.0.0.1:\(server.port)\(path)"])
+                #expect(status == "413", "\(method) \(path)")
+            }
+        }
+    }
+
+    @Test func nodeFetchGets413() async throws {
+        try await withServer { server in
+            let script = """
+                const body = Buffer.alloc(\(Self.oversized), 120);
+                const targets = [["PUT", "/api/default/contacts/14155550101@c.us"], ["POST", "/api/contacts/block"], ["POST", "/api/sessions"]];
+                for (const [method, path] of targets) {
+                  try {
+                    const answer = await fetch("http://127.0.0.1:\(server.port)" + path, {method, body, headers: {"Content-Type": "application/json"}});
+                    const json = await answer.json();
+                    console.log(method, path, answer.status, json.parameter);
+                  } catch (error) { console.log(method, path, "none", error.cause ?? error); }
+                }
+                """
+            let output = try await TestPlugins.runOffPool("/usr/bin/env", ["node", "--input-type=module", "-e", script])
+            let lines = output.split(separator: "\n")
+            #expect(lines.count == 3, "\(output)")
+            for line in lines { #expect(line.hasSuffix(" 413 body"), "\(line)") }
+        }
+    }
+
+    @Test func aBodyAtTheLimitIsRead() async throws {
+        try await withServer { server in
+            let padding = String(repeating: " ", count: BodyLimit.maxBytes - 40)
+            let atLimit = #"{"firstName": "Ada"\#(padding)}"#
+            let answer = try await server.request(.PUT, "/api/default/contacts/14155550101@c.us", json: atLimit)
+            #expect(atLimit.utf8.count <= BodyLimit.maxBytes)
+            #expect(answer.status == 200, "\(answer.text)")
+            let over = try await server.request(.PUT, "/api/default/contacts/14155550101@c.us", json: atLimit + String(repeating: " ", count: 41))
+            #expect(over.status == 413)
+            #expect(over["parameter"]?.string == "body")
+        }
+    }
+
+    @Test func aMethodThePathDoesNotHaveIs405WithAllow() async throws {
+        try await withServer { server in
+            let contacts = try await server.request(.DELETE, "/api/contacts/all")
+            #expect(contacts.status == 405)
+            let session = try await server.request(.PATCH, "/api/sessions/default")
+            #expect(session.status == 405)
+            #expect(session["allowed"]?.array?.compactMap(\.string).sorted() == ["DELETE", "GET", "PUT"])
+            let raw = try await TestServer.client.execute(
+                .init(url: "http://127.0.0.1:\(server.port)/api/sessions/default/start"), timeout: .seconds(30))
+            #expect(raw.status.code == 405)
+            #expect(raw.headers.first(name: "allow") == "POST")
+            #expect(try await server.get("/api/nothing/here/at/all").status == 404)
+        }
+    }
+
+    @Test func anUnfinishedRequestHeadIsClosedAfterTheIdleTimeout() async throws {
+        try PythonTools.require(PythonTools.python)
+        try await withServer(timeouts: ConnectionTimeouts(idle: .seconds(1))) { server in
+            let output = try await TestPlugins.runOffPool(
+                PythonTools.python, ["\(PythonTools.scripts)/http_clients.py", "unfinished-head", "127.0.0.1", "\(server.port)"])
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "closed")
+        }
+    }
+}
