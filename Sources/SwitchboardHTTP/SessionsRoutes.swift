@@ -306,21 +306,23 @@ struct SessionInfo: Encodable, Sendable {
 
 /// What `capping` and `timelock` answer: WhatsApp's account restrictions do not apply to a
 /// session whose engine is an address book, so neither is in force (`-1`: no cap, as WAHA says).
+/// WAHA's document allows `null` for the times and statuses, but the typed clients generated
+/// from it (waha-py) require a value, so "none" is spelled as values: time 0, `NOT_ELIGIBLE`.
 enum Restrictions {
     struct Capping: Encodable, Sendable {
         var cappingStatus = "NONE"
         var totalQuota = -1
         var usedQuota = 0
-        var cycleStart = Nullable<Int>(nil)
-        var cycleEnd = Nullable<Int>(nil)
-        var mvStatus = Nullable<String>(nil)
-        var oteStatus = Nullable<String>(nil)
+        var cycleStart = 0
+        var cycleEnd = 0
+        var mvStatus = "NOT_ELIGIBLE"
+        var oteStatus = "NOT_ELIGIBLE"
     }
 
     struct Timelock: Encodable, Sendable {
         var enforcementType = "DEFAULT"
         var isActive = false
-        var timeEnforcementEnds = Nullable<Int>(nil)
+        var timeEnforcementEnds = 0
     }
 
     static let noCapping = Capping()

@@ -22,12 +22,14 @@ import Testing
     /// every other method of that path is a 405 whose `Allow` lists the documented ones.
     @Test func theRouterServesExactlyTheDocumentedOperations() async throws {
         try await withServer { server in
-            let documented = try await Self.documented(server)
+            // Two documented paths may be one concrete path (`{id}` for GET, `{chatId}` for PUT).
+            var documented: [String: Set<String>] = [:]
+            for (path, methods) in try await Self.documented(server) { documented[Self.concrete(path), default: []].formUnion(methods) }
             #expect(documented.count > 25)
             for (path, methods) in documented {
                 for method in Self.methods {
                     // A body is enough for every route that reads one; what it says does not matter here.
-                    let answer = try await server.request(method, Self.concrete(path), json: method == .GET ? nil : "{}")
+                    let answer = try await server.request(method, path, json: method == .GET ? nil : "{}")
                     if methods.contains(method.rawValue) {
                         #expect(answer.status != 405 && !(answer.message?.hasPrefix("Cannot") ?? false), "\(method) \(path): \(answer.text)")
                     } else {

@@ -13,7 +13,18 @@ struct ServerAPITests {
         try await withServer { server in
             #expect(try await server.get("/ping").body == ["message": "pong"])
             let version = try await server.get("/api/server/version")
-            #expect(version.body == ["version": "test", "engine": "local", "tier": "CORE", "abi": "1.0"])
+            #expect(version.body.keys == ["version", "engine", "tier", "browser", "platform", "worker", "abi"])
+            #expect(version["version"] == "test")
+            #expect(version["engine"] == "local")
+            #expect(version["tier"] == "CORE")
+            #expect(version["abi"] == "1.0")
+            #expect(version["browser"] == "none")
+            #expect(version["platform"]?.string?.split(separator: "/").count == 2)
+            #expect(version["worker"]?["id"]?.string?.isEmpty == false)
+            #expect(try await server.get("/api/version").body == version.body, "the deprecated path answers the same")
+            let status = try await server.get("/api/server/status")
+            #expect((status["uptime"]?.number ?? -1) >= 0)
+            #expect((status["startTimestamp"]?.number ?? 0) > 1_700_000_000_000)
             let health = try await server.get("/health")
             #expect(health["status"] == "ok")
             #expect(health["sessions"] == ["WORKING": 1])
@@ -35,7 +46,8 @@ struct ServerAPITests {
                     for method in operations.keys { documented.insert("\(method.uppercased()) \(Self.shape(of: path))") }
                 }
             }
-            let router = SwitchboardServer.router(state: ServerState(sessions: server.sessions, version: "test"), options: .init())
+            let router = SwitchboardServer.router(
+                state: ServerState(sessions: server.sessions, version: "test"), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
             let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
             #expect(served.count >= 25)
             #expect(documented == served, "only documented: \(documented.subtracting(served)); only served: \(served.subtracting(documented))")

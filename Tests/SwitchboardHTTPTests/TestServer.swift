@@ -133,6 +133,15 @@ extension JSONValue {
         return nil
     }
 
+    /// An integer or a fraction, as a Double.
+    var number: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
     var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
