@@ -30,6 +30,15 @@ struct APIContext: Sendable {
         }
     }
 
+    /// Whether the request has a body (for routes whose body is optional).
+    func hasBody(_ request: inout Request) async throws(APIError) -> Bool {
+        do {
+            return try await request.collectBody(upTo: http.maxUploadSize).readableBytes > 0
+        } catch {
+            throw APIError.bodyTooLarge
+        }
+    }
+
     /// The named session, or WAHA's 422 when it does not exist.
     func session(_ name: String) throws(APIError) -> Session {
         guard let session = server.sessions.session(named: name) else { throw .session(.notFound(session: name)) }

@@ -41,12 +41,15 @@ enum ContactsRoutes {
                 return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: session)
             },
             APIRoute(
-                .get, "/api/{session}/contacts/{id}", "ContactsSessionController_get", tag: .contacts, summary: Feature.contactsGet.summary,
-                feature: .contactsGet,
-                parameters: [.sessionPath, .path("id", IDFormat.contactID.schema, "11231231231 or 11231231231@c.us")],
+                // WAHA's document names this parameter `{id}` and PUT's `{chatId}`: two templates of
+                // one path, which OpenAPI does not allow and which would make `Allow` of one list
+                // the other's method. Here both are `{chatId}`; the operationId stays WAHA's.
+                .get, "/api/{session}/contacts/{chatId}", "ContactsSessionController_get", tag: .contacts,
+                summary: Feature.contactsGet.summary, feature: .contactsGet,
+                parameters: [.sessionPath, .path("chatId", IDFormat.contactID.schema, "11231231231 or 11231231231@c.us (WAHA's {id})")],
                 success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
-                let id = try contactID(try IDFormat.contactID.validate(context.path("id"), parameter: "id"))
+                let id = try contactID(try IDFormat.contactID.validate(context.path("chatId"), parameter: "chatId"))
                 return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: try context.session(context.path("session")))
             },
             APIRoute(
@@ -59,8 +62,8 @@ enum ContactsRoutes {
                 let raw = try IDFormat.phoneNumberOrLid.validate(context.path("chatId"), parameter: "chatId")
                 let session = try context.session(context.path("session"))
                 let names = try await context.decode(ContactNames.self, from: request)
-                guard names.firstName != nil || names.lastName != nil else {
-                    throw .badParameter("firstName", "body must name 'firstName' or 'lastName'")
+                guard names.hasAName else {
+                    throw .badParameter("firstName", "body must give 'firstName' or 'lastName' with more than white space")
                 }
                 let chatId = try await phoneNumberID(for: raw, on: session)
                 _ = try await perform(Operations.UpsertContact.self,
@@ -231,6 +234,11 @@ struct ContactNames: Decodable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         firstName = container.contains(.firstName) ? try container.decode(String.self, forKey: .firstName) : nil
         lastName = container.contains(.lastName) ? try container.decode(String.self, forKey: .lastName) : nil
+    }
+
+    /// One name with a character that is not white space (the document's `\S` pattern).
+    var hasAName: Bool {
+        [firstName, lastName].contains { $0?.contains { !$0.isWhitespace } == true }
     }
 }
 

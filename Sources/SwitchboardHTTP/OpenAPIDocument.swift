@@ -93,10 +93,15 @@ enum OpenAPIDocument {
                 "id": string, "number": string, "name": nullableString, "pushname": nullableString, "shortName": nullableString,
                 "isMe": boolean, "isGroup": boolean, "isWAContact": boolean, "isMyContact": boolean, "isBlocked": boolean,
             ], required: ["id", "number", "name", "pushname", "shortName", "isMe", "isGroup", "isWAContact", "isMyContact", "isBlocked"]),
-            // At least one name; a key left out is kept as it was, `null` is not a name.
+            // At least one name with more than white space; a key left out is kept as it was,
+            // `null` is not a name.
             "ContactUpdateBody": {
                 guard case .object(var body) = object(["firstName": string, "lastName": string]) else { return .null }
-                body["anyOf"] = [["required": ["firstName"]], ["required": ["lastName"]]]
+                let named: JSONValue = ["type": "string", "pattern": #"\S"#]
+                body["anyOf"] = [
+                    ["required": ["firstName"], "properties": ["firstName": named]],
+                    ["required": ["lastName"], "properties": ["lastName": named]],
+                ]
                 return .object(body)
             }(),
             "ContactRequest": object(

@@ -162,8 +162,12 @@ enum SessionsRoutes {
             .post, "/api/sessions/{session}/\(verb)", operationID, tag: .sessions, summary: summary,
             parameters: [.sessionPath], body: body, success: .json(.reference("SessionInfo"), status: 201),
             errors: [.sessionNotFound, .storageUnavailable]
-        ) { _, context throws(APIError) in
+        ) { request, context throws(APIError) in
             let name = try existing(context).name
+            // An optional body is read only to hold it to its schema: a JSON object.
+            if body != nil, try await context.hasBody(&request) {
+                _ = try await context.decode([String: JSONValue].self, from: request)
+            }
             let session = try await manage(context, name) { manager async throws(SessionError) in try await perform(manager, name) }
             return try JSONBody.response(SessionInfo(session, context.server), status: .created)
         }

@@ -41,6 +41,10 @@ import Testing
         }
     }
 
+    static func shape(_ route: String) -> String {
+        route.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "{}", options: .regularExpression)
+    }
+
     /// `METHOD /path` cells of docs/api.md's tables, in the sections that list routes.
     static func docsRoutes() throws -> Set<String> {
         let text = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/docs/api.md", encoding: .utf8)
@@ -56,8 +60,9 @@ import Testing
 
     @Test func docsRouteTablesListEveryOperationAndNoOther() async throws {
         try await withServer { server in
-            let documented = Set(try await Self.documented(server).flatMap { path, methods in methods.map { "\($0) \(path)" } })
-            let docs = try Self.docsRoutes()
+            // Compared by shape: docs/api.md spells WAHA's `{id}` where the document has `{chatId}`.
+            let documented = Set(try await Self.documented(server).flatMap { path, methods in methods.map { "\($0) \(Self.shape(path))" } })
+            let docs = Set(try Self.docsRoutes().map(Self.shape))
             #expect(documented.subtracting(docs).sorted() == [], "operations missing from docs/api.md")
             #expect(docs.subtracting(documented).sorted() == [], "docs/api.md lists routes the server does not have")
         }
