@@ -17,8 +17,13 @@ public struct ConnectionTimeouts: Sendable {
         self.idle = idle
     }
 
+    /// Hummingbird's HTTP/1.1 channel with these timeouts, `HeaderLimit` and the handler that
+    /// answers heads over it.
     var channelConfiguration: HTTP1Channel.Configuration {
         let (seconds, attoseconds) = idle.components
-        return HTTP1Channel.Configuration(idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        return HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestHeadErrorHandler()],
+            idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: HeaderLimit.maxBytes, maxHeaderListSize: HeaderLimit.maxBytes))
     }
 }

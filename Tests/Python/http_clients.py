@@ -3,6 +3,9 @@
     http_clients.py urllib|requests BASE_URL BYTES METHOD PATH [METHOD PATH ...]
         sends a body of BYTES bytes with each request; prints "METHOD PATH STATUS" per request
         ("METHOD PATH none: <error>" when the client got no answer)
+    http_clients.py big-header urllib|requests|socket BASE_URL BYTES
+        sends GET /ping with one header of BYTES bytes; prints the status ("none: <error>"
+        when the client got no answer)
     http_clients.py unfinished-head HOST PORT
         opens a connection, sends half a request head and waits; prints "closed" when the
         server closes the connection, "open" if it is still open after 120 s
@@ -47,7 +50,33 @@ def unfinished_head(host, port):
         print("closed")
 
 
-if sys.argv[1] == "unfinished-head":
+def big_header(client, base, size):
+    value = "a" * size
+    try:
+        if client == "urllib":
+            import urllib.error
+            import urllib.request
+            try:
+                with urllib.request.urlopen(urllib.request.Request(base + "/ping", headers={"X-Big": value}), timeout=60) as response:
+                    print(response.status)
+            except urllib.error.HTTPError as error:
+                print(error.code)
+        elif client == "requests":
+            import requests
+            print(requests.get(base + "/ping", headers={"X-Big": value}, timeout=60).status_code)
+        else:
+            host, port = base.removeprefix("http://").split(":")
+            connection = socket.create_connection((host, int(port)))
+            connection.settimeout(60)
+            connection.sendall(f"GET /ping HTTP/1.1\r\nHost: {host}\r\nX-Big: {value}\r\n\r\n".encode())
+            print(connection.recv(4096).split(b" ")[1].decode())
+    except Exception as error:
+        print(f"none: {error!r}")
+
+
+if sys.argv[1] == "big-header":
+    big_header(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+elif sys.argv[1] == "unfinished-head":
     unfinished_head(sys.argv[2], sys.argv[3])
 else:
     send_all(sys.argv[1], sys.argv[2], int(sys.argv[3]), list(zip(sys.argv[4::2], sys.argv[5::2])))

@@ -72,6 +72,31 @@ import Testing
         }
     }
 
+    /// 1 MiB of header through the Python clients, 8 MiB (what hung a client before) on a raw socket.
+    @Test(arguments: [("urllib", 1 << 20), ("requests", 1 << 20), ("socket", 8 << 20)])
+    func oversizedHeadersGet431(client: String, size: Int) async throws {
+        try PythonTools.require(PythonTools.python)
+        try await withServer { server in
+            let output = try await TestPlugins.runOffPool(
+                PythonTools.python, ["\(PythonTools.scripts)/http_clients.py", "big-header", client, "http://127.0.0.1:\(server.port)", "\(size)"])
+            #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "431", "\(output)")
+            #expect(try await server.get("/ping").status == 200, "the server still serves")
+        }
+    }
+
+    @Test func curlGets431ForOversizedHeaders() async throws {
+        try await withServer { server in
+            let file = TestPlugins.makeFolder("header") + "/header.txt"
+            try Data(("X-Big: " + String(repeating: "a", count: HeaderLimit.maxBytes + 1)).utf8).write(to: URL(fileURLWithPath: file))
+            let status = try await TestPlugins.runOffPool("/usr/bin/env", [
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60", "-H", "@\(file)", "http://127.0.0.1:\(server.port)/ping",
+            ])
+            #expect(status == "431")
+            let atLimit = try await server.get("/ping", headers: [("X-Fits", String(repeating: "a", count: HeaderLimit.maxBytes / 2))])
+            #expect(atLimit.status == 200)
+        }
+    }
+
     @Test func aBodyAtTheLimitIsRead() async throws {
         try await withServer { server in
             let padding = String(repeating: " ", count: BodyLimit.maxBytes - 40)
