@@ -106,6 +106,7 @@ struct APIRoute: Sendable {
 /// WAHA's tags (emoji included, as WAHA names them), plus ours for the routes WAHA lacks.
 enum APITag: String, Sendable, CaseIterable {
     case sessions = "🖥️ Sessions"
+    case pairing = "📱 Pairing"
     case contacts = "👤 Contacts"
     case observability = "🔍 Observability"
     case engines = "🧩 Engines"

@@ -174,6 +174,8 @@ enum OpenAPIDocument {
                 ])],
             ]),
             "ScanReport": object(["loaded": ["type": "array", "items": string], "upgraded": ["type": "array", "items": string], "refused": ["type": "array", "items": string]]),
+            "QRCodeValue": object(["value": string], required: ["value"]),
+            "RequestCodeRequest": object(["phoneNumber": string, "method": nullableString], required: ["phoneNumber"]),
             "PingResponse": object(["message": string], required: ["message"]),
             "WAHAEnvironment": object([
                 "version": string, "engine": string, "tier": string, "browser": string, "platform": string,

@@ -27,7 +27,7 @@ public enum SwitchboardServer {
 
     /// Every route the server answers, in one table.
     static func routes(openAPI: @escaping @Sendable () -> JSONValue, swaggerUI: SwaggerUI) -> [APIRoute] {
-        ContactsRoutes.all + SessionsRoutes.all + EnginesRoutes.all + ServerRoutes.all(openAPI: openAPI, swaggerUI: swaggerUI)
+        ContactsRoutes.all + SessionsRoutes.all + PairingRoutes.all + EnginesRoutes.all + ServerRoutes.all(openAPI: openAPI, swaggerUI: swaggerUI)
     }
 
     /// The OpenAPI document of a server with these options, as `GET /-json` answers it.

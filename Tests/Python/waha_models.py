@@ -87,5 +87,16 @@ if by_lid is not None and by_lid != {"lid": "123123123@lid", "pn": None}:
     failures += 1
     print(f"FAIL lids.find_lid_by_phone_number @lid: {by_lid}")
 
+# Pairing: WAHA's answer for a session that waits for no QR scan, as kctl-waha reads it.
+import httpx
+
+for method, path, body in (("GET", "/api/default/auth/qr?format=raw", None), ("POST", "/api/default/auth/request-code", {"phoneNumber": "14155550101"})):
+    answer = httpx.request(method, sys.argv[1] + path, json=body)
+    if answer.status_code != 422 or answer.json().get("expected") != ["SCAN_QR_CODE"]:
+        failures += 1
+        print(f"FAIL {method} {path}: {answer.status_code} {answer.text[:200]}")
+    else:
+        print(f"ok   {method} {path}: 422 {answer.json()['error'][:40]}...")
+
 print(f"{failures} failures")
 sys.exit(1 if failures else 0)

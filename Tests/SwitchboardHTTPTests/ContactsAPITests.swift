@@ -156,7 +156,7 @@ struct ContactsAPITests {
         (HTTPMethod.GET, "/api/contacts", nil as String?, "contactId"),
         (.GET, "/api/contacts?contactId=abc", nil, "contactId"),
         (.GET, "/api/contacts?contactId=123@x.us", nil, "contactId"),
-        (.GET, "/api/default/contacts/not-an-id", nil, "id"),
+        (.GET, "/api/default/contacts/not-an-id", nil, "chatId"),
         (.GET, "/api/contacts/check-exists?phone=12ab5678", nil, "phone"),
         (.GET, "/api/contacts/check-exists?phone=12345", nil, "phone"),
         (.GET, "/api/contacts/check-exists?phone=1234567890123456", nil, "phone"),

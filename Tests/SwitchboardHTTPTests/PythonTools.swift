@@ -20,3 +20,32 @@ enum PythonTools {
 enum SwaggerUIFiles {
     static let folder = "\(PythonTools.venv)/swagger-ui"
 }
+
+/// One at a time for the tests that load the machine most (schemathesis, Chromium): run
+/// together, on two cores, they starve the other tests' servers past their call timeouts.
+actor HeavyTest {
+    static let lock = HeavyTest()
+    private var busy = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    static func run<T>(_ body: () async throws -> T) async throws -> T {
+        await lock.acquire()
+        do {
+            let result = try await body()
+            await lock.release()
+            return result
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func acquire() async {
+        if !busy { busy = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().resume() }
+    }
+}

@@ -16,12 +16,13 @@ import Testing
     /// The page's DOM after its scripts ran, fetched with no network beyond loopback.
     static func renderedPage(_ url: String) async throws -> String {
         let profile = TestPlugins.makeFolder("chromium")
-        return try await TestPlugins.runOffPool(try chromium(), [
+        let chromium = try chromium()
+        return try await HeavyTest.run { try await TestPlugins.runOffPool(chromium, [
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--user-data-dir=\(profile)",
             // No network: every name but the loopback address fails to resolve, no proxy is used.
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1", "--no-proxy-server",
             "--virtual-time-budget=15000", "--dump-dom", url,
-        ])
+        ]) }
     }
 
     @Test func theServedSwaggerUIListsTheOperationsWithNoNetwork() async throws {
