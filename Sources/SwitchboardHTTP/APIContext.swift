@@ -122,7 +122,7 @@ struct Query: Sendable {
 /// The formats of the ids clients send, each one regular expression: the OpenAPI document
 /// declares it as the parameter's `pattern` and the handlers validate against the same one,
 /// so a request the document calls valid is never refused for its format, and the reverse.
-enum IDFormat: Sendable {
+enum IDFormat: Sendable, CaseIterable {
     /// `contactId`, `{id}`: a person, a LID or a group.
     case contactID
     /// `{chatId}` of PUT and `{phoneNumber}`: a phone number chat id, or a LID.
@@ -158,10 +158,18 @@ enum IDFormat: Sendable {
     }
 
     func matches(_ text: String) -> Bool {
-        // The pattern is a literal above; it always compiles.
-        guard let regex = try? Regex(pattern) else { return false }
+        guard let regex = Self.compiled[self] else { return false }
         return (try? regex.wholeMatch(in: text)) != nil
     }
+
+    /// Each pattern compiled once; they are literals above, so each compiles.
+    nonisolated(unsafe) private static let compiled: [IDFormat: Regex<AnyRegexOutput>] = {
+        var compiled: [IDFormat: Regex<AnyRegexOutput>] = [:]
+        for format in IDFormat.allCases {
+            compiled[format] = try? Regex(format.pattern)
+        }
+        return compiled
+    }()
 
     func validate(_ text: String, parameter: String) throws(APIError) -> String {
         guard matches(text) else { throw .badParameter(parameter, "'\(parameter)' must be \(example); got '\(text)'") }

@@ -35,6 +35,23 @@ struct ServerAPITests {
         }
     }
 
+    @Test("the environment shows the server's variables, every one with all=true, secrets masked")
+    func environment() async throws {
+        setenv("SWITCHBOARD_TESTS_API_TOKEN", "hunter2", 1)
+        setenv("SWITCHBOARD_TESTS_PLAIN", "shown", 1)
+        setenv("OTHER_TESTS_VARIABLE", "elsewhere", 1)
+        try await withServer { server in
+            let settings = try await server.get("/api/server/environment")
+            #expect(settings["SWITCHBOARD_TESTS_API_TOKEN"] == "***")
+            #expect(settings["SWITCHBOARD_TESTS_PLAIN"] == "shown")
+            #expect(settings["OTHER_TESTS_VARIABLE"] == nil)
+            let all = try await server.get("/api/server/environment?all=true")
+            #expect(all["OTHER_TESTS_VARIABLE"] == "elsewhere")
+            #expect(all["SWITCHBOARD_TESTS_API_TOKEN"] == "***")
+            #expect(try await server.get("/api/server/environment?all=1").status == 400)
+        }
+    }
+
     @Test("every route the router answers is in the OpenAPI document, and every documented route is served")
     func openAPIMatchesRouter() async throws {
         try await withServer { server in
