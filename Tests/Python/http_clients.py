@@ -6,9 +6,10 @@
     http_clients.py big-header urllib|requests|socket BASE_URL BYTES
         sends GET /ping with one header of BYTES bytes; prints the status ("none: <error>"
         when the client got no answer)
-    http_clients.py unfinished-head HOST PORT
-        opens a connection, sends half a request head and waits; prints "closed" when the
-        server closes the connection, "open" if it is still open after 120 s
+    http_clients.py unfinished-head|idle-after-request HOST PORT
+        opens a connection, sends half a request head (or a whole request, and reads its
+        answer) and waits; prints "closed" when the server closes the connection, "open" if it
+        is still open after 120 s
 """
 import socket
 import sys
@@ -36,10 +37,16 @@ def send_all(client, base, size, pairs):
             print(f"{method} {path} none: {error!r}", flush=True)
 
 
-def unfinished_head(host, port):
+def wait_for_close(host, port, complete):
     connection = socket.create_connection((host, int(port)))
     connection.settimeout(120)
-    connection.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    if complete:
+        connection.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b'"pong"}'):
+            answer += connection.recv(4096)
+    else:
+        connection.sendall(b"GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
     try:
         while connection.recv(4096):
             pass
@@ -76,7 +83,7 @@ def big_header(client, base, size):
 
 if sys.argv[1] == "big-header":
     big_header(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-elif sys.argv[1] == "unfinished-head":
-    unfinished_head(sys.argv[2], sys.argv[3])
+elif sys.argv[1] in ("unfinished-head", "idle-after-request"):
+    wait_for_close(sys.argv[2], sys.argv[3], complete=sys.argv[1] == "idle-after-request")
 else:
     send_all(sys.argv[1], sys.argv[2], int(sys.argv[3]), list(zip(sys.argv[4::2], sys.argv[5::2])))

@@ -125,11 +125,13 @@ import Testing
         }
     }
 
-    @Test func anUnfinishedRequestHeadIsClosedAfterTheIdleTimeout() async throws {
+    /// A slowloris connection, and a kept-alive one after its answer: both closed by the server.
+    @Test(arguments: ["unfinished-head", "idle-after-request"])
+    func anIdleConnectionIsClosedAfterTheIdleTimeout(mode: String) async throws {
         try PythonTools.require(PythonTools.python)
         try await withServer(timeouts: ConnectionTimeouts(idle: .seconds(1))) { server in
             let output = try await TestPlugins.runOffPool(
-                PythonTools.python, ["\(PythonTools.scripts)/http_clients.py", "unfinished-head", "127.0.0.1", "\(server.port)"])
+                PythonTools.python, ["\(PythonTools.scripts)/http_clients.py", mode, "127.0.0.1", "\(server.port)"])
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "closed")
         }
     }

@@ -43,3 +43,42 @@ import Testing
         }
     }
 }
+
+/// The kctl-waha CLI's session commands against a real server: none hears a 404 (the session
+/// sub-resources it reads exist), and restrictions are known, not "unknown".
+@Suite struct KctlWAHATests {
+    static let kctl = "\(PythonTools.venv)/bin/kctl-waha"
+
+    @Test func sessionCommandsGetAnswersNot404s() async throws {
+        try PythonTools.require(Self.kctl)
+        try await withServer { server in
+            let home = TestPlugins.makeFolder("kctl-home")
+            /// What kctl-waha printed, and whether it exited 0.
+            func kctl(_ arguments: [String]) async throws -> (output: String, succeeded: Bool) {
+                do {
+                    return (try await TestPlugins.runOffPool("/usr/bin/env", ["HOME=\(home)", "NO_COLOR=1", "COLUMNS=200", Self.kctl] + arguments), true)
+                } catch let failure as TestPlugins.CommandFailed {
+                    return (failure.output, false)
+                }
+            }
+            #expect(try await kctl(["config", "add", "test", "--url", "http://127.0.0.1:\(server.port)", "--api-key", "unused", "--default"]).succeeded)
+            for command in [
+                ["sessions", "list"], ["sessions", "status"], ["sessions", "get", "default"],
+                ["sessions", "start", "kc"], ["sessions", "stop", "kc", "--force"], ["sessions", "restart", "kc", "--force"],
+                ["sessions", "logout", "kc", "--force"], ["sessions", "delete", "kc", "--force"],
+            ] {
+                let answer = try await kctl(["--json", "-p", "test"] + command)
+                #expect(answer.succeeded && !answer.output.contains("404"), "\(command): \(answer.output)")
+            }
+            #expect(try await server.get("/api/sessions/kc").status == 404, "deleted")
+            // No paired number is kctl's warning (exit 1), read from the `me` route, not a 404.
+            let me = try await kctl(["--json", "-p", "test", "sessions", "me", "default"])
+            #expect(me.output.contains("no paired number") && !me.output.contains("404"), "\(me.output)")
+            let restrictions = try await kctl(["--json", "-p", "test", "sessions", "restrictions", "default"])
+            #expect(restrictions.output.contains(#""summary": "none""#), "\(restrictions.output)")
+            // A QR code: WAHA's 422 for a session that waits for none, which kctl explains.
+            let qr = try await kctl(["-p", "test", "sessions", "qr", "default", "--format", "raw"])
+            #expect(!qr.succeeded && qr.output.contains("422") && qr.output.contains("SCAN_QR_CODE"), "\(qr.output)")
+        }
+    }
+}
