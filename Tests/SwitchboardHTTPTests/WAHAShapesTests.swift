@@ -57,6 +57,10 @@ import Testing
             #expect(try await server.request(.POST, "/api/sessions/stop", json: #"{"name": "legacy"}"#).status == 404)
             #expect(try await server.request(.POST, "/api/sessions/start", json: #"{}"#)["parameter"] == "name")
             #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "apps", "apps": [{"app": "calls"}]}"#)["parameter"] == "apps")
+            // The deprecated routes take these names' paths, so no session may have them.
+            for name in ["start", "stop", "logout"] {
+                #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "\#(name)"}"#).status == 400, "\(name)")
+            }
         }
     }
 
