@@ -21,8 +21,9 @@ enum SwaggerUIFiles {
     static let folder = "\(PythonTools.venv)/swagger-ui"
 }
 
-/// One at a time for the tests that load the machine most (schemathesis, Chromium): run
-/// together, on two cores, they starve the other tests' servers past their call timeouts.
+/// One at a time for the tests that load the machine most (schemathesis, Chromium, megabytes
+/// of oversized bodies and headers): run together, on two cores, they starve the other tests'
+/// servers past their call timeouts.
 actor HeavyTest {
     static let lock = HeavyTest()
     private var busy = false
