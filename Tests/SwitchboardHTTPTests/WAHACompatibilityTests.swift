@@ -56,12 +56,13 @@ import Testing
             /// What kctl-waha printed, and whether it exited 0.
             func kctl(_ arguments: [String]) async throws -> (output: String, succeeded: Bool) {
                 do {
-                    return (try await TestPlugins.runOffPool("/usr/bin/env", ["HOME=\(home)", "NO_COLOR=1", "COLUMNS=200", Self.kctl] + arguments), true)
+                    return (try await TestPlugins.runOffPool("/usr/bin/env", ["HOME=\(home)", "XDG_CONFIG_HOME=\(home)/.config", "NO_COLOR=1", "COLUMNS=200", Self.kctl] + arguments), true)
                 } catch let failure as TestPlugins.CommandFailed {
                     return (failure.output, false)
                 }
             }
-            #expect(try await kctl(["config", "add", "test", "--url", "http://127.0.0.1:\(server.port)", "--api-key", "unused", "--default"]).succeeded)
+            let configured = try await kctl(["config", "add", "test", "--url", "http://127.0.0.1:\(server.port)", "--api-key", "unused", "--default"])
+            #expect(configured.succeeded, "\(configured.output)")
             for command in [
                 ["sessions", "list"], ["sessions", "status"], ["sessions", "get", "default"],
                 ["sessions", "start", "kc"], ["sessions", "stop", "kc", "--force"], ["sessions", "restart", "kc", "--force"],

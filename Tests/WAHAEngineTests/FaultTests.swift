@@ -19,8 +19,7 @@ struct FaultTests {
 
     @Test("connection refused: unavailable, naming the upstream; status degraded")
     func connectionRefused() async throws {
-        let refusing = try RefusingPort()
-        let url = refusing.url
+        let url = "http://127.0.0.1:\(try TestPlugins.freePort())"
         try await withEngine(url, timeoutSeconds: 5) { engine in
             let error = await engineError { _ = try await engine.listContacts(ContactsPageRequest()) }
             #expect(error?.kind == .unavailable)
@@ -29,7 +28,6 @@ struct FaultTests {
             #expect(engine.status.message.contains(url))
             #expect(engine.status.counters["failures"] == 1)
         }
-        withExtendedLifetime(refusing) {}
     }
 
     @Test("an upstream slower than timeoutSeconds: timeout, naming the upstream, without hanging")

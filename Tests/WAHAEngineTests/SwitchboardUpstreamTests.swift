@@ -113,13 +113,11 @@ struct PluginTests {
             #expect(forwarded.body == direct.body)
             try await expectFailure("HTTP 501") { try await server.request("GET", "/api/contacts/about?session=w&contactId=123") }
             // Swapped to an upstream that is down: the host destroys the old instance, the new one says why.
-            let refusing = try RefusingPort()
-            let down = refusing.url
+            let down = "http://127.0.0.1:\(try TestPlugins.freePort())"
             try await server.request("PUT", "/api/sessions/w", body: #"{"engineConfig": {"url": "\#(down)"}}"#)
             try await expectFailure("HTTP 503") { try await server.request("GET", "/api/contacts/all?session=w") }
             try await expectFailure(down) { try await server.request("GET", "/api/contacts/all?session=w") }
             try await server.request("DELETE", "/api/sessions/w")
-            withExtendedLifetime(refusing) {}
         }
     }
 }
