@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// WAHA's session statuses (SCAN_QR_CODE never applies to a contacts engine).
-public enum SessionStatus: String, Codable, Sendable {
+public enum SessionStatus: String, Codable, Sendable, CaseIterable {
     case stopped = "STOPPED"
     case starting = "STARTING"
     case working = "WORKING"

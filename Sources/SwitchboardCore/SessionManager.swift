@@ -56,8 +56,9 @@ public actor SessionManager {
         self.logger = logger
     }
 
-    /// Names that would shadow a route under `/api/`.
-    public static let reservedNames: Set<String> = ["contacts", "sessions", "engines", "server"]
+    /// Names that would shadow a route: under `/api/`, and WAHA's deprecated
+    /// `/api/sessions/start|stop|logout`, which take the place of a session's own path.
+    public static let reservedNames: Set<String> = ["contacts", "sessions", "engines", "server", "start", "stop", "logout"]
 
     /// `[A-Za-z0-9_-]{1,64}`, not reserved: session names appear in paths and folder names.
     public static func isValidName(_ name: String) -> Bool {

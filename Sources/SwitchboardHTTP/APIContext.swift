@@ -6,6 +6,8 @@ import SwitchboardCore
 /// What a handler gets: the server's state and the request's path and query parameters.
 struct APIContext: Sendable {
     let server: ServerState
+    /// Hummingbird's context of this request: its body limit and decoder.
+    let http: SwitchboardRequestContext
     let pathParameters: Parameters
     /// WAHA's path parameter names to the router's (see `APIRoute.routerPath`).
     let pathParameterNames: [String: String]
@@ -17,19 +19,42 @@ struct APIContext: Sendable {
         return raw.removingPercentEncoding ?? raw
     }
 
+    /// The JSON body, decoded by the request context's decoder.
+    func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws(APIError) -> T {
+        do {
+            return try await request.decode(as: T.self, context: http)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "invalid JSON body: \(error)", context: ["parameter": "body"])
+        }
+    }
+
+    /// Whether the request has a body (for routes whose body is optional).
+    func hasBody(_ request: inout Request) async throws(APIError) -> Bool {
+        do {
+            return try await request.collectBody(upTo: http.maxUploadSize).readableBytes > 0
+        } catch {
+            throw APIError.bodyTooLarge
+        }
+    }
+
     /// The named session, or WAHA's 422 when it does not exist.
     func session(_ name: String) throws(APIError) -> Session {
         guard let session = server.sessions.session(named: name) else { throw .session(.notFound(session: name)) }
+        server.activity.touch(session.name)
         return session
     }
 
-    /// The session named by `?session=`, `default` when omitted.
+    /// The session named by `?session=`, `default` when omitted or empty.
     func querySession() throws(APIError) -> Session {
-        try session(query.string("session") ?? SessionManager.defaultSessionName)
+        let name = try query.string("session", format: .optionalSessionName)
+        return try session(name.flatMap { $0.isEmpty ? nil : $0 } ?? SessionManager.defaultSessionName)
     }
 }
 
-/// Typed access to query parameters; every failure names the parameter.
+/// Typed access to query parameters; every failure names the parameter. A parameter given
+/// empty (`?limit=`) is invalid for every type but a string whose format allows empty.
 struct Query: Sendable {
     private let parameters: Parameters
 
@@ -37,34 +62,55 @@ struct Query: Sendable {
         parameters = request.uri.queryParameters
     }
 
-    func string(_ name: String) -> String? {
-        parameters[name[...]].flatMap { $0.isEmpty ? nil : String($0) }
+    func raw(_ name: String) -> String? {
+        parameters[name[...]].map(String.init)
     }
 
-    func required(_ name: String) throws(APIError) -> String {
-        guard let value = string(name) else { throw .missingParameter(name) }
-        return value
+    func all(_ name: String) -> [String] {
+        parameters.getAll(name).map { String($0) }
+    }
+
+    func string(_ name: String, format: IDFormat) throws(APIError) -> String? {
+        guard let text = raw(name) else { return nil }
+        return try format.validate(text, parameter: name)
+    }
+
+    func required(_ name: String, format: IDFormat) throws(APIError) -> String {
+        guard let text = raw(name), !text.isEmpty else { throw .missingParameter(name) }
+        return try format.validate(text, parameter: name)
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
-        guard let text = string(name) else { return nil }
-        guard let value = Int(text), range.contains(value) else {
+        guard let text = raw(name) else { return nil }
+        guard let value = Int(text), range.contains(value), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 || $0 == 0x2D }) else {
             throw .badParameter(name, "query parameter '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound); got '\(text)'")
         }
         return value
     }
 
+    /// `true` or `false`, as the document's boolean type serializes.
     func boolean(_ name: String) throws(APIError) -> Bool? {
-        guard let text = string(name) else { return nil }
-        switch text.lowercased() {
-        case "true", "1": return true
-        case "false", "0": return false
+        guard let text = raw(name) else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
         default: throw .badParameter(name, "query parameter '\(name)' must be true or false; got '\(text)'")
         }
     }
 
     func oneOf<Value: RawRepresentable & CaseIterable>(_ name: String, _: Value.Type) throws(APIError) -> Value? where Value.RawValue == String {
-        guard let text = string(name) else { return nil }
+        guard let text = raw(name) else { return nil }
+        return try Self.member(text, of: Value.self, parameter: name)
+    }
+
+    /// A repeatable parameter (`expand=apps&expand=...`), each value one of `Value`'s.
+    func list<Value: RawRepresentable & CaseIterable>(_ name: String, _: Value.Type) throws(APIError) -> [Value] where Value.RawValue == String {
+        var values: [Value] = []
+        for text in all(name) { values.append(try Self.member(text, of: Value.self, parameter: name)) }
+        return values
+    }
+
+    private static func member<Value: RawRepresentable & CaseIterable>(_ text: String, of _: Value.Type, parameter name: String) throws(APIError) -> Value where Value.RawValue == String {
         guard let value = Value(rawValue: text) else {
             let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
             throw .badParameter(name, "query parameter '\(name)' must be one of \(allowed); got '\(text)'")
@@ -73,36 +119,60 @@ struct Query: Sendable {
     }
 }
 
-/// Validation of the ids clients send, shared by query, path and body parameters.
-enum IDParameter {
-    static func contactID(_ raw: String, parameter: String) throws(APIError) -> String {
-        guard let id = ChatID.normalizedContactID(raw) else {
-            throw .badParameter(parameter, "'\(parameter)' must be a chat id such as 11231231231 or 11231231231@c.us; got '\(raw)'")
+/// The formats of the ids clients send, each one regular expression: the OpenAPI document
+/// declares it as the parameter's `pattern` and the handlers validate against the same one,
+/// so a request the document calls valid is never refused for its format, and the reverse.
+enum IDFormat: Sendable, CaseIterable {
+    /// `contactId`, `{id}`: a person, a LID or a group.
+    case contactID
+    /// `{chatId}` of PUT and `{phoneNumber}`: a phone number chat id, or a LID.
+    case phoneNumberOrLid
+    case lid
+    /// `phone` of check-exists: E.164 allows at most 15 digits; fewer than 6 is no phone number.
+    case phone
+    case sessionName
+    /// `?session=`: empty means `default`.
+    case optionalSessionName
+
+    var pattern: String {
+        switch self {
+        case .contactID: #"^([0-9]+(@c\.us|@lid|@g\.us)?|[0-9]+-[0-9]+@g\.us)$"#
+        case .phoneNumberOrLid: #"^[0-9]+(@c\.us|@lid)?$"#
+        case .lid: #"^[0-9]+(@lid)?$"#
+        case .phone: #"^[0-9]{6,15}$"#
+        case .sessionName: #"^[A-Za-z0-9_-]{1,64}$"#
+        case .optionalSessionName: #"^[A-Za-z0-9_-]{0,64}$"#
         }
-        return id
     }
 
-    /// E.164 allows at most 15 digits; fewer than 6 is no phone number.
-    static let phoneDigits = 6...15
+    var schema: Schema { .pattern(pattern) }
 
-    static func phone(_ raw: String, parameter: String) throws(APIError) -> String {
-        guard ChatID.isDigits(raw), phoneDigits.contains(raw.count) else {
-            throw .badParameter(parameter, "'\(parameter)' must be \(phoneDigits.lowerBound) to \(phoneDigits.upperBound) digits, country code first; got '\(raw)'")
+    private var example: String {
+        switch self {
+        case .contactID: "11231231231 or 11231231231@c.us"
+        case .phoneNumberOrLid: "11231231231, 11231231231@c.us or 123123123@lid"
+        case .lid: "123123123 or 123123123@lid"
+        case .phone: "6 to 15 digits, country code first"
+        case .sessionName, .optionalSessionName: "1 to 64 of A-Z a-z 0-9 _ -"
         }
-        return raw
     }
 
-    static func lid(_ raw: String, parameter: String) throws(APIError) -> String {
-        guard let lid = ChatID.normalizedLid(raw) else {
-            throw .badParameter(parameter, "'\(parameter)' must be a LID such as 123123123 or 123123123@lid; got '\(raw)'")
-        }
-        return lid
+    func matches(_ text: String) -> Bool {
+        guard let regex = Self.compiled[self] else { return false }
+        return (try? regex.wholeMatch(in: text)) != nil
     }
 
-    static func phoneNumberID(_ raw: String, parameter: String) throws(APIError) -> String {
-        guard let id = ChatID.normalizedPhoneNumberID(raw) else {
-            throw .badParameter(parameter, "'\(parameter)' must be a phone number such as 11231231231 or 11231231231@c.us; got '\(raw)'")
+    /// Each pattern compiled once; they are literals above, so each compiles.
+    nonisolated(unsafe) private static let compiled: [IDFormat: Regex<AnyRegexOutput>] = {
+        var compiled: [IDFormat: Regex<AnyRegexOutput>] = [:]
+        for format in IDFormat.allCases {
+            compiled[format] = try? Regex(format.pattern)
         }
-        return id
+        return compiled
+    }()
+
+    func validate(_ text: String, parameter: String) throws(APIError) -> String {
+        guard matches(text) else { throw .badParameter(parameter, "'\(parameter)' must be \(example); got '\(text)'") }
+        return text
     }
 }

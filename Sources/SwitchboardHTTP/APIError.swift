@@ -39,6 +39,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         APIError(.badRequest, message, context: ["parameter": .string(name)])
     }
 
+    static let bodyTooLarge = APIError(
+        .contentTooLarge, "request body is larger than \(BodyLimit.maxBytes) bytes", context: ["parameter": "body"])
+
     static func missingParameter(_ name: String) -> APIError {
         badParameter(name, "query parameter '\(name)' is required")
     }
@@ -109,10 +112,58 @@ extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
 
-/// JSON responses and request bodies.
+/// Every error a route can answer, for the OpenAPI document's responses and docs/api.md's
+/// error table; `APIError` builds the bodies.
+enum APIErrorCase: String, Sendable, CaseIterable {
+    case invalidParameter, unauthorized, sessionNotFound, engineNotFound, engineNotLoaded, engineConflict
+    case bodyTooLarge, sessionUnavailable, sessionConflict, notImplemented, engineFailed, engineUnavailable
+    case storageUnavailable, engineTimeout
+
+    /// Every route can answer these, whatever it declares.
+    static let everyRoute: Set<APIErrorCase> = [.bodyTooLarge]
+    /// What a call to a session's engine can answer.
+    static let engineCall: Set<APIErrorCase> = [
+        .engineNotFound, .engineConflict, .sessionUnavailable, .notImplemented, .engineFailed, .engineUnavailable, .engineTimeout,
+    ]
+
+    var status: Int {
+        switch self {
+        case .invalidParameter: 400
+        case .unauthorized: 401
+        case .sessionNotFound, .engineNotFound, .engineNotLoaded: 404
+        case .engineConflict: 409
+        case .bodyTooLarge: 413
+        case .sessionUnavailable, .sessionConflict: 422
+        case .notImplemented: 501
+        case .engineFailed: 502
+        case .engineUnavailable, .storageUnavailable: 503
+        case .engineTimeout: 504
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .invalidParameter: "A parameter or the body is missing, malformed or out of range (`parameter` names it)"
+        case .unauthorized: "Missing or wrong X-Api-Key"
+        case .sessionNotFound: "No session of that name (session routes)"
+        case .engineNotFound: "The engine found no such contact or resource (kind not-found)"
+        case .engineNotLoaded: "No loaded engine of that name"
+        case .engineConflict: "A conflicting concurrent change (kind conflict)"
+        case .bodyTooLarge: "The request body is over \(BodyLimit.maxBytes) bytes"
+        case .sessionUnavailable: "The session does not exist or is not WORKING"
+        case .sessionConflict: "The session exists already, its engine is not loaded, or the engine refused its engineConfig"
+        case .notImplemented: "The session's engine does not serve this endpoint"
+        case .engineFailed: "The engine failed or answered something malformed (kind internal)"
+        case .engineUnavailable: "A backend the engine needs is unavailable (kind unavailable)"
+        case .storageUnavailable: "The session store could not be written"
+        case .engineTimeout: "The engine or its backend did not answer in time"
+        }
+    }
+}
+
+/// JSON responses.
 enum JSONBody {
-    /// The largest request body the API reads (`PUT` contact, sessions, block): 64 KiB.
-    static let maxRequestBytes = 64 * 1024
+    static let contentType = "application/json"
 
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws(APIError) -> Response {
         let bytes: [UInt8]
@@ -125,34 +176,5 @@ enum JSONBody {
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
-    }
-
-    /// Reads and decodes a JSON body, answering 400 naming `body` past the size limit (as the
-    /// API's contract says for every malformed input) and for bad JSON.
-    static func decode<T: Decodable>(_ type: T.Type, from request: inout Request) async throws(APIError) -> T {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maxRequestBytes)
-        } catch let error as HTTPResponseError where error.status == .contentTooLarge {
-            throw APIError(.badRequest, "request body is larger than \(maxRequestBytes) bytes", context: ["parameter": "body"])
-        } catch {
-            throw APIError(.badRequest, "cannot read request body: \(error)", context: ["parameter": "body"])
-        }
-        guard buffer.readableBytes > 0 else {
-            throw APIError(.badRequest, "request body is required (a JSON object)", context: ["parameter": "body"])
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let error as DecodingError {
-            let parameter: String = switch error {
-            case .keyNotFound(let key, _): key.stringValue
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-                context.codingPath.last?.stringValue ?? "body"
-            @unknown default: "body"
-            }
-            throw APIError(.badRequest, "invalid JSON body: \(error.readableDescription)", context: ["parameter": .string(parameter)])
-        } catch {
-            throw APIError(.badRequest, "invalid JSON body", context: ["parameter": "body"])
-        }
     }
 }

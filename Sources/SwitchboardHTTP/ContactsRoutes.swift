@@ -12,7 +12,8 @@ enum ContactsRoutes {
     static var all: [APIRoute] {
         [
             APIRoute(
-                .get, "/api/contacts/all", tag: "Contacts", summary: Feature.contactsList.summary, feature: .contactsList,
+                .get, "/api/contacts/all", "ContactsController_getAll", tag: .contacts, summary: Feature.contactsList.summary,
+                feature: .contactsList,
                 parameters: [
                     .session,
                     .query("limit", .integerRange(1, maxPageSize), "Page size; all contacts from offset when omitted"),
@@ -20,7 +21,7 @@ enum ContactsRoutes {
                     .query("sortBy", .stringEnum(ContactSortKey.allCases.map(\.rawValue)), "Sort key; id when omitted"),
                     .query("sortOrder", .stringEnum(SortOrder.allCases.map(\.rawValue)), "asc when omitted"),
                 ],
-                response: .array(.reference("Contact"))
+                success: .json(.array(.reference("Contact")))
             ) { _, context throws(APIError) in
                 let q = context.query
                 let request = ContactsPageRequest(
@@ -31,75 +32,87 @@ enum ContactsRoutes {
                 return try await run(Operations.ListContacts.self, request, on: try context.querySession())
             },
             APIRoute(
-                .get, "/api/contacts", tag: "Contacts", summary: Feature.contactsGet.summary, feature: .contactsGet,
-                parameters: [.query("contactId", .string, required: true, "11231231231 or 11231231231@c.us"), .session],
-                response: .reference("Contact")
+                .get, "/api/contacts", "ContactsController_get", tag: .contacts, summary: Feature.contactsGet.summary, feature: .contactsGet,
+                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session],
+                success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
-                let id = try IDParameter.contactID(try context.query.required("contactId"), parameter: "contactId")
-                return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: try context.querySession())
+                let id = try contactID(try context.query.required("contactId", format: .contactID))
+                let session = try context.querySession()
+                return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: session)
             },
             APIRoute(
-                .get, "/api/{session}/contacts/{id}", tag: "Contacts", summary: Feature.contactsGet.summary, feature: .contactsGet,
-                parameters: [.sessionPath, .path("id", "11231231231 or 11231231231@c.us")],
-                response: .reference("Contact")
+                // WAHA's document names this parameter `{id}` and PUT's `{chatId}`: two templates of
+                // one path, which OpenAPI does not allow and which would make `Allow` of one list
+                // the other's method. Here both are `{chatId}`; the operationId stays WAHA's.
+                .get, "/api/{session}/contacts/{chatId}", "ContactsSessionController_get", tag: .contacts,
+                summary: Feature.contactsGet.summary, feature: .contactsGet,
+                parameters: [.sessionPath, .path("chatId", IDFormat.contactID.schema, "11231231231 or 11231231231@c.us (WAHA's {id})")],
+                success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
-                let id = try IDParameter.contactID(context.path("id"), parameter: "id")
+                let id = try contactID(try IDFormat.contactID.validate(context.path("chatId"), parameter: "chatId"))
                 return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: try context.session(context.path("session")))
             },
             APIRoute(
-                .put, "/api/{session}/contacts/{chatId}", tag: "Contacts", summary: Feature.contactsUpsert.summary, feature: .contactsUpsert,
-                parameters: [.sessionPath, .path("chatId", "11231231231@c.us")],
-                body: .reference("ContactNames"), response: .reference("Success")
+                .put, "/api/{session}/contacts/{chatId}", "ContactsSessionController_put", tag: .contacts,
+                summary: Feature.contactsUpsert.summary + "; an @lid chatId is resolved to its phone number through the engine's LIDs",
+                feature: .contactsUpsert,
+                parameters: [.sessionPath, .path("chatId", IDFormat.phoneNumberOrLid.schema, "11231231231@c.us, or 123123123@lid")],
+                body: .json(.reference("ContactUpdateBody")), success: .json(.reference("Result"))
             ) { request, context throws(APIError) in
-                let chatId = try IDParameter.phoneNumberID(context.path("chatId"), parameter: "chatId")
+                let raw = try IDFormat.phoneNumberOrLid.validate(context.path("chatId"), parameter: "chatId")
                 let session = try context.session(context.path("session"))
-                let names = try await JSONBody.decode(ContactNames.self, from: &request)
-                guard names.firstName != nil || names.lastName != nil else {
-                    throw .badParameter("firstName", "body must name 'firstName' or 'lastName'")
+                let names = try await context.decode(ContactNames.self, from: request)
+                guard names.hasAName else {
+                    throw .badParameter("firstName", "body must give 'firstName' or 'lastName' with more than white space")
                 }
+                let chatId = try await phoneNumberID(for: raw, on: session)
                 _ = try await perform(Operations.UpsertContact.self,
                     UpsertContactRequest(chatId: chatId, firstName: names.firstName, lastName: names.lastName), on: session)
                 return try JSONBody.response(Success())
             },
             APIRoute(
-                .get, "/api/contacts/check-exists", tag: "Contacts", summary: Feature.contactsCheckExists.summary, feature: .contactsCheckExists,
-                parameters: [.query("phone", .string, required: true, "Digits only, country code first"), .session],
-                response: .reference("CheckExists")
+                .get, "/api/contacts/check-exists", "ContactsController_checkExists", tag: .contacts,
+                summary: Feature.contactsCheckExists.summary, feature: .contactsCheckExists,
+                parameters: [.query("phone", IDFormat.phone.schema, required: true, "Digits only, country code first"), .session],
+                success: .json(.reference("WANumberExistResult"))
             ) { _, context throws(APIError) in
-                let phone = try IDParameter.phone(try context.query.required("phone"), parameter: "phone")
-                return try await run(Operations.CheckExists.self, CheckExistsRequest(phone: phone), on: try context.querySession())
+                let phone = try context.query.required("phone", format: .phone)
+                let session = try context.querySession()
+                let result = try await perform(Operations.CheckExists.self, CheckExistsRequest(phone: phone), on: session)
+                return try JSONBody.response(CheckExistsAnswer(result))
             },
             APIRoute(
-                .get, "/api/contacts/about", tag: "Contacts", summary: Feature.contactsAbout.summary, feature: .contactsAbout,
-                parameters: [.query("contactId", .string, required: true, "11231231231 or 11231231231@c.us"), .session],
-                response: .reference("About")
+                .get, "/api/contacts/about", "ContactsController_getAbout", tag: .contacts, summary: Feature.contactsAbout.summary,
+                feature: .contactsAbout,
+                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session],
+                success: .json(.reference("About"))
             ) { _, context throws(APIError) in
-                let id = try IDParameter.contactID(try context.query.required("contactId"), parameter: "contactId")
+                let id = try contactID(try context.query.required("contactId", format: .contactID))
                 return try await run(Operations.About.self, ContactRequest(contactId: id), on: try context.querySession())
             },
             APIRoute(
-                .get, "/api/contacts/profile-picture", tag: "Contacts", summary: Feature.contactsProfilePicture.summary,
-                feature: .contactsProfilePicture,
+                .get, "/api/contacts/profile-picture", "ContactsController_getProfilePicture", tag: .contacts,
+                summary: Feature.contactsProfilePicture.summary, feature: .contactsProfilePicture,
                 parameters: [
-                    .query("contactId", .string, required: true, "11231231231 or 11231231231@c.us"), .session,
+                    .query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session,
                     .query("refresh", .boolean, "Bypass the engine's cache"),
                 ],
-                response: .reference("ProfilePicture")
+                success: .json(.reference("ProfilePictureResponse"))
             ) { _, context throws(APIError) in
-                let id = try IDParameter.contactID(try context.query.required("contactId"), parameter: "contactId")
+                let id = try contactID(try context.query.required("contactId", format: .contactID))
                 let request = ProfilePictureRequest(contactId: id, refresh: try context.query.boolean("refresh") ?? false)
                 return try await run(Operations.ProfilePicture.self, request, on: try context.querySession())
             },
-            blockRoute(.post, "/api/contacts/block", Operations.Block.self),
-            blockRoute(.post, "/api/contacts/unblock", Operations.Unblock.self),
+            blockRoute("/api/contacts/block", "ContactsController_block", Operations.Block.self),
+            blockRoute("/api/contacts/unblock", "ContactsController_unblock", Operations.Unblock.self),
             APIRoute(
-                .get, "/api/{session}/lids", tag: "LIDs", summary: Feature.lidsList.summary, feature: .lidsList,
+                .get, "/api/{session}/lids", "LidsController_getAll", tag: .contacts, summary: Feature.lidsList.summary, feature: .lidsList,
                 parameters: [
                     .sessionPath,
                     .query("limit", .integerRange(1, maxPageSize), "Page size; \(defaultLidsPageSize) when omitted"),
                     .query("offset", .integerRange(0, maxOffset), "Mappings to skip"),
                 ],
-                response: .array(.reference("LidMapping"))
+                success: .json(.array(.reference("LidToPhoneNumber")))
             ) { _, context throws(APIError) in
                 let request = LidsPageRequest(
                     limit: try context.query.integer("limit", in: 1...maxPageSize) ?? defaultLidsPageSize,
@@ -107,39 +120,87 @@ enum ContactsRoutes {
                 return try await run(Operations.ListLids.self, request, on: try context.session(context.path("session")))
             },
             APIRoute(
-                .get, "/api/{session}/lids/count", tag: "LIDs", summary: Feature.lidsCount.summary, feature: .lidsCount,
-                parameters: [.sessionPath], response: .reference("Count")
+                .get, "/api/{session}/lids/count", "LidsController_getLidsCount", tag: .contacts, summary: Feature.lidsCount.summary,
+                feature: .lidsCount, parameters: [.sessionPath], success: .json(.reference("CountResponse"))
             ) { _, context throws(APIError) in
                 try await run(Operations.CountLids.self, Empty(), on: try context.session(context.path("session")))
             },
             APIRoute(
-                .get, "/api/{session}/lids/{lid}", tag: "LIDs", summary: Feature.lidsGetByLid.summary, feature: .lidsGetByLid,
-                parameters: [.sessionPath, .path("lid", "123123123 or 123123123@lid")], response: .reference("LidMapping")
+                .get, "/api/{session}/lids/{lid}", "LidsController_findPNByLid", tag: .contacts, summary: Feature.lidsGetByLid.summary,
+                feature: .lidsGetByLid,
+                parameters: [.sessionPath, .path("lid", IDFormat.lid.schema, "123123123 or 123123123@lid")],
+                success: .json(.reference("LidToPhoneNumber"))
             ) { _, context throws(APIError) in
-                let lid = try IDParameter.lid(context.path("lid"), parameter: "lid")
+                let lid = try lidID(try IDFormat.lid.validate(context.path("lid"), parameter: "lid"))
                 return try await run(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: lid), on: try context.session(context.path("session")))
             },
             APIRoute(
-                .get, "/api/{session}/lids/pn/{phoneNumber}", tag: "LIDs", summary: Feature.lidsGetByPhoneNumber.summary,
+                .get, "/api/{session}/lids/pn/{phoneNumber}", "LidsController_findLIDByPhoneNumber", tag: .contacts,
+                summary: Feature.lidsGetByPhoneNumber.summary + "; an @lid input is answered as given, with pn null, as WAHA does",
                 feature: .lidsGetByPhoneNumber,
-                parameters: [.sessionPath, .path("phoneNumber", "11231231231 or 11231231231@c.us")], response: .reference("LidMapping")
+                parameters: [.sessionPath, .path("phoneNumber", IDFormat.phoneNumberOrLid.schema, "11231231231 or 11231231231@c.us")],
+                success: .json(.reference("LidToPhoneNumber"))
             ) { _, context throws(APIError) in
-                let pn = try IDParameter.phoneNumberID(context.path("phoneNumber"), parameter: "phoneNumber")
-                return try await run(Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: pn), on: try context.session(context.path("session")))
+                let raw = try IDFormat.phoneNumberOrLid.validate(context.path("phoneNumber"), parameter: "phoneNumber")
+                let session = try context.session(context.path("session"))
+                if raw.hasSuffix(ChatID.lidSuffix) {
+                    // WAHA answers a LID given where a phone number belongs with the LID itself and no
+                    // phone number, without asking the engine; the session must still serve LIDs.
+                    try await requireServing(.lidsGetByPhoneNumber, session)
+                    return try JSONBody.response(LidMapping(lid: raw, pn: nil))
+                }
+                let pn = raw.hasSuffix(ChatID.contactSuffix) ? raw : raw + ChatID.contactSuffix
+                return try await run(Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: pn), on: session)
             },
         ]
     }
 
+    /// The id formats are checked by `IDFormat`; these normalize what they let through.
+    private static func contactID(_ valid: String) throws(APIError) -> String {
+        guard let id = ChatID.normalizedContactID(valid) else { throw .badParameter("contactId", "invalid contact id '\(valid)'") }
+        return id
+    }
+
+    private static func lidID(_ valid: String) throws(APIError) -> String {
+        guard let lid = ChatID.normalizedLid(valid) else { throw .badParameter("lid", "invalid LID '\(valid)'") }
+        return lid
+    }
+
+    /// A phone number chat id for PUT: as given, or the one the engine maps an `@lid` to
+    /// (404 naming `chatId` when the engine knows no phone number for it).
+    private static func phoneNumberID(for chatId: String, on session: Session) async throws(APIError) -> String {
+        guard chatId.hasSuffix(ChatID.lidSuffix) else {
+            return chatId.hasSuffix(ChatID.contactSuffix) ? chatId : chatId + ChatID.contactSuffix
+        }
+        let mapping = try await perform(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: chatId), on: session)
+        guard let pn = mapping.pn else {
+            throw APIError(.notFound, "the engine knows no phone number for \(chatId), so it has no contact to update",
+                           context: ["parameter": "chatId", "kind": "not-found"])
+        }
+        return pn
+    }
+
+    /// The checks a call to the engine makes, for an answer that needs no call.
+    private static func requireServing(_ feature: Feature, _ session: Session) async throws(APIError) {
+        guard session.status == .working, let report = await session.engineReport else {
+            throw .session(.notWorking(session: session.name, status: session.status))
+        }
+        guard report.features.contains(feature), report.engine.metadata.features.contains(feature) else {
+            throw .unsupported(engine: session.record.engine, feature: feature)
+        }
+    }
+
     private static func blockRoute<Operation: EngineOperation>(
-        _ method: HTTPRequest.Method, _ path: String, _ operation: Operation.Type
+        _ path: String, _ operationID: String, _ operation: Operation.Type
     ) -> APIRoute where Operation.Request == ContactRequest {
         APIRoute(
-            method, path, tag: "Contacts", summary: Operation.feature.summary, feature: Operation.feature,
-            body: .reference("ContactTarget"), status: 201, response: .reference("Success")
+            .post, path, operationID, tag: .contacts, summary: Operation.feature.summary, feature: Operation.feature,
+            body: .json(.reference("ContactRequest")), success: .json(.reference("Result"), status: 201)
         ) { request, context throws(APIError) in
-            let target = try await JSONBody.decode(ContactTarget.self, from: &request)
-            let id = try IDParameter.contactID(target.contactId, parameter: "contactId")
-            let session = try context.session(target.session ?? SessionManager.defaultSessionName)
+            let target = try await context.decode(ContactTarget.self, from: request)
+            let id = try contactID(try IDFormat.contactID.validate(target.contactId, parameter: "contactId"))
+            let name = try target.session.map { name throws(APIError) in try IDFormat.optionalSessionName.validate(name, parameter: "session") }
+            let session = try context.session(name.flatMap { $0.isEmpty ? nil : $0 } ?? SessionManager.defaultSessionName)
             _ = try await perform(operation, ContactRequest(contactId: id), on: session)
             return try JSONBody.response(Success(), status: .created)
         }
@@ -162,14 +223,43 @@ enum ContactsRoutes {
     }
 }
 
-struct ContactNames: Codable, Sendable {
+/// PUT's body. A key may be left out, not given `null`: the document says strings.
+struct ContactNames: Decodable, Sendable {
     var firstName: String?
     var lastName: String?
+
+    enum CodingKeys: String, CodingKey { case firstName, lastName }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        firstName = container.contains(.firstName) ? try container.decode(String.self, forKey: .firstName) : nil
+        lastName = container.contains(.lastName) ? try container.decode(String.self, forKey: .lastName) : nil
+    }
+
+    /// One name with a character that is not white space (the document's `\S` pattern).
+    var hasAName: Bool {
+        [firstName, lastName].contains { $0?.contains { !$0.isWhitespace } == true }
+    }
 }
 
-struct ContactTarget: Codable, Sendable {
+/// Block and unblock's body; `session` may be `null` or left out for `default`.
+struct ContactTarget: Decodable, Sendable {
     var contactId: String
     var session: String?
+}
+
+/// WAHA's `WANumberExistResult`: the engine's answer, plus `pn`, the phone number chat id,
+/// when the chat id is one (WAHA leaves it out when only a LID is known).
+struct CheckExistsAnswer: Encodable, Sendable {
+    var numberExists: Bool
+    var chatId: String?
+    var pn: String?
+
+    init(_ result: CheckExistsResult) {
+        numberExists = result.numberExists
+        chatId = result.chatId
+        pn = result.chatId.flatMap { $0.hasSuffix(ChatID.contactSuffix) ? $0 : nil }
+    }
 }
 
 struct Success: Codable, Sendable {

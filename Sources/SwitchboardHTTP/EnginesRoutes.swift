@@ -6,15 +6,16 @@ enum EnginesRoutes {
     static var all: [APIRoute] {
         [
             APIRoute(
-                .get, "/api/engines", tag: "Engines", summary: "Loaded engines and refused plugin files, with reasons",
-                response: .array(.reference("Engine"))
+                .get, "/api/engines", "EnginesController_list", tag: .engines, summary: "Loaded engines and refused plugin files, with reasons",
+                success: .json(.array(.reference("Engine")))
             ) { _, context throws(APIError) in
                 try JSONBody.response(context.server.registry.listing)
             },
             APIRoute(
-                .get, "/api/engines/matrix", tag: "Engines", summary: "Features × engines (JSON, or Markdown with format=markdown)",
+                .get, "/api/engines/matrix", "EnginesController_matrix", tag: .engines,
+                summary: "Features × engines (JSON, or Markdown with format=markdown)",
                 parameters: [.query("format", .stringEnum(MatrixFormat.allCases.map(\.rawValue)), "json when omitted")],
-                response: .reference("FeatureMatrix")
+                success: APISuccess(status: 200, content: [(JSONBody.contentType, .reference("FeatureMatrix")), ("text/markdown", .string)])
             ) { _, context throws(APIError) in
                 let matrix = FeatureMatrix(engines: context.server.registry.engines.map(\.metadata))
                 switch try context.query.oneOf("format", MatrixFormat.self) ?? .json {
@@ -27,17 +28,17 @@ enum EnginesRoutes {
                 }
             },
             APIRoute(
-                .post, "/api/engines/rescan", tag: "Engines",
+                .post, "/api/engines/rescan", "EnginesController_rescan", tag: .engines,
                 summary: "Load new plugins and new versions of loaded ones; running sessions move to new versions",
-                response: .reference("ScanReport")
+                success: .json(.reference("ScanReport"))
             ) { _, context throws(APIError) in
                 let report = await context.server.registry.scanOffPool()
                 await context.server.sessions.upgradeSessions(using: report.upgraded)
                 return try JSONBody.response(report)
             },
             APIRoute(
-                .get, "/api/engines/{engine}", tag: "Engines", summary: "One loaded engine",
-                parameters: [.path("engine", "Engine name")], response: .reference("Engine")
+                .get, "/api/engines/{engine}", "EnginesController_get", tag: .engines, summary: "One loaded engine",
+                parameters: [.path("engine", .string, "Engine name")], success: .json(.reference("Engine")), errors: [.engineNotLoaded]
             ) { _, context throws(APIError) in
                 let name = context.path("engine")
                 guard let listing = context.server.registry.listing.first(where: { $0.name == name }) else {

@@ -18,12 +18,28 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Every error leaves as the documented JSON shape: the router's own 404s and any error a
 /// handler did not map become JSON too. An unmapped error is a bug: logged, answered 500.
+/// A path the router knows, asked with a method it does not have, is a 405 with `Allow`.
 struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The methods the routes declare for a path (empty: no route has that path).
+    let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as HTTPResponseError where error.status == .notFound {
+            let allowed = allowedMethods(request.uri.path)
+            guard !allowed.isEmpty else {
+                return try APIError(.notFound, "Cannot \(request.method) \(request.uri.path)").response(from: request, context: context)
+            }
+            let names = allowed.map(\.rawValue)
+            var response = try APIError(
+                .methodNotAllowed, "\(request.method) is not a method of \(request.uri.path); it has \(names.joined(separator: ", "))",
+                context: ["allowed": .array(names.map { .string($0) })]
+            ).response(from: request, context: context)
+            response.headers[.allow] = names.joined(separator: ", ")
+            return response
         } catch let error as HTTPResponseError {
             let message = error.status == .notFound ? "Cannot \(request.method) \(request.uri.path)" : error.status.reasonPhrase
             return try APIError(error.status, message).response(from: request, context: context)

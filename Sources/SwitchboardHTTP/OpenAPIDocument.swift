@@ -17,8 +17,9 @@ enum OpenAPIDocument {
             "info": [
                 "title": "Switchboard",
                 "version": .string(version),
-                "description": "WAHA's contacts API over pluggable engines. GET /api/engines/matrix tells which engine serves which endpoint.",
+                "description": "WAHA's contacts, LIDs, sessions and server API over pluggable engines. GET /api/engines/matrix tells which engine serves which endpoint.",
             ],
+            "tags": .array(APITag.allCases.map { ["name": .string($0.rawValue)] }),
             "paths": .object(paths),
             "components": [
                 "schemas": .object(schemas),
@@ -28,54 +29,40 @@ enum OpenAPIDocument {
     }
 
     private static func operation(_ route: APIRoute, apiKeyRequired: Bool) -> JSONValue {
-        var responses: [String: JSONValue] = [
-            String(route.responseStatus): [
-                "description": "Success",
-                "content": route.response.isText
-                    ? ["text/html": ["schema": route.response.json]]
-                    : ["application/json": ["schema": route.response.json]],
-            ],
-        ]
-        let invalid = route.requestBody == nil ? "Invalid parameter" : "Invalid parameter, or a body that is not JSON or is over 64 KiB"
-        var errors: [(Int, String)] = [(400, invalid)]
-        if !route.isOpen, apiKeyRequired { errors.append((401, "Missing or wrong X-Api-Key")) }
-        if route.feature != nil {
-            errors += [
-                (404, "Not found (engine kind not-found)"), (409, "Conflict (engine kind conflict)"),
-                (422, "Session does not exist or is not WORKING"), (501, "The session's engine does not support this endpoint"),
-                (502, "The engine failed (engine kind internal)"), (503, "A backend of the engine is unavailable"),
-                (504, "The engine or its backend did not answer in time"),
-            ]
-        }
-        for (code, description) in errors {
-            responses[String(code)] = ["description": .string(description), "content": ["application/json": ["schema": Schema.reference("Error").json]]]
+        var content: [String: JSONValue] = [:]
+        for (type, schema) in route.success.content { content[type] = ["schema": schema.json] }
+        var responses: [String: JSONValue] = [String(route.success.status): ["description": "Success", "content": .object(content)]]
+        var cases = route.errors.union(APIErrorCase.everyRoute)
+        if apiKeyRequired, !route.isOpen { cases.insert(.unauthorized) }
+        for (status, group) in Dictionary(grouping: cases, by: \.status) {
+            let description = group.sorted { $0.rawValue < $1.rawValue }.map(\.description).joined(separator: "; ")
+            let schema = status == 401 ? Schema.reference("Unauthorized") : Schema.reference("Error")
+            responses[String(status)] = ["description": .string(description), "content": ["application/json": ["schema": schema.json]]]
         }
         var operation: [String: JSONValue] = [
-            "tags": .array([.string(route.tag)]),
+            "tags": .array([.string(route.tag.rawValue)]),
             "summary": .string(route.summary),
-            "operationId": .string(operationID(route)),
+            "operationId": .string(route.operationID),
             "responses": .object(responses),
         ]
+        if route.deprecated { operation["deprecated"] = true }
         if let feature = route.feature { operation["x-feature"] = .string(feature.rawValue) }
         if !route.parameters.isEmpty {
             operation["parameters"] = .array(route.parameters.map { parameter in
-                [
+                var json: [String: JSONValue] = [
                     "name": .string(parameter.name), "in": .string(parameter.location.rawValue),
                     "required": .bool(parameter.required), "schema": parameter.schema.json,
                     "description": .string(parameter.description),
                 ]
+                if case .array = parameter.schema { json["style"] = "form"; json["explode"] = true }
+                return .object(json)
             })
         }
-        if let body = route.requestBody {
-            operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": body.json]]]
+        if let body = route.body {
+            operation["requestBody"] = ["required": .bool(body.required), "content": ["application/json": ["schema": body.schema.json]]]
         }
         operation["security"] = route.isOpen || !apiKeyRequired ? .array([]) : .array([["api_key": .array([])]])
         return .object(operation)
-    }
-
-    private static func operationID(_ route: APIRoute) -> String {
-        let words = route.path.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
-        return route.method.rawValue.lowercased() + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     private static func object(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
@@ -90,6 +77,20 @@ enum OpenAPIDocument {
     private static let integer: JSONValue = ["type": "integer"]
     private static let anyObject: JSONValue = ["type": "object", "additionalProperties": true]
     private static let isolation: JSONValue = ["type": "string", "enum": .array(EngineIsolation.allCases.map { .string($0.rawValue) })]
+    /// OpenAPI 3.0: a nullable enum must list null among its values.
+    private static let nullableIsolation: JSONValue = [
+        "type": "string", "nullable": true, "enum": .array(EngineIsolation.allCases.map { .string($0.rawValue) } + [.null]),
+    ]
+
+    private static func nullable(_ schema: JSONValue) -> JSONValue {
+        guard case .object(var object) = schema else { return schema }
+        object["nullable"] = true
+        return .object(object)
+    }
+
+    private static func pattern(_ format: IDFormat) -> JSONValue { format.schema.json }
+    private static let number: JSONValue = ["type": "number"]
+    private static let sessionStatus: JSONValue = ["type": "string", "enum": .array(SessionStatus.allCases.map { .string($0.rawValue) })]
 
     private static var schemas: [String: JSONValue] {
         [
@@ -97,39 +98,74 @@ enum OpenAPIDocument {
                 "id": string, "number": string, "name": nullableString, "pushname": nullableString, "shortName": nullableString,
                 "isMe": boolean, "isGroup": boolean, "isWAContact": boolean, "isMyContact": boolean, "isBlocked": boolean,
             ], required: ["id", "number", "name", "pushname", "shortName", "isMe", "isGroup", "isWAContact", "isMyContact", "isBlocked"]),
-            "ContactNames": object(["firstName": string, "lastName": string]),
-            "ContactTarget": object(["contactId": string, "session": string], required: ["contactId"]),
-            "Success": object(["success": boolean], required: ["success"]),
-            "CheckExists": object(["numberExists": boolean, "chatId": string], required: ["numberExists"]),
+            // At least one name with more than white space; a key left out is kept as it was,
+            // `null` is not a name.
+            "ContactUpdateBody": {
+                guard case .object(var body) = object(["firstName": string, "lastName": string]) else { return .null }
+                let named: JSONValue = ["type": "string", "pattern": #"\S"#]
+                body["anyOf"] = [
+                    ["required": ["firstName"], "properties": ["firstName": named]],
+                    ["required": ["lastName"], "properties": ["lastName": named]],
+                ]
+                return .object(body)
+            }(),
+            "ContactRequest": object(
+                ["contactId": pattern(.contactID), "session": nullable(pattern(.optionalSessionName))], required: ["contactId"]),
+            "Result": object(["success": boolean], required: ["success"]),
+            "WANumberExistResult": object(["numberExists": boolean, "chatId": string, "pn": string], required: ["numberExists"]),
             "About": object(["about": nullableString], required: ["about"]),
-            "ProfilePicture": object(["profilePictureURL": nullableString], required: ["profilePictureURL"]),
-            "LidMapping": object(["lid": nullableString, "pn": nullableString], required: ["lid", "pn"]),
-            "Count": object(["count": integer], required: ["count"]),
+            "ProfilePictureResponse": object(["profilePictureURL": nullableString], required: ["profilePictureURL"]),
+            "LidToPhoneNumber": object(["lid": nullableString, "pn": nullableString], required: ["lid", "pn"]),
+            "CountResponse": object(["count": integer], required: ["count"]),
             "Error": object([
                 "statusCode": integer, "error": string, "message": string, "parameter": string, "engine": string,
                 "feature": string, "session": string, "status": string, "expected": ["type": "array", "items": string], "kind": string,
+                "allowed": ["type": "array", "items": string],
             ], required: ["statusCode", "error", "message"]),
-            "Session": object([
+            "Unauthorized": object(["statusCode": integer, "message": string], required: ["statusCode", "message"]),
+            "SessionInfo": object([
                 "name": string,
-                "status": ["type": "string", "enum": ["STOPPED", "STARTING", "WORKING", "FAILED"]],
+                "status": sessionStatus,
                 "config": anyObject,
-                "engine": object([
-                    "engine": string, "version": nullableString, "config": anyObject, "health": Schema.reference("EngineStatus").json,
-                    "isolation": isolation,
-                ]),
+                "engine": object(
+                    [
+                        "engine": string, "version": string, "config": anyObject, "health": Schema.reference("EngineStatus").json,
+                        "isolation": isolation,
+                    ],
+                    required: ["engine", "config"]),
                 "failure": nullableString,
-                "me": ["nullable": true],
-            ], required: ["name", "status", "config", "engine"]),
+                "me": nullable(Schema.reference("MeInfo").json),
+                "presence": anyObject,
+                "timestamps": object(["activity": number], required: ["activity"]),
+                "apps": ["type": "array", "items": anyObject],
+            ], required: ["name", "status", "config", "engine", "failure", "me", "presence", "timestamps"]),
+            "MeInfo": nullable(object(["id": string, "lid": string, "jid": string, "pushName": string], required: ["id", "pushName"])),
+            "MessageCappingData": object([
+                "cappingStatus": string, "totalQuota": number, "usedQuota": number, "cycleStart": nullable(number), "cycleEnd": nullable(number),
+                "mvStatus": nullableString, "oteStatus": nullableString,
+            ], required: ["cappingStatus", "totalQuota", "usedQuota", "cycleStart", "cycleEnd", "mvStatus", "oteStatus"]),
+            "ReachoutTimelockData": object(
+                ["enforcementType": string, "isActive": boolean, "timeEnforcementEnds": nullable(number)],
+                required: ["enforcementType", "isActive", "timeEnforcementEnds"]),
             "EngineStatus": object([
                 "health": ["type": "string", "enum": ["ok", "degraded", "down"]], "message": string,
                 "counters": ["type": "object", "additionalProperties": integer],
+            ], required: ["health", "message", "counters"]),
+            // Optional keys may also be null (left out); `apps` may only be empty: no session apps here.
+            "SessionCreateRequest": object([
+                "name": nullable(pattern(.sessionName)), "engine": nullableString, "engineConfig": nullable(anyObject),
+                "config": nullable(anyObject), "start": nullable(boolean), "isolation": nullableIsolation, "apps": noApps,
             ]),
-            "SessionCreate": object([
-                "name": string, "engine": string, "engineConfig": anyObject, "config": anyObject, "start": boolean, "isolation": isolation,
+            "SessionUpdateRequest": object([
+                "engine": nullableString, "engineConfig": nullable(anyObject), "config": nullable(anyObject), "isolation": nullableIsolation,
+                "apps": noApps,
             ]),
-            "SessionUpdate": object(["engine": string, "engineConfig": anyObject, "config": anyObject, "isolation": isolation]),
+            "SessionLogoutRequest": anyObject,
+            "SessionStartDeprecatedRequest": object(["name": pattern(.sessionName), "config": nullable(anyObject)], required: ["name"]),
+            "SessionStopDeprecatedRequest": object(["name": string, "logout": nullable(boolean)], required: ["name"]),
+            "SessionLogoutDeprecatedRequest": object(["name": string], required: ["name"]),
             "SessionFeatures": object([
-                "session": string, "status": string, "engine": string, "engineVersion": nullableString,
+                "session": string, "status": sessionStatus, "engine": string, "engineVersion": nullableString,
                 "features": ["type": "array", "items": string],
                 "endpoints": ["type": "array", "items": object(["method": string, "path": string, "feature": string, "supported": boolean])],
             ]),
@@ -147,18 +183,21 @@ enum OpenAPIDocument {
                 ])],
             ]),
             "ScanReport": object(["loaded": ["type": "array", "items": string], "upgraded": ["type": "array", "items": string], "refused": ["type": "array", "items": string]]),
-            "Pong": object(["message": string]),
-            "Version": object(["version": string, "engine": string, "tier": string, "abi": string]),
+            "QRCodeValue": object(["value": string], required: ["value"]),
+            "RequestCodeRequest": object(["phoneNumber": string, "method": nullableString], required: ["phoneNumber"]),
+            "PingResponse": object(["message": string], required: ["message"]),
+            "WAHAEnvironment": object([
+                "version": string, "engine": string, "tier": string, "browser": string, "platform": string,
+                "worker": object(["id": string], required: ["id"]), "abi": string,
+            ], required: ["version", "engine", "tier", "browser", "platform", "worker"]),
+            "ServerStatusResponse": object(
+                ["startTimestamp": number, "uptime": number, "worker": object(["id": string], required: ["id"])],
+                required: ["startTimestamp", "uptime", "worker"]),
             "Health": object(["status": string, "sessions": ["type": "object", "additionalProperties": integer], "engines": ["type": "object", "additionalProperties": integer]]),
         ]
     }
-}
 
-extension Schema {
-    var isText: Bool {
-        if case .text = self { return true }
-        return false
-    }
+    private static let noApps: JSONValue = ["type": "array", "maxItems": 0, "nullable": true]
 }
 
 extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByIntegerLiteral {

@@ -1,21 +1,45 @@
+import Foundation
 import Hummingbird
 import SwitchboardCore
 
-/// Liveness, version, health, and the API's own description.
+/// Liveness, version, status, environment, health, and the API's own description.
 enum ServerRoutes {
-    static func all(openAPI: @escaping @Sendable () -> JSONValue) -> [APIRoute] {
+    static func all(openAPI: @escaping @Sendable () -> JSONValue, swaggerUI: SwaggerUI) -> [APIRoute] {
         [
-            APIRoute(.get, "/ping", tag: "Server", summary: "Liveness; needs no API key", response: .reference("Pong"), isOpen: true) {
-                _, _ throws(APIError) in try JSONBody.response(["message": "pong"])
+            APIRoute(
+                .get, "/ping", "PingController_ping", tag: .observability, summary: "Liveness; needs no API key",
+                success: .json(.reference("PingResponse")), isOpen: true
+            ) { _, _ throws(APIError) in try JSONBody.response(["message": "pong"]) },
+            APIRoute(
+                .get, "/api/server/version", "ServerController_get", tag: .observability, summary: "Server version and default engine",
+                success: .json(.reference("WAHAEnvironment"))
+            ) { _, context throws(APIError) in try JSONBody.response(VersionInfo(context.server)) },
+            APIRoute(
+                .get, "/api/version", "VersionController_get", tag: .observability,
+                summary: "Server version (deprecated in WAHA: use GET /api/server/version)", deprecated: true,
+                success: .json(.reference("WAHAEnvironment"))
+            ) { _, context throws(APIError) in try JSONBody.response(VersionInfo(context.server)) },
+            APIRoute(
+                .get, "/api/server/status", "ServerController_status", tag: .observability, summary: "When the server started and its uptime",
+                success: .json(.reference("ServerStatusResponse"))
+            ) { _, context throws(APIError) in
+                let started = context.server.startedAt
+                return try JSONBody.response(ServerStatus(
+                    startTimestamp: (started.timeIntervalSince1970 * 1000).rounded(),
+                    uptime: (Date().timeIntervalSince(started) * 1000).rounded(), worker: Worker()))
             },
-            APIRoute(.get, "/api/server/version", tag: "Server", summary: "Server version and default engine", response: .reference("Version")) {
-                _, context throws(APIError) in
-                try JSONBody.response(VersionInfo(
-                    version: context.server.version, engine: SessionManager.defaultEngineName, tier: "CORE",
-                    abi: "\(PluginLoader.abiMajor).\(PluginLoader.abiMinor)"))
+            APIRoute(
+                .get, "/api/server/environment", "ServerController_environment", tag: .observability,
+                summary: "The server's settings from the environment; secrets masked",
+                parameters: [.query("all", .boolean, "Every environment variable, not only Switchboard's and WAHA's")],
+                success: .json(.object)
+            ) { _, context throws(APIError) in
+                try JSONBody.response(ServerEnvironment.variables(all: try context.query.boolean("all") ?? false))
             },
-            APIRoute(.get, "/health", tag: "Server", summary: "Sessions by status and engines loaded or refused", response: .reference("Health")) {
-                _, context throws(APIError) in
+            APIRoute(
+                .get, "/health", "HealthController_check", tag: .observability, summary: "Sessions by status and engines loaded or refused",
+                success: .json(.reference("Health"))
+            ) { _, context throws(APIError) in
                 var sessions: [String: Int] = [:]
                 for session in context.server.sessions.sessions { sessions[session.status.rawValue, default: 0] += 1 }
                 let listing = context.server.registry.listing
@@ -23,20 +47,57 @@ enum ServerRoutes {
                     status: "ok", sessions: sessions,
                     engines: ["loaded": listing.count { $0.state == .loaded }, "refused": listing.count { $0.state == .refused }]))
             },
-            APIRoute(.get, "/-json", tag: "Server", summary: "This OpenAPI 3 document", response: .object, isOpen: true) {
-                _, _ throws(APIError) in try JSONBody.response(openAPI())
-            },
-            APIRoute(.get, "/", tag: "Server", summary: "Swagger UI", response: .text, isOpen: true) { _, _ throws(APIError) in
-                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: swaggerPage)))
-            },
-        ]
+            APIRoute(
+                .get, "/-json", "OpenAPI_document", tag: .observability, summary: "This OpenAPI 3 document",
+                success: .json(.object), isOpen: true
+            ) { _, _ throws(APIError) in try JSONBody.response(openAPI()) },
+        ] + swaggerUI.routes
     }
 
-    struct VersionInfo: Codable {
+    /// WAHA's `WAHAEnvironment`, with what each field means here (docs/api.md#server).
+    struct VersionInfo: Encodable {
         var version: String
-        var engine: String
-        var tier: String
-        var abi: String
+        /// The engine a session gets when it names none.
+        var engine = SessionManager.defaultEngineName
+        var tier = "CORE"
+        /// The browser WAHA drives; Switchboard drives none.
+        var browser = "none"
+        var platform = VersionInfo.platform
+        var worker = Worker()
+        /// The plugin ABI this server speaks.
+        var abi = "\(PluginLoader.abiMajor).\(PluginLoader.abiMinor)"
+
+        init(_ server: ServerState) { version = server.version }
+
+        /// `os/arch` in Node's words, as WAHA writes it: `linux/x64`.
+        static var platform: String {
+            #if os(Linux)
+            let os = "linux"
+            #elseif os(macOS)
+            let os = "darwin"
+            #else
+            let os = "unknown"
+            #endif
+            #if arch(x86_64)
+            let arch = "x64"
+            #elseif arch(arm64)
+            let arch = "arm64"
+            #else
+            let arch = "unknown"
+            #endif
+            return "\(os)/\(arch)"
+        }
+    }
+
+    /// WAHA's worker: one server is one worker, named by `WAHA_WORKER_ID` as in WAHA.
+    struct Worker: Encodable {
+        var id = ProcessInfo.processInfo.environment["WAHA_WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? "switchboard"
+    }
+
+    struct ServerStatus: Encodable {
+        var startTimestamp: Double
+        var uptime: Double
+        var worker: Worker
     }
 
     struct Health: Codable {
@@ -44,23 +105,21 @@ enum ServerRoutes {
         var sessions: [String: Int]
         var engines: [String: Int]
     }
+}
 
-    /// Swagger UI from a CDN, as FastAPI serves it: nothing to vendor.
-    static let swaggerPage = """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-          <meta charset="utf-8">
-          <title>Switchboard API</title>
-          <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-        </head>
-        <body>
-          <div id="swagger-ui"></div>
-          <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-          <script>
-            window.ui = SwaggerUIBundle({ url: "/-json", dom_id: "#swagger-ui" });
-          </script>
-        </body>
-        </html>
-        """
+/// `GET /api/server/environment`: the variables that configure the server (`SWITCHBOARD_*`,
+/// `WAHA_*`, `WHATSAPP_*`), or every one with `all=true`. A variable whose name says it holds
+/// a secret (`KEY`, `PASSWORD`, `SECRET`, `TOKEN`) is shown as `***`.
+enum ServerEnvironment {
+    static let prefixes = ["SWITCHBOARD_", "WAHA_", "WHATSAPP_"]
+    static let secretWords = ["KEY", "PASSWORD", "SECRET", "TOKEN"]
+
+    static func variables(all: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        var shown: [String: String] = [:]
+        for (name, value) in environment where all || prefixes.contains(where: name.hasPrefix) {
+            let upper = name.uppercased()
+            shown[name] = secretWords.contains(where: upper.contains) ? "***" : value
+        }
+        return shown
+    }
 }

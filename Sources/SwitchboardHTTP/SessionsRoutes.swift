@@ -5,94 +5,183 @@ import SwitchboardCore
 
 /// WAHA's session endpoints, plus the engine each session names and the features it serves now.
 enum SessionsRoutes {
+    /// `expand=` values of the session listing.
+    enum Expansion: String, CaseIterable { case apps }
+
     static var all: [APIRoute] {
         [
             APIRoute(
-                .get, "/api/sessions", tag: "Sessions", summary: "List sessions (running ones unless all=true)",
-                parameters: [.query("all", .boolean, "Include stopped sessions")], response: .array(.reference("Session"))
+                .get, "/api/sessions", "SessionsController_list", tag: .sessions, summary: "List sessions (running ones unless all=true)",
+                parameters: [.query("all", .boolean, "Include stopped sessions"), expand],
+                success: .json(.array(.reference("SessionInfo")))
             ) { _, context throws(APIError) in
                 let includeStopped = try context.query.boolean("all") ?? false
+                let expansions = try context.query.list("expand", Expansion.self)
                 var shown: [SessionInfo] = []
                 for session in context.server.sessions.sessions where includeStopped || session.status != .stopped {
-                    shown.append(await SessionInfo(session))
+                    shown.append(await SessionInfo(session, context.server, expand: expansions))
                 }
                 return try JSONBody.response(shown)
             },
             APIRoute(
-                .post, "/api/sessions", tag: "Sessions", summary: "Create a session on an engine (and start it unless start=false)",
-                body: .reference("SessionCreate"), status: 201, response: .reference("Session")
+                .post, "/api/sessions", "SessionsController_create", tag: .sessions,
+                summary: "Create a session on an engine (and start it unless start=false)",
+                body: .json(.reference("SessionCreateRequest")), success: .json(.reference("SessionInfo"), status: 201),
+                errors: [.sessionConflict, .storageUnavailable]
             ) { request, context throws(APIError) in
-                let body = try await JSONBody.decode(SessionCreate.self, from: &request)
+                let body = try await context.decode(SessionCreate.self, from: request)
+                try requireNoApps(body.apps)
                 let record = SessionRecord(
                     name: body.name ?? SessionManager.defaultSessionName,
                     engine: body.engine ?? SessionManager.defaultEngineName,
                     engineConfig: try objectData(body.engineConfig, parameter: "engineConfig"),
                     config: try objectData(body.config, parameter: "config"),
                     started: body.start ?? true, isolation: body.isolation)
-                let session = try await manage { () async throws(SessionError) in try await context.server.sessions.create(record) }
-                return try JSONBody.response(await SessionInfo(session), status: .created)
+                let session = try await manage(context, record.name) { manager async throws(SessionError) in try await manager.create(record) }
+                return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
             },
             APIRoute(
-                .get, "/api/sessions/{session}", tag: "Sessions", summary: "Get a session",
-                parameters: [.sessionPath], response: .reference("Session")
+                .get, "/api/sessions/{session}", "SessionsController_get", tag: .sessions, summary: "Get a session",
+                parameters: [.sessionPath, expand], success: .json(.reference("SessionInfo")), errors: [.sessionNotFound]
             ) { _, context throws(APIError) in
-                try JSONBody.response(await SessionInfo(try existing(context)))
+                let expansions = try context.query.list("expand", Expansion.self)
+                return try JSONBody.response(await SessionInfo(try existing(context), context.server, expand: expansions))
             },
             APIRoute(
-                .put, "/api/sessions/{session}", tag: "Sessions",
+                .put, "/api/sessions/{session}", "SessionsController_update", tag: .sessions,
                 summary: "Update a session; a new engine or engineConfig swaps the running engine without failing a request",
-                parameters: [.sessionPath], body: .reference("SessionUpdate"), response: .reference("Session")
+                parameters: [.sessionPath], body: .json(.reference("SessionUpdateRequest")), success: .json(.reference("SessionInfo")),
+                errors: [.sessionNotFound, .sessionConflict, .storageUnavailable]
             ) { request, context throws(APIError) in
                 let name = try existing(context).name
-                let body = try await JSONBody.decode(SessionUpdate.self, from: &request)
+                let body = try await context.decode(SessionUpdate.self, from: request)
+                try requireNoApps(body.apps)
                 let engineConfig = try body.engineConfig.map { value throws(APIError) in try objectData(value, parameter: "engineConfig") }
                 let config = try body.config.map { value throws(APIError) in try objectData(value, parameter: "config") }
-                let session = try await manage { () async throws(SessionError) in
-                    try await context.server.sessions.update(
-                        name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation)
+                let session = try await manage(context, name) { manager async throws(SessionError) in
+                    try await manager.update(name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation)
                 }
-                return try JSONBody.response(await SessionInfo(session))
+                return try JSONBody.response(await SessionInfo(session, context.server))
             },
             APIRoute(
-                .delete, "/api/sessions/{session}", tag: "Sessions", summary: "Stop and delete a session",
-                parameters: [.sessionPath], response: .reference("Success")
+                .delete, "/api/sessions/{session}", "SessionsController_delete", tag: .sessions, summary: "Stop and delete a session",
+                parameters: [.sessionPath], success: .json(.reference("Result")), errors: [.sessionNotFound, .storageUnavailable]
             ) { _, context throws(APIError) in
                 let name = try existing(context).name
-                try await manage { () async throws(SessionError) in try await context.server.sessions.delete(name) }
+                try await delete(name, context)
                 return try JSONBody.response(Success())
             },
-            action("start", "Start a session") { (manager, name) async throws(SessionError) in try await manager.start(name) },
-            action("stop", "Stop a session") { (manager, name) async throws(SessionError) in try await manager.stop(name) },
-            action("restart", "Restart a session with a new engine instance") { (manager, name) async throws(SessionError) in
-                try await manager.restart(name)
+            APIRoute(
+                .get, "/api/sessions/{session}/me", "SessionsController_getMe", tag: .sessions,
+                summary: "The WhatsApp account the session is logged in as: always null, no engine here is a WhatsApp login",
+                parameters: [.sessionPath], success: .json(.reference("MeInfo")), errors: [.sessionNotFound]
+            ) { _, context throws(APIError) in
+                _ = try existing(context)
+                return try JSONBody.response(JSONValue.null)
             },
             APIRoute(
-                .get, "/api/sessions/{session}/features", tag: "Sessions",
+                .get, "/api/sessions/{session}/capping", "SessionsController_fetchMessageCapping", tag: .sessions,
+                summary: "WhatsApp's new-chat message capping: none applies to a Switchboard session",
+                parameters: [.sessionPath], success: .json(.reference("MessageCappingData")), errors: [.sessionNotFound]
+            ) { _, context throws(APIError) in
+                _ = try existing(context)
+                return try JSONBody.response(Restrictions.noCapping)
+            },
+            APIRoute(
+                .get, "/api/sessions/{session}/timelock", "SessionsController_fetchReachoutTimelock", tag: .sessions,
+                summary: "WhatsApp's reachout timelock: none applies to a Switchboard session",
+                parameters: [.sessionPath], success: .json(.reference("ReachoutTimelockData")), errors: [.sessionNotFound]
+            ) { _, context throws(APIError) in
+                _ = try existing(context)
+                return try JSONBody.response(Restrictions.noTimelock)
+            },
+            action("start", "SessionsController_start", "Start a session") { manager, name async throws(SessionError) in try await manager.start(name) },
+            action("stop", "SessionsController_stop", "Stop a session") { manager, name async throws(SessionError) in try await manager.stop(name) },
+            action("restart", "SessionsController_restart", "Restart a session with a new engine instance") { manager, name async throws(SessionError) in
+                try await manager.restart(name)
+            },
+            // There is no WhatsApp login to drop: logging out leaves the session as a fresh
+            // start would, which is what WAHA does after a logout ("restart if not STOPPED").
+            action("logout", "SessionsController_logout", "Log out: restart the session unless it is STOPPED", body: .json(.reference("SessionLogoutRequest"), required: false)) {
+                manager, name async throws(SessionError) in
+                guard let session = manager.session(named: name), session.status != .stopped else { return try await manager.stop(name) }
+                return try await manager.restart(name)
+            },
+            APIRoute(
+                .post, "/api/sessions/start", "SessionsController_DEPRACATED_start", tag: .sessions, summary: "Upsert and start a session (deprecated in WAHA)",
+                deprecated: true, body: .json(.reference("SessionStartDeprecatedRequest")), success: .json(.reference("SessionInfo"), status: 201),
+                errors: [.sessionConflict, .storageUnavailable]
+            ) { request, context throws(APIError) in
+                let body = try await context.decode(SessionStartDeprecated.self, from: request)
+                let config = try body.config.map { value throws(APIError) in try objectData(value, parameter: "config") }
+                let session = try await manage(context, body.name) { manager async throws(SessionError) in
+                    if manager.session(named: body.name) == nil {
+                        return try await manager.create(SessionRecord(
+                            name: body.name, engine: SessionManager.defaultEngineName, config: config ?? Data("{}".utf8), started: true))
+                    }
+                    _ = try await manager.update(body.name, engine: nil, engineConfig: nil, config: config)
+                    return try await manager.start(body.name)
+                }
+                return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
+            },
+            APIRoute(
+                .post, "/api/sessions/stop", "SessionsController_DEPRECATED_stop", tag: .sessions, summary: "Stop a session (deprecated in WAHA)",
+                deprecated: true, body: .json(.reference("SessionStopDeprecatedRequest")), success: .json(.reference("SessionInfo"), status: 201),
+                errors: [.sessionNotFound, .storageUnavailable]
+            ) { request, context throws(APIError) in
+                let body = try await context.decode(SessionStopDeprecated.self, from: request)
+                let name = try existing(named: body.name, context).name
+                let session = try await manage(context, name) { manager async throws(SessionError) in try await manager.stop(name) }
+                return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
+            },
+            APIRoute(
+                .post, "/api/sessions/logout", "SessionsController_DEPRECATED_logout", tag: .sessions,
+                summary: "Stop and delete a session (deprecated in WAHA)", deprecated: true,
+                body: .json(.reference("SessionLogoutDeprecatedRequest")), success: .json(.reference("Result"), status: 201),
+                errors: [.sessionNotFound, .storageUnavailable]
+            ) { request, context throws(APIError) in
+                let body = try await context.decode(SessionLogoutDeprecated.self, from: request)
+                let name = try existing(named: body.name, context).name
+                try await delete(name, context)
+                return try JSONBody.response(Success(), status: .created)
+            },
+            APIRoute(
+                .get, "/api/sessions/{session}/features", "SessionsController_getFeatures", tag: .sessions,
                 summary: "The endpoints this session answers now, from its engine instance",
-                parameters: [.sessionPath], response: .reference("SessionFeatures")
+                parameters: [.sessionPath], success: .json(.reference("SessionFeatures")), errors: [.sessionNotFound]
             ) { _, context throws(APIError) in
                 try JSONBody.response(await SessionFeatures(try existing(context)))
             },
         ]
     }
 
+    private static let expand = APIParameter.query("expand", .array(.stringEnum(Expansion.allCases.map(\.rawValue))), "Expand additional session details")
+
     private static func action(
-        _ verb: String, _ summary: String,
+        _ verb: String, _ operationID: String, _ summary: String, body: APIBody? = nil,
         _ perform: @escaping @Sendable (SessionManager, String) async throws(SessionError) -> Session
     ) -> APIRoute {
         APIRoute(
-            .post, "/api/sessions/{session}/\(verb)", tag: "Sessions", summary: summary,
-            parameters: [.sessionPath], status: 201, response: .reference("Session")
-        ) { _, context throws(APIError) in
+            .post, "/api/sessions/{session}/\(verb)", operationID, tag: .sessions, summary: summary,
+            parameters: [.sessionPath], body: body, success: .json(.reference("SessionInfo"), status: 201),
+            errors: [.sessionNotFound, .storageUnavailable]
+        ) { request, context throws(APIError) in
             let name = try existing(context).name
-            let session = try await manage { () async throws(SessionError) in try await perform(context.server.sessions, name) }
-            return try JSONBody.response(await SessionInfo(session), status: .created)
+            // An optional body is read only to hold it to its schema: a JSON object.
+            if body != nil, try await context.hasBody(&request) {
+                _ = try await context.decode([String: JSONValue].self, from: request)
+            }
+            let session = try await manage(context, name) { manager async throws(SessionError) in try await perform(manager, name) }
+            return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
         }
     }
 
     /// Session routes answer 404 for a session that does not exist (the contacts routes answer WAHA's 422).
     private static func existing(_ context: APIContext) throws(APIError) -> Session {
-        let name = context.path("session")
+        try existing(named: context.path("session"), context)
+    }
+
+    private static func existing(named name: String, _ context: APIContext) throws(APIError) -> Session {
         guard let session = context.server.sessions.session(named: name) else {
             throw APIError(.notFound, "Session \"\(name)\" does not exist", error: "Session \"\(name)\" does not exist",
                            context: ["session": .string(name)])
@@ -100,42 +189,91 @@ enum SessionsRoutes {
         return session
     }
 
-    private static func manage<T>(_ body: () async throws(SessionError) -> T) async throws(APIError) -> T {
+    /// Runs a change to the sessions, mapping its errors and noting the session's activity.
+    private static func manage<T>(
+        _ context: APIContext, _ name: String, _ body: (SessionManager) async throws(SessionError) -> T
+    ) async throws(APIError) -> T {
         do {
-            return try await body()
+            let result = try await body(context.server.sessions)
+            context.server.activity.touch(name)
+            return result
         } catch {
             throw .session(error)
         }
     }
 
+    private static func delete(_ name: String, _ context: APIContext) async throws(APIError) {
+        try await manage(context, name) { manager async throws(SessionError) in try await manager.delete(name) }
+        context.server.activity.forget(name)
+    }
+
+    /// WAHA's session apps (Chatwoot, calls...) do not exist here; only "none" is accepted.
+    private static func requireNoApps(_ apps: [JSONValue]?) throws(APIError) {
+        guard apps?.isEmpty ?? true else {
+            throw .badParameter("apps", "'apps' must be empty or null: Switchboard runs no session apps")
+        }
+    }
+
     private static func objectData(_ value: JSONValue?, parameter: String) throws(APIError) -> Data {
         switch value {
-        case nil: return Data("{}".utf8)
+        case nil, .null?: return Data("{}".utf8)
         case .object?: return value!.data
         default: throw .badParameter(parameter, "'\(parameter)' must be a JSON object")
         }
     }
 }
 
-struct SessionCreate: Codable, Sendable {
+/// The body of `POST /api/sessions`: WAHA's fields (`name`, `start`, `config`, `apps`) and
+/// ours (`engine`, `engineConfig`). Each optional; `null` counts as left out.
+struct SessionCreate: Decodable, Sendable {
     var name: String?
     var engine: String?
     var engineConfig: JSONValue?
     var config: JSONValue?
     var start: Bool?
     var isolation: EngineIsolation?
+    var apps: [JSONValue]?
 }
 
-struct SessionUpdate: Codable, Sendable {
+/// The body of `PUT /api/sessions/{session}`.
+struct SessionUpdate: Decodable, Sendable {
     var engine: String?
     var engineConfig: JSONValue?
     var config: JSONValue?
     var isolation: EngineIsolation?
+    var apps: [JSONValue]?
 }
 
-/// A session as the API shows it: WAHA's fields, plus the engine and its live status.
-struct SessionInfo: Codable, Sendable {
-    struct EngineInfo: Codable, Sendable {
+struct SessionStartDeprecated: Decodable, Sendable {
+    var name: String
+    var config: JSONValue?
+}
+
+struct SessionStopDeprecated: Decodable, Sendable {
+    var name: String
+    var logout: Bool?
+}
+
+struct SessionLogoutDeprecated: Decodable, Sendable {
+    var name: String
+}
+
+/// `null` in the JSON when absent, where WAHA's shape has the key whatever its value.
+struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
+    var value: Value?
+
+    init(_ value: Value?) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let value { try container.encode(value) } else { try container.encodeNil() }
+    }
+}
+
+/// A session as the API shows it: WAHA's `SessionInfo` (`name`, `status`, `config`, `me`,
+/// `presence`, `timestamps`, `apps` with `expand=apps`), plus the engine and its live status.
+struct SessionInfo: Encodable, Sendable {
+    struct EngineInfo: Encodable, Sendable {
         var engine: String
         var version: String?
         var config: JSONValue
@@ -144,14 +282,25 @@ struct SessionInfo: Codable, Sendable {
         var isolation: EngineIsolation?
     }
 
+    struct Timestamps: Encodable, Sendable {
+        /// Milliseconds since 1970 (`SessionActivity`).
+        var activity: Double
+    }
+
     var name: String
     var status: SessionStatus
     var config: JSONValue
     var engine: EngineInfo
-    var failure: String?
-    var me: JSONValue = .null
+    var failure: Nullable<String>
+    /// No engine here is a WhatsApp login, so there is no account to show.
+    var me = Nullable<JSONValue>(nil)
+    /// WhatsApp presence does not exist here: always an empty object.
+    var presence: [String: String] = [:]
+    var timestamps: Timestamps
+    /// Present only with `expand=apps`; Switchboard runs no session apps.
+    var apps: [JSONValue]?
 
-    init(_ session: Session) async {
+    init(_ session: Session, _ server: ServerState, expand: [SessionsRoutes.Expansion] = []) async {
         let record = session.record
         let report = await session.engineReport
         name = session.name
@@ -161,18 +310,35 @@ struct SessionInfo: Codable, Sendable {
             engine: record.engine, version: report?.engine.metadata.version,
             config: JSONValue(objectData: record.engineConfig), health: report?.status,
             isolation: session.isolation ?? record.isolation)
-        failure = session.failure
+        failure = Nullable(session.failure)
+        timestamps = Timestamps(activity: server.activity.milliseconds(session.name))
+        apps = expand.contains(.apps) ? [] : nil
+    }
+}
+
+/// What `capping` and `timelock` answer: WhatsApp's account restrictions do not apply to a
+/// session whose engine is an address book, so neither is in force (`-1`: no cap, as WAHA says).
+/// WAHA's document allows `null` for the times and statuses, but the typed clients generated
+/// from it (waha-py) require a value, so "none" is spelled as values: time 0, `NOT_ELIGIBLE`.
+enum Restrictions {
+    struct Capping: Encodable, Sendable {
+        var cappingStatus = "NONE"
+        var totalQuota = -1
+        var usedQuota = 0
+        var cycleStart = 0
+        var cycleEnd = 0
+        var mvStatus = "NOT_ELIGIBLE"
+        var oteStatus = "NOT_ELIGIBLE"
     }
 
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(status, forKey: .status)
-        try c.encode(config, forKey: .config)
-        try c.encode(engine, forKey: .engine)
-        try c.encode(failure, forKey: .failure)
-        try c.encode(me, forKey: .me)
+    struct Timelock: Encodable, Sendable {
+        var enforcementType = "DEFAULT"
+        var isActive = false
+        var timeEnforcementEnds = 0
     }
+
+    static let noCapping = Capping()
+    static let noTimelock = Timelock()
 }
 
 /// `GET /api/sessions/{session}/features`: what the session answers now, endpoint by endpoint.

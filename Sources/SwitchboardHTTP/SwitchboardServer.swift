@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SwitchboardCore
 
@@ -9,27 +10,43 @@ public enum SwitchboardServer {
         public var host: String
         public var port: Int
         public var apiKey: APIKey?
+        public var swaggerUI: SwaggerUI
+        public var timeouts: ConnectionTimeouts
 
-        public init(host: String = "127.0.0.1", port: Int = 3000, apiKey: APIKey? = nil) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 3000, apiKey: APIKey? = nil, swaggerUI: SwaggerUI = SwaggerUI(.folder("swagger-ui")),
+            timeouts: ConnectionTimeouts = ConnectionTimeouts()
+        ) {
             self.host = host
             self.port = port
             self.apiKey = apiKey
+            self.swaggerUI = swaggerUI
+            self.timeouts = timeouts
         }
     }
 
     /// Every route the server answers, in one table.
-    static func routes(openAPI: @escaping @Sendable () -> JSONValue) -> [APIRoute] {
-        ContactsRoutes.all + SessionsRoutes.all + EnginesRoutes.all + ServerRoutes.all(openAPI: openAPI)
+    static func routes(openAPI: @escaping @Sendable () -> JSONValue, swaggerUI: SwaggerUI) -> [APIRoute] {
+        ContactsRoutes.all + SessionsRoutes.all + PairingRoutes.all + EnginesRoutes.all + ServerRoutes.all(openAPI: openAPI, swaggerUI: swaggerUI)
     }
 
-    public static func router(state: ServerState, options: Options) -> Router<BasicRequestContext> {
+    /// The OpenAPI document of a server with these options, as `GET /-json` answers it.
+    public static func document(version: String, options: Options) -> JSONValue {
+        let routes = routes(openAPI: { .null }, swaggerUI: options.swaggerUI)
+        return OpenAPIDocument.build(routes: routes, version: version, apiKeyRequired: options.apiKey != nil)
+    }
+
+    public static func router(state: ServerState, options: Options) -> Router<SwitchboardRequestContext> {
         let document = OpenAPIBox()
-        let routes = routes { document.value }
+        let routes = routes(openAPI: { document.value }, swaggerUI: options.swaggerUI)
         document.value = OpenAPIDocument.build(routes: routes, version: state.version, apiKeyRequired: options.apiKey != nil)
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: SwitchboardRequestContext.self)
         router.middlewares.add(RequestLogMiddleware())
-        router.middlewares.add(JSONErrorMiddleware())
+        router.middlewares.add(JSONErrorMiddleware(allowedMethods: { path in allowedMethods(path, routes) }))
+        // After the error middleware, so that an error while reading the body is JSON too;
+        // before the key check, so that even a refused request's body is read.
+        router.middlewares.add(BodyLimitMiddleware())
         if let key = options.apiKey {
             router.middlewares.add(APIKeyMiddleware(expectedDigest: key.digest, openPaths: Set(routes.filter(\.isOpen).map(\.path))))
         }
@@ -38,16 +55,29 @@ public enum SwitchboardServer {
             router.on(RouterPath(route.routerPath), method: route.method) { request, context in
                 var request = request
                 let apiContext = APIContext(
-                    server: state, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
+                    server: state, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
                 return try await route.handler(&request, apiContext)
             }
         }
         return router
     }
 
+    /// The methods of the routes the router would reach for a path.
+    static func allowedMethods(_ path: String, _ routes: [APIRoute]) -> [HTTPRequest.Method] {
+        let matching = routes.filter { $0.matches(path: path) }
+        let mostLiteral = matching.map(\.literalSegmentCount).max()
+        return matching.filter { $0.literalSegmentCount == mostLiteral }.map(\.method)
+    }
+
+    /// HTTP/1.1 with the connection limits of `ConnectionTimeouts` and `HeaderLimit`.
+    public static func httpServer(_ options: Options) -> HTTPServerBuilder {
+        .http1(configuration: options.timeouts.channelConfiguration)
+    }
+
     public static func application(state: ServerState, options: Options, logger: Logger) -> some ApplicationProtocol {
         Application(
             router: router(state: state, options: options),
+            server: httpServer(options),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Switchboard"),
             logger: logger)
     }

@@ -40,6 +40,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("CPU-time limit of each engine process, in seconds; 0 for none.", valueName: "seconds"))
     var engineCPULimit = 0
 
+    @Option(help: ArgumentHelp(
+        "Swagger UI's files for GET /: a folder holding swagger-ui-dist (default: <data>/swagger-ui, which scripts/swagger-ui fills), or cdn:<base URL>.",
+        valueName: "folder|cdn:url"))
+    var swaggerUI = ProcessInfo.processInfo.environment["SWITCHBOARD_SWAGGER_UI"]
+
+    @Option(help: ArgumentHelp("Seconds a connection may stay open without a request in progress (an unfinished request head included).", valueName: "seconds"))
+    var idleTimeout: Double = Double(ConnectionTimeouts.defaultIdle.components.seconds)
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
@@ -50,6 +58,7 @@ struct Serve: AsyncParsableCommand {
         guard engineCPULimit >= 0 else { throw ValidationError("--engine-cpu-limit must be 0 or more seconds") }
         try plugins.validatePolicy()
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
+        guard (0.001...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 0.001 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
     }
 
@@ -77,9 +86,24 @@ struct Serve: AsyncParsableCommand {
             isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))), logger: logger)
         try await sessions.restore()
 
+        let swagger: SwaggerUI
+        if let swaggerUI, swaggerUI.hasPrefix("cdn:") {
+            swagger = SwaggerUI(.cdn(String(swaggerUI.dropFirst("cdn:".count))))
+        } else {
+            swagger = SwaggerUI(.folder(swaggerUI ?? "\(data)/swagger-ui"))
+        }
+        if swagger.isComplete {
+            logger.info("Swagger UI", metadata: ["source": "\(swagger.source)", "version": "\(swagger.version ?? "unknown")"])
+        } else {
+            logger.warning("Swagger UI's files are missing; GET / says how to install them", metadata: ["source": "\(swagger.source)"])
+        }
+
         let app = SwitchboardServer.application(
             state: ServerState(sessions: sessions, version: Switchboard.version),
-            options: .init(host: host, port: port, apiKey: apiKey), logger: logger)
+            options: .init(
+                host: host, port: port, apiKey: apiKey, swaggerUI: swagger,
+                timeouts: ConnectionTimeouts(idle: .milliseconds(Int(idleTimeout * 1000)))),
+            logger: logger)
         try await app.runService()
         await sessions.stopAll()
     }

@@ -31,6 +31,14 @@ public enum TestPlugins {
         try compileC("\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", flags: ["-O1", "-Wall"] + defines.map { "-D\($0)" })
     }
 
+    /// `compile` waited for on a thread of its own, so the compiler holds none of the two
+    /// threads Swift concurrency has here.
+    public static func compileOffPool(_ source: String, defines: [String] = []) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try compile(source, defines: defines) }) }.start()
+        }
+    }
+
     /// Compiles a C file of this repository into a plugin with the ABI header alone, once per
     /// file and flags. Tests compile in parallel, so each output gets a name no other compile takes.
     public static func compileC(_ path: String, flags: [String]) throws -> String {

@@ -117,7 +117,7 @@ struct CLITests {
         #expect(try await server.request("GET", "/api/contacts/about?contactId=5511987654321").body == #"{"about":"Oi!"}"#)
         #expect(try await server.request("GET", "/api/default/lids/count").body == #"{"count":1}"#)
         let brazil = try await server.request("GET", "/api/contacts/check-exists?phone=5531987654321")
-        #expect(brazil.body == #"{"chatId":"553187654321@c.us","numberExists":true}"#, "registered before 2012 without the 9")
+        #expect(brazil.body == #"{"chatId":"553187654321@c.us","numberExists":true,"pn":"553187654321@c.us"}"#, "registered before 2012 without the 9")
 
         let bad = "\(data)/bad.json"
         try #"{"contacts": [{"id": "not a phone"}]}"#.write(toFile: bad, atomically: true, encoding: .utf8)

@@ -10,10 +10,12 @@ import Glibc
 /// Plugins that block, complete twice, crash, hang or hog memory, against a real `switchboard
 /// serve`: the server keeps answering `/ping` and session `default` on `local` throughout, and the
 /// broken case gets its documented status and reason.
-@Suite("The server outlives its plugins' faults")
+// One case at a time: each starts a server and engine processes, and all at once would load the
+// 2 cores enough to push unrelated suites' deadlines.
+@Suite("The server outlives its plugins' faults", .serialized)
 struct FaultyPluginTests {
-    static func faulty(_ defines: [String] = []) throws -> String {
-        try TestPlugins.compile("faulty_engine.c", defines: defines)
+    static func faulty(_ defines: [String] = []) async throws -> String {
+        try await TestPlugins.compileOffPool("faulty_engine.c", defines: defines)
     }
 
     /// `/ping` and a `default` contact, back to back for `duration`, from 4 clients; every
@@ -55,7 +57,7 @@ struct FaultyPluginTests {
 
     @Test("calls that block inside an in-process plugin answer 504 at the timeout; /ping and default keep answering", arguments: ["in-process", "process"])
     func blockingCalls(isolation: String) async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty(), arguments: ["--call-timeout", "1", "--plugin-threads", "2", "--plugin-queue", "3"])
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty(), arguments: ["--call-timeout", "1", "--plugin-threads", "2", "--plugin-queue", "3"])
         defer { server.stop() }
         #expect(try await Self.createSession(server, "slow", config: #"{"blockCallMs": 30000}"#, isolation: isolation).status == 201)
         // Six calls, more than the cores and than the plugin's threads: all answer 504 or 503, none hangs.
@@ -77,7 +79,7 @@ struct FaultyPluginTests {
 
     @Test("a status query that blocks leaves GET /api/sessions answering, the session reported degraded", arguments: ["in-process", "process"])
     func blockingStatus(isolation: String) async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
         defer { server.stop() }
         #expect(try await Self.createSession(server, "mute", config: #"{"blockStatusMs": 30000}"#, isolation: isolation).status == 201)
         let sessions = try await server.request("GET", "/api/sessions", timeout: .seconds(10))
@@ -88,7 +90,7 @@ struct FaultyPluginTests {
     @Test("completions called twice, at once or late from another thread, under 50 parallel requests: logged, counted, never a crash",
           arguments: ["sync", "late"])
     func doubleCompletion(mode: String) async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
         defer { server.stop() }
         #expect(try await Self.createSession(server, "twice", config: #"{"doubleComplete": "\#(mode)"}"#, isolation: "in-process").status == 201)
         let statuses = await withTaskGroup(of: Int.self) { group in
@@ -108,7 +110,7 @@ struct FaultyPluginTests {
 
     @Test("a plugin that segfaults in a call: 503 naming the signal, the session FAILED then WORKING again, default unharmed")
     func segfaultInCall() async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
         defer { server.stop() }
         let created = try await Self.createSession(server, "crashy", config: #"{"segfault": true}"#)
         #expect(created.status == 201)
@@ -132,7 +134,7 @@ struct FaultyPluginTests {
 
     @Test("swapping a session between process and in-process isolation under load fails no request")
     func swapIsolation() async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
         defer { server.stop() }
         #expect(try await Self.createSession(server, "swing", config: "{}").status == 201)
         async let load = Self.loadRun(server, for: .seconds(2), paths: ["/api/contacts?contactId=7&session=swing", "/ping"])
@@ -148,7 +150,7 @@ struct FaultyPluginTests {
 
     @Test("a plugin that aborts in create: the session is refused with the signal; the server serves on")
     func abortInCreate() async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty())
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
         defer { server.stop() }
         let created = try await Self.createSession(server, "doomed", config: #"{"abortInCreate": true}"#)
         #expect(created.status >= 400 && created.status < 600)
@@ -158,7 +160,7 @@ struct FaultyPluginTests {
 
     @Test("a memory hog over the engine process's limit ends that process, not the server")
     func memoryHog() async throws {
-        let server = try await SwitchboardProcess.start(plugin: try Self.faulty(), arguments: ["--engine-memory-limit", "1024"])
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty(), arguments: ["--engine-memory-limit", "1024"])
         defer { server.stop() }
         #expect(try await Self.createSession(server, "hog", config: #"{"hogMib": 4096}"#).status == 201)
         let answer = try await server.answer("GET", "/api/contacts?contactId=1&session=hog", timeout: .seconds(30))
@@ -170,13 +172,13 @@ struct FaultyPluginTests {
     @Test("plugins that crash or hang while loading are refused with the reason, at start-up and on rescan; a fixed file recovers")
     func crashAndHangAtLoad() async throws {
         let folder = TestPlugins.makeFolder("faulty-plugins")
-        try FileManager.default.copyItem(atPath: try Self.faulty(["CRASH_IN_ENTRY", "ENGINE_NAME=\"crasher\""]), toPath: "\(folder)/crasher.so")
+        try FileManager.default.copyItem(atPath: try await Self.faulty(["CRASH_IN_ENTRY", "ENGINE_NAME=\"crasher\""]), toPath: "\(folder)/crasher.so")
         let server = try await SwitchboardProcess.start(arguments: ["--plugins", folder, "--plugin-scan-timeout", "5"])
         defer { server.stop() }
         var engines = try await server.request("GET", "/api/engines").body
         #expect(engines.contains("crashed while loading: SIGSEGV"), "\(engines)")
 
-        try FileManager.default.copyItem(atPath: try Self.faulty(["HANG_IN_ENTRY", "ENGINE_NAME=\"hanger\""]), toPath: "\(folder)/hanger.so")
+        try FileManager.default.copyItem(atPath: try await Self.faulty(["HANG_IN_ENTRY", "ENGINE_NAME=\"hanger\""]), toPath: "\(folder)/hanger.so")
         async let load = Self.loadRun(server, for: .seconds(1))
         _ = try await server.request("POST", "/api/engines/rescan", timeout: .seconds(20))
         #expect(await load.isEmpty)
@@ -185,7 +187,7 @@ struct FaultyPluginTests {
 
         // The author fixes the plugin; a rescan loads it, and a session on it works.
         try FileManager.default.removeItem(atPath: "\(folder)/crasher.so")
-        try FileManager.default.copyItem(atPath: try Self.faulty(["ENGINE_NAME=\"crasher\""]), toPath: "\(folder)/crasher.so")
+        try FileManager.default.copyItem(atPath: try await Self.faulty(["ENGINE_NAME=\"crasher\""]), toPath: "\(folder)/crasher.so")
         _ = try await server.request("POST", "/api/engines/rescan", timeout: .seconds(20))
         _ = try await server.request("POST", "/api/sessions", body: #"{"name": "fixed", "engine": "crasher"}"#)
         #expect(try await server.request("GET", "/api/contacts?contactId=5&session=fixed").body.contains("Faulty"))
@@ -194,7 +196,7 @@ struct FaultyPluginTests {
     @Test("a plugin's constructor never runs in the server: not when scanned, not when its sessions run")
     func constructorRunsElsewhere() async throws {
         let marker = "\(TestPlugins.makeFolder("marker"))/pids"
-        let plugin = try Self.faulty(["CONSTRUCTOR_MARKER=\"\(marker)\""])
+        let plugin = try await Self.faulty(["CONSTRUCTOR_MARKER=\"\(marker)\""])
         let server = try await SwitchboardProcess.start(plugin: plugin)
         defer { server.stop() }
         _ = try await server.request("POST", "/api/sessions", body: #"{"name": "marked", "engine": "faulty"}"#)
@@ -222,46 +224,47 @@ struct FaultyPluginTests {
     }
 }
 
-@Suite("Plugin files the operator can trust")
+@Suite("Plugin files the operator can trust", .serialized)
 struct PluginTrustTests {
-    static func engines(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        try TestPlugins.run("/usr/bin/env", environment.map { "\($0)=\($1)" } + [SwitchboardProcess.binary, "engines"] + arguments)
+    /// `switchboard engines`, waited for on a thread of its own, not the concurrency pool's.
+    static func engines(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        try await TestPlugins.runOffPool("/usr/bin/env", environment.map { "\($0)=\($1)" } + [SwitchboardProcess.binary, "engines"] + arguments)
     }
 
     @Test("files or folders writable by others, or owned by another user, are refused unless allowed")
-    func unsafePermissions() throws {
+    func unsafePermissions() async throws {
         let folder = TestPlugins.makeFolder("unsafe")
         let plugin = "\(folder)/faulty.so"
-        try FileManager.default.copyItem(atPath: try FaultyPluginTests.faulty(), toPath: plugin)
+        try FileManager.default.copyItem(atPath: try await FaultyPluginTests.faulty(), toPath: plugin)
         chmod(plugin, 0o666)
-        #expect(try Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin file: writable by group or others (mode 666)"))
-        #expect(try Self.engines(["--plugin", plugin, "--allow-unsafe-plugin-permissions"]).contains("loaded"))
+        #expect(try await Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin file: writable by group or others (mode 666)"))
+        #expect(try await Self.engines(["--plugin", plugin, "--allow-unsafe-plugin-permissions"]).contains("loaded"))
         chmod(plugin, 0o755)
         chmod(folder, 0o777)
-        #expect(try Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin folder \(folder): writable by group or others (mode 777)"))
+        #expect(try await Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin folder \(folder): writable by group or others (mode 777)"))
         chmod(folder, 0o755)
         if geteuid() == 0 {
             chown(plugin, 65534, 65534)
-            #expect(try Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin file: owned by uid 65534"))
+            #expect(try await Self.engines(["--plugin", plugin]).contains("refused: unsafe plugin file: owned by uid 65534"))
         }
     }
 
     @Test("a pinned SHA-256 is enforced: the right hash loads, any other is refused with both hashes")
-    func pinnedHashes() throws {
-        let plugin = try FaultyPluginTests.faulty()
-        let hash = try TestPlugins.run("/usr/bin/env", ["sha256sum", plugin]).prefix(64)
-        #expect(try Self.engines(["--plugin", plugin, "--plugin-sha256", "faulty=\(hash)"]).contains("loaded"))
+    func pinnedHashes() async throws {
+        let plugin = try await FaultyPluginTests.faulty()
+        let hash = try await TestPlugins.runOffPool("/usr/bin/env", ["sha256sum", plugin]).prefix(64)
+        #expect(try await Self.engines(["--plugin", plugin, "--plugin-sha256", "faulty=\(hash)"]).contains("loaded"))
         let wrong = String(repeating: "0", count: 64)
-        let refused = try Self.engines(["--plugin", plugin, "--plugin-sha256", "faulty=\(wrong)"])
+        let refused = try await Self.engines(["--plugin", plugin, "--plugin-sha256", "faulty=\(wrong)"])
         #expect(refused.contains("engine \"faulty\" is pinned to SHA-256 \(wrong), but this file has \(hash)"))
     }
 
     @Test("the staging folder is private, new for each process, and gone when it exits")
-    func stagingFolder() throws {
+    func stagingFolder() async throws {
         let temporary = TestPlugins.makeFolder("tmpdir")
         // A folder planted under the old predictable name changes nothing.
         try FileManager.default.createDirectory(atPath: "\(temporary)/switchboard-plugins-1", withIntermediateDirectories: true)
-        let listing = try Self.engines(["--plugins", TestPlugins.buildProducts], environment: ["TMPDIR": temporary])
+        let listing = try await Self.engines(["--plugins", TestPlugins.buildProducts], environment: ["TMPDIR": temporary])
         #expect(listing.contains("fixed "))
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == ["switchboard-plugins-1"])
     }

@@ -86,27 +86,38 @@ extension TestPlugins {
 @Suite("The file that was checked is the file that is loaded")
 struct PluginStagingTests {
     @Test("pinned plugins swapped back and forth during 60 loads: every load's hash matches the engine it mapped")
-    func swappedBetweenCheckAndLoad() throws {
-        let alpha = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_NAME=\"alpha\""])
-        let beta = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_NAME=\"beta\""])
-        let pins = try ["alpha": alpha, "beta": beta].mapValues { String(try TestPlugins.run("/usr/bin/env", ["sha256sum", $0]).prefix(64)) }
+    func swappedBetweenCheckAndLoad() async throws {
+        let alpha = try await TestPlugins.compileOffPool("test_engine.c", defines: ["ENGINE_NAME=\"alpha\""])
+        let beta = try await TestPlugins.compileOffPool("test_engine.c", defines: ["ENGINE_NAME=\"beta\""])
+        var pins: [String: String] = [:]
+        for (name, path) in [("alpha", alpha), ("beta", beta)] {
+            pins[name] = String(try await TestPlugins.runOffPool("/usr/bin/env", ["sha256sum", path]).prefix(64))
+        }
         let folder = TestPlugins.makeFolder("swap")
         let path = "\(folder)/engine.so"
         try FileManager.default.copyItem(atPath: alpha, toPath: path)
-        let swapping = Atomic<Bool>(true)
-        let swapper = Thread {
-            var next = beta
-            while swapping.load(ordering: .relaxed) {
-                try? FileManager.default.removeItem(atPath: "\(path).new")
-                try? FileManager.default.copyItem(atPath: next, toPath: "\(path).new")
-                rename("\(path).new", path)
-                next = next == beta ? alpha : beta
-            }
+        let trust = PluginTrust(pinnedSHA256: pins)
+        // The loads and the swaps each on a thread of their own: 60 loads would hold a
+        // concurrency thread for seconds.
+        let loads = await withCheckedContinuation { (done: CheckedContinuation<[Result<ScannedPlugin, PluginRefusal>], Never>) in
+            let swapping = Atomic<Bool>(true)
+            Thread {
+                var next = beta
+                while swapping.load(ordering: .relaxed) {
+                    try? FileManager.default.removeItem(atPath: "\(path).new")
+                    try? FileManager.default.copyItem(atPath: next, toPath: "\(path).new")
+                    rename("\(path).new", path)
+                    next = next == beta ? alpha : beta
+                }
+            }.start()
+            Thread {
+                let loads = (0..<60).map { _ in Result { () throws(PluginRefusal) in try PluginLoader.scan(path, trust: trust) } }
+                swapping.store(false, ordering: .relaxed)
+                done.resume(returning: loads)
+            }.start()
         }
-        swapper.start()
-        defer { swapping.store(false, ordering: .relaxed) }
-        for _ in 0..<60 {
-            let scanned = try PluginLoader.scan(path, trust: PluginTrust(pinnedSHA256: pins))
+        for load in loads {
+            let scanned = try load.get()
             #expect(scanned.sha256 == pins[scanned.metadata.name])
         }
     }

@@ -71,12 +71,12 @@ struct ContactsAPITests {
                 try await server.get("/api/contacts/check-exists?phone=\(phone)&session=seeded").body
             }
             // Registered before 2012 without the 9: found with or without it, answered as registered.
-            #expect(try await check("5511933334444") == ["numberExists": true, "chatId": "551133334444@c.us"])
-            #expect(try await check("551133334444") == ["numberExists": true, "chatId": "551133334444@c.us"])
+            #expect(try await check("5511933334444") == ["numberExists": true, "chatId": "551133334444@c.us", "pn": "551133334444@c.us"])
+            #expect(try await check("551133334444") == ["numberExists": true, "chatId": "551133334444@c.us", "pn": "551133334444@c.us"])
             // Registered with the 9 (a contact in the book): found without it too.
-            #expect(try await check("5511987654321") == ["numberExists": true, "chatId": "5511987654321@c.us"])
-            #expect(try await check("551187654321") == ["numberExists": true, "chatId": "5511987654321@c.us"])
-            #expect(try await check("14155550100") == ["numberExists": true, "chatId": "14155550100@c.us"])
+            #expect(try await check("5511987654321") == ["numberExists": true, "chatId": "5511987654321@c.us", "pn": "5511987654321@c.us"])
+            #expect(try await check("551187654321") == ["numberExists": true, "chatId": "5511987654321@c.us", "pn": "5511987654321@c.us"])
+            #expect(try await check("14155550100") == ["numberExists": true, "chatId": "14155550100@c.us", "pn": "14155550100@c.us"])
             #expect(try await check("5511900000000") == ["numberExists": false])
             // Another country with the same shape gets no such rule.
             #expect(try await check("4911933334444") == ["numberExists": false])
@@ -156,7 +156,7 @@ struct ContactsAPITests {
         (HTTPMethod.GET, "/api/contacts", nil as String?, "contactId"),
         (.GET, "/api/contacts?contactId=abc", nil, "contactId"),
         (.GET, "/api/contacts?contactId=123@x.us", nil, "contactId"),
-        (.GET, "/api/default/contacts/not-an-id", nil, "id"),
+        (.GET, "/api/default/contacts/not-an-id", nil, "chatId"),
         (.GET, "/api/contacts/check-exists?phone=12ab5678", nil, "phone"),
         (.GET, "/api/contacts/check-exists?phone=12345", nil, "phone"),
         (.GET, "/api/contacts/check-exists?phone=1234567890123456", nil, "phone"),
@@ -205,12 +205,12 @@ struct ContactsAPITests {
         }
     }
 
-    @Test("a body over 64 KiB answers 400 naming the body and changes nothing")
+    @Test("a body over 64 KiB answers 413 naming the body and changes nothing")
     func bodyTooLarge() async throws {
         try await withServer { server in
             let huge = #"{"firstName": ""# + String(repeating: "a", count: 70 * 1024) + #""}"#
             let answer = try await server.request(.PUT, "/api/default/contacts/1234567@c.us", json: huge)
-            #expect(answer.status == 400)
+            #expect(answer.status == 413)
             #expect(answer["parameter"] == "body")
             #expect(answer["message"] == "request body is larger than 65536 bytes")
             #expect(try await server.get("/api/contacts/all").body == [])

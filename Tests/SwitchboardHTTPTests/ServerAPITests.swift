@@ -13,7 +13,18 @@ struct ServerAPITests {
         try await withServer { server in
             #expect(try await server.get("/ping").body == ["message": "pong"])
             let version = try await server.get("/api/server/version")
-            #expect(version.body == ["version": "test", "engine": "local", "tier": "CORE", "abi": "1.0"])
+            #expect(version.body.keys == ["version", "engine", "tier", "browser", "platform", "worker", "abi"])
+            #expect(version["version"] == "test")
+            #expect(version["engine"] == "local")
+            #expect(version["tier"] == "CORE")
+            #expect(version["abi"] == "1.0")
+            #expect(version["browser"] == "none")
+            #expect(version["platform"]?.string?.split(separator: "/").count == 2)
+            #expect(version["worker"]?["id"]?.string?.isEmpty == false)
+            #expect(try await server.get("/api/version").body == version.body, "the deprecated path answers the same")
+            let status = try await server.get("/api/server/status")
+            #expect((status["uptime"]?.number ?? -1) >= 0)
+            #expect((status["startTimestamp"]?.number ?? 0) > 1_700_000_000_000)
             let health = try await server.get("/health")
             #expect(health["status"] == "ok")
             #expect(health["sessions"] == ["WORKING": 1])
@@ -21,6 +32,23 @@ struct ServerAPITests {
             let page = try await server.get("/")
             #expect(page.contentType?.hasPrefix("text/html") == true)
             #expect(page.text.contains("url: \"/-json\""))
+        }
+    }
+
+    @Test("the environment shows the server's variables, every one with all=true, secrets masked")
+    func environment() async throws {
+        setenv("SWITCHBOARD_TESTS_API_TOKEN", "hunter2", 1)
+        setenv("SWITCHBOARD_TESTS_PLAIN", "shown", 1)
+        setenv("OTHER_TESTS_VARIABLE", "elsewhere", 1)
+        try await withServer { server in
+            let settings = try await server.get("/api/server/environment")
+            #expect(settings["SWITCHBOARD_TESTS_API_TOKEN"] == "***")
+            #expect(settings["SWITCHBOARD_TESTS_PLAIN"] == "shown")
+            #expect(settings["OTHER_TESTS_VARIABLE"] == nil)
+            let all = try await server.get("/api/server/environment?all=true")
+            #expect(all["OTHER_TESTS_VARIABLE"] == "elsewhere")
+            #expect(all["SWITCHBOARD_TESTS_API_TOKEN"] == "***")
+            #expect(try await server.get("/api/server/environment?all=1").status == 400)
         }
     }
 
@@ -35,7 +63,8 @@ struct ServerAPITests {
                     for method in operations.keys { documented.insert("\(method.uppercased()) \(Self.shape(of: path))") }
                 }
             }
-            let router = SwitchboardServer.router(state: ServerState(sessions: server.sessions, version: "test"), options: .init())
+            let router = SwitchboardServer.router(
+                state: ServerState(sessions: server.sessions, version: "test"), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
             let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
             #expect(served.count >= 25)
             #expect(documented == served, "only documented: \(documented.subtracting(served)); only served: \(served.subtracting(documented))")

@@ -29,7 +29,8 @@ final class TestServer: Sendable {
 
     static func start(
         data: String? = nil, pluginFiles: [String]? = nil, pluginDirectories: [String] = [], apiKey: APIKey? = nil,
-        callTimeout: Duration = .seconds(5)
+        callTimeout: Duration = .seconds(5), swaggerUI: SwaggerUI = SwaggerUI(.folder(SwaggerUIFiles.folder)),
+        timeouts: ConnectionTimeouts = ConnectionTimeouts()
     ) async throws -> TestServer {
         let data = data ?? TestPlugins.makeFolder("server")
         let logger = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }
@@ -42,11 +43,13 @@ final class TestServer: Sendable {
         try await sessions.restore()
 
         let port = Mutex<Int?>(nil)
-        let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test"), options: .init(apiKey: apiKey))
+        let options = SwitchboardServer.Options(apiKey: apiKey, swaggerUI: swaggerUI, timeouts: timeouts)
+        let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test"), options: options)
         // A port from the tests' own pool, not the kernel's choice: a child server of another
         // test may have been told a port the kernel would hand out again.
         let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: try TestPlugins.freePort())),
+            router: router, server: SwitchboardServer.httpServer(options),
+            configuration: .init(address: .hostname("127.0.0.1", port: try TestPlugins.freePort())),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let running = Task { try await group.run() }
@@ -75,6 +78,8 @@ final class TestServer: Sendable {
         let body: JSONValue
         let text: String
         let contentType: String?
+        /// Header values by lowercased name (the last one of a name).
+        let headers: [String: String]
 
         subscript(key: String) -> JSONValue? { body[key] }
     }
@@ -97,7 +102,9 @@ final class TestServer: Sendable {
         let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
         let text = String(buffer: bytes)
         let parsed = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
-        return Answer(status: Int(response.status.code), body: parsed, text: text, contentType: response.headers.first(name: "content-type"))
+        let headers = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        return Answer(
+            status: Int(response.status.code), body: parsed, text: text, contentType: response.headers.first(name: "content-type"), headers: headers)
     }
 
     func get(_ path: String, headers: [(String, String)] = []) async throws -> Answer {
@@ -126,6 +133,15 @@ extension JSONValue {
         return nil
     }
 
+    /// An integer or a fraction, as a Double.
+    var number: Double? {
+        switch self {
+        case .integer(let value): Double(value)
+        case .number(let value): value
+        default: nil
+        }
+    }
+
     var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
@@ -145,9 +161,12 @@ extension JSONValue {
 /// Runs `body` with a fresh server and stops it afterwards, even when `body` fails.
 func withServer<T>(
     data: String? = nil, pluginFiles: [String]? = nil, pluginDirectories: [String] = [], apiKey: APIKey? = nil, callTimeout: Duration = .seconds(5),
+    swaggerUI: SwaggerUI = SwaggerUI(.folder(SwaggerUIFiles.folder)), timeouts: ConnectionTimeouts = ConnectionTimeouts(),
     _ body: (TestServer) async throws -> T
 ) async throws -> T {
-    let server = try await TestServer.start(data: data, pluginFiles: pluginFiles, pluginDirectories: pluginDirectories, apiKey: apiKey, callTimeout: callTimeout)
+    let server = try await TestServer.start(
+        data: data, pluginFiles: pluginFiles, pluginDirectories: pluginDirectories, apiKey: apiKey, callTimeout: callTimeout,
+        swaggerUI: swaggerUI, timeouts: timeouts)
     do {
         let result = try await body(server)
         try await server.stop()
