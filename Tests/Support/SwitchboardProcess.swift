@@ -161,29 +161,23 @@ extension TestPlugins {
     }
 
     /// A port that refuses connections for as long as `body` runs: bound but never listening, so
-    /// no listener can take it and no outgoing connection can pick it as its own source port
-    /// (a loopback connect from port P to port P connects to itself and hangs).
+    /// no other socket can take it meanwhile.
     public static func withRefusingPort<T>(_ body: (Int) async throws -> T) async throws -> T {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw SwitchboardProcess.Failure(description: "socket: errno \(errno)") }
+        let (socket, port) = try boundLoopbackSocket()
         defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw SwitchboardProcess.Failure(description: "bind: errno \(errno)") }
-        return try await body(Int(UInt16(bigEndian: address.sin_port)))
+        return try await body(port)
     }
 
     private static func kernelFreePort() throws -> Int {
+        let (socket, port) = try boundLoopbackSocket()
+        close(socket)
+        return port
+    }
+
+    /// A TCP socket bound to 127.0.0.1 at a port the kernel chose, not listening, and that port.
+    private static func boundLoopbackSocket() throws -> (Int32, Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw SwitchboardProcess.Failure(description: "socket: errno \(errno)") }
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -194,7 +188,10 @@ extension TestPlugins {
                 bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
             }
         }
-        guard bound else { throw SwitchboardProcess.Failure(description: "bind: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            close(socket)
+            throw SwitchboardProcess.Failure(description: "bind: errno \(errno)")
+        }
+        return (socket, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
