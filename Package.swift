@@ -1,13 +1,14 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+let sdk = Target.Dependency.product(name: "ContactsEngineKit", package: "ContactsEngineSDK")
+let abiHeader = Target.Dependency.product(name: "CContactsEngine", package: "ContactsEngineSDK")
+
 let package = Package(
     name: "Switchboard",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
-        // What a third-party engine author depends on: the SDK and, through it, the C header.
-        .library(name: "ContactsEngineKit", targets: ["ContactsEngineKit"]),
         // The engines we ship, each a shared object the host loads through dlopen.
         .library(name: "LocalEngine", type: .dynamic, targets: ["LocalEngine"]),
         .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
@@ -16,6 +17,9 @@ let package = Package(
         .library(name: "WAHAEngine", type: .dynamic, targets: ["WAHAEngine"]),
     ],
     dependencies: [
+        // The SDK engine authors depend on (the C header and ContactsEngineKit): a package of its
+        // own, so an engine resolves it alone.
+        .package(path: "Sources/ContactsEngineSDK"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -27,13 +31,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
-        .target(name: "CContactsEngine"),
-        .target(name: "ContactsEngineKit", dependencies: ["CContactsEngine"]),
         .target(
             name: "SwitchboardCore",
             dependencies: [
-                "CContactsEngine",
-                "ContactsEngineKit",
+                abiHeader,
+                sdk,
                 "LocalEngineCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -44,7 +46,7 @@ let package = Package(
             name: "SwitchboardHTTP",
             dependencies: [
                 "SwitchboardCore",
-                "ContactsEngineKit",
+                sdk,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -52,11 +54,11 @@ let package = Package(
         ),
         .target(
             name: "SwitchboardIsolation",
-            dependencies: ["SwitchboardCore", "ContactsEngineKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "SwitchboardConformance",
-            dependencies: ["SwitchboardCore", "ContactsEngineKit", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
@@ -75,20 +77,20 @@ let package = Package(
         // and the `LocalEngine` product exports the same code as a plugin.
         .target(
             name: "LocalEngineCore",
-            dependencies: ["ContactsEngineKit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [sdk, .product(name: "GRDB", package: "GRDB.swift")],
             path: "Plugins/LocalEngine/Core"
         ),
-        .target(name: "LocalEngine", dependencies: ["LocalEngineCore", "ContactsEngineKit"], path: "Plugins/LocalEngine/Export"),
+        .target(name: "LocalEngine", dependencies: ["LocalEngineCore", sdk], path: "Plugins/LocalEngine/Export"),
         // Written in C against the header alone: proves the ABI is language neutral.
-        .target(name: "FixedEngine", dependencies: ["CContactsEngine"], path: "Plugins/FixedEngine", publicHeadersPath: "."),
+        .target(name: "FixedEngine", dependencies: [abiHeader], path: "Plugins/FixedEngine", publicHeadersPath: "."),
         // The `vcard` engine: read-only contacts from a folder of .vcf files.
-        .target(name: "VCardEngineCore", dependencies: ["ContactsEngineKit"], path: "Plugins/VCardEngine/Core"),
-        .target(name: "VCardEngine", dependencies: ["VCardEngineCore", "ContactsEngineKit"], path: "Plugins/VCardEngine/Export"),
+        .target(name: "VCardEngineCore", dependencies: [sdk], path: "Plugins/VCardEngine/Core"),
+        .target(name: "VCardEngine", dependencies: ["VCardEngineCore", sdk], path: "Plugins/VCardEngine/Export"),
         // The `carddav` engine: an address book on a CardDAV server (RFC 6352).
         .target(
             name: "CardDAVEngineCore",
             dependencies: [
-                "ContactsEngineKit",
+                sdk,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -96,19 +98,19 @@ let package = Package(
             ],
             path: "Plugins/CardDAVEngine/Core"
         ),
-        .target(name: "CardDAVEngine", dependencies: ["CardDAVEngineCore", "ContactsEngineKit"], path: "Plugins/CardDAVEngine/Export"),
+        .target(name: "CardDAVEngine", dependencies: ["CardDAVEngineCore", sdk], path: "Plugins/CardDAVEngine/Export"),
         // The `waha` engine: a session served by an upstream WAHA (or Switchboard) server.
         .target(
             name: "WAHAEngineCore",
             dependencies: [
-                "ContactsEngineKit",
+                sdk,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Plugins/WAHAEngine/Core"
         ),
-        .target(name: "WAHAEngine", dependencies: ["WAHAEngineCore", "ContactsEngineKit"], path: "Plugins/WAHAEngine/Export"),
+        .target(name: "WAHAEngine", dependencies: ["WAHAEngineCore", sdk], path: "Plugins/WAHAEngine/Export"),
 
         .target(
             name: "SwitchboardTestSupport",
@@ -120,14 +122,14 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", "ContactsEngineKit", "LocalEngineCore", "SwitchboardTestSupport"]
+            dependencies: ["SwitchboardCore", sdk, "LocalEngineCore", "SwitchboardTestSupport"]
         ),
-        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", "ContactsEngineKit"]),
-        .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", "ContactsEngineKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", sdk]),
+        .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", sdk], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CardDAVEngineTests",
             dependencies: [
-                "CardDAVEngineCore", "ContactsEngineKit", "SwitchboardTestSupport",
+                "CardDAVEngineCore", sdk, "SwitchboardTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -147,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "WAHAEngineTests",
             dependencies: [
-                "WAHAEngineCore", "ContactsEngineKit", "SwitchboardTestSupport",
+                "WAHAEngineCore", sdk, "SwitchboardTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

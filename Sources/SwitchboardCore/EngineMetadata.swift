@@ -8,6 +8,9 @@ public struct EngineMetadata: Codable, Hashable, Sendable {
     /// "major.minor" of the ABI the plugin was built against.
     public let abiVersion: String
     public let features: [Feature]
+    /// ABI 1.1: an SPDX expression and a URL for humans; `nil` when the plugin gives none.
+    public let license: String?
+    public let homepage: String?
 
     /// `[a-z0-9][a-z0-9-]{0,31}`: safe in URLs, file names and logs.
     public static func isValidName(_ name: String) -> Bool {

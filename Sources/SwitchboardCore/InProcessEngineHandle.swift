@@ -95,7 +95,29 @@ final class InProcessEngineHandle: EngineHandle {
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
         let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout)
         let context = CompletionTable.shared.issue(call, issuer: issuerNumber, serial: UInt64(serials.next()))
-        let result = await withUnsafeContinuation { continuation in
+        if let cancel = descriptor.cancel {
+            call.whenAbandoned { [self] in cancelCall(cancel, context: context) }
+        }
+        let result = await withTaskCancellationHandler {
+            await perform(call, feature, request, context: context)
+        } onCancel: {
+            call.abandon()
+        }
+        return try result.get()
+    }
+
+    /// ABI 1.1: tells the plugin the host no longer waits for the call, from the plugin's own
+    /// threads when it has them (a third-party `cancel` may block, whatever the header says).
+    private func cancelCall(_ cancel: DescriptorPointer.Cancel, context: UInt64) {
+        let enterCancel: @Sendable () -> Void = { [self] in
+            _ = enter { cancel(instance.pointer, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
+        }
+        guard let threads else { return enterCancel() }
+        _ = threads.submit(enterCancel)
+    }
+
+    private func perform(_ call: PendingCall, _ feature: Feature, _ request: [UInt8], context: UInt64) async -> Result<[UInt8], EngineError> {
+        await withUnsafeContinuation { continuation in
             call.install(continuation)
             guard let threads else {
                 enterCall(feature, request, context: context, call: call)
@@ -116,7 +138,6 @@ final class InProcessEngineHandle: EngineHandle {
                 call.settle(.failure(threads.saturated(engineName)))
             }
         }
-        return try result.get()
     }
 
     private func enterCall(_ feature: Feature, _ request: [UInt8], context: UInt64, call: PendingCall) {
@@ -283,7 +304,7 @@ private let completeCall: sb_completion = { context, status, bytes, length in
         if status == SB_STATUS_OK { return .success(payload) }
         let message = String(decoding: payload, as: UTF8.self)
         guard let kind = EngineError.Kind(status: status) else {
-            return .failure(EngineError(.internal, "unknown status \(status.rawValue): \(message)"))
+            return .failure(EngineError(.internal, "unknown status \(status): \(message)"))
         }
         return .failure(EngineError(kind, message))
     }())

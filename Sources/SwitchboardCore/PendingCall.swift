@@ -3,7 +3,9 @@ import Foundation
 import Synchronization
 
 /// One call in flight (or one query or create waiting on a plugin thread). Settled exactly once:
-/// by the plugin's answer or by its deadline, whichever comes first; the other is ignored.
+/// by the plugin's answer, by its deadline, or by its caller going away, whichever comes first;
+/// the others are ignored. When the host stops waiting, the abandon hook tells the engine (the
+/// ABI's `cancel`).
 public final class PendingCall: @unchecked Sendable {
     public typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
 
@@ -13,6 +15,7 @@ public final class PendingCall: @unchecked Sendable {
     private let operation: String
     private let timeout: Duration
     private let continuation = Mutex<Continuation?>(nil)
+    private let abandonHook = Mutex<(@Sendable () -> Void)?>(nil)
     /// Position in `CallDeadlines`' heap; only touched under its lock.
     var heapIndex = -1
 
@@ -29,11 +32,25 @@ public final class PendingCall: @unchecked Sendable {
 
     public var isSettled: Bool { continuation.withLock { $0 == nil } }
 
+    /// What to run if the host stops waiting before the answer: at the deadline, or on `abandon`.
+    public func whenAbandoned(_ hook: @escaping @Sendable () -> Void) {
+        abandonHook.withLock { $0 = hook }
+    }
+
+    /// The caller went away (its task was cancelled): settles the call and runs the abandon hook.
+    public func abandon() {
+        guard let waiting = continuation.withLock({ $0.take() }) else { return }
+        CallDeadlines.shared.remove(self)
+        waiting.resume(returning: .failure(EngineError(.unavailable, "the caller of \(operation) went away")))
+        abandonHook.withLock { $0.take() }?()
+    }
+
     /// False when the call was already settled, by its deadline or before.
     @discardableResult
     public func settle(_ result: Result<[UInt8], EngineError>) -> Bool {
         guard let waiting = continuation.withLock({ $0.take() }) else { return false }
         CallDeadlines.shared.remove(self)
+        abandonHook.withLock { $0 = nil }
         waiting.resume(returning: result)
         return true
     }
@@ -42,6 +59,7 @@ public final class PendingCall: @unchecked Sendable {
         guard let waiting = continuation.withLock({ $0.take() }) else { return }
         let message = "engine \"\(engineName)\" did not answer \(operation) within \(timeout.seconds) s"
         waiting.resume(returning: .failure(EngineError(.timeout, message)))
+        abandonHook.withLock { $0.take() }?()
     }
 }
 

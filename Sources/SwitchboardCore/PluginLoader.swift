@@ -15,7 +15,14 @@ public struct PluginRefusal: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// A descriptor pointer from a mapped plugin. Plugins are never unmapped, so it stays valid.
 struct DescriptorPointer: @unchecked Sendable {
+    typealias Cancel = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
+
     let pointer: UnsafePointer<sb_engine_descriptor>
+
+    /// ABI 1.1's optional `cancel`; `nil` for a 1.0 plugin or one that does not support it.
+    var cancel: Cancel? {
+        pointer.pointee.covers(\.cancel) ? pointer.pointee.cancel : nil
+    }
 }
 
 /// What the loader demands of a plugin file before it maps it.
@@ -96,7 +103,9 @@ public enum PluginLoader {
     static func validate(_ descriptor: UnsafePointer<sb_engine_descriptor>) throws(PluginRefusal) -> EngineMetadata {
         let d = descriptor.pointee
         guard d.covers(\.status) else {
-            throw PluginRefusal("descriptor too small: struct_size \(d.struct_size), ABI v\(abiMajor).0 needs at least \(MemoryLayout<sb_engine_descriptor>.size) bytes")
+            // 1.0's descriptor ends with the function pointer `status`.
+            let minimum = MemoryLayout<sb_engine_descriptor>.offset(of: \.status)! + MemoryLayout<UnsafeRawPointer>.size
+            throw PluginRefusal("descriptor too small: struct_size \(d.struct_size), ABI v\(abiMajor).0 needs at least \(minimum) bytes")
         }
         guard d.abi_version_major == abiMajor else {
             throw PluginRefusal("descriptor declares ABI v\(d.abi_version_major).\(d.abi_version_minor); this host speaks ABI v\(abiMajor).\(abiMinor)")
@@ -130,7 +139,9 @@ public enum PluginLoader {
             version: version,
             summary: d.description.map { String(cString: $0) } ?? "",
             abiVersion: "\(d.abi_version_major).\(d.abi_version_minor)",
-            features: features.sorted()
+            features: features.sorted(),
+            license: d.covers(\.license) ? d.license.flatMap(nonEmptyString) : nil,
+            homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil
         )
     }
 
@@ -140,3 +151,8 @@ public enum PluginLoader {
     }
 }
 
+
+private func nonEmptyString(_ pointer: UnsafePointer<CChar>) -> String? {
+    let text = String(cString: pointer)
+    return text.isEmpty ? nil : text
+}

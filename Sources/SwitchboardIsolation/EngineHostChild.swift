@@ -58,6 +58,9 @@ private final class ChildInstances: Sendable {
     let engine: LoadedEngine
     let writer: FrameWriter
     private let instances = Mutex<[UInt64: any EngineHandle]>([:])
+    /// Calls in flight, by the server's number, so that `cancel` can reach them (as task
+    /// cancellation, which the in-process handle passes to the plugin's `cancel`).
+    private let calls = Mutex<[UInt64: Task<Void, Never>]>([:])
     /// The server enforces every deadline; here a call only needs one so it is not kept forever.
     private static let callTimeout = Duration.seconds(3600)
 
@@ -80,23 +83,30 @@ private final class ChildInstances: Sendable {
                     instances.withLock { $0[id] = handle }
                     writer.send(.created(instance: id, status: 0, message: []))
                 } catch {
-                    writer.send(.created(instance: id, status: UInt64(error.kind.status.rawValue), message: Array(error.message.utf8)))
+                    writer.send(.created(instance: id, status: UInt64(error.kind.status), message: Array(error.message.utf8)))
                 }
             }
         case .destroy(let id):
             instances.withLock { $0.removeValue(forKey: id) }?.shutdown()
         case .call(let id, let call, let featureID, let request):
             guard let handle = instances.withLock({ $0[id] }), let feature = Feature(rawValue: String(decoding: featureID, as: UTF8.self)) else {
-                return writer.send(.completion(call: call, status: UInt64(EngineError.Kind.unavailable.status.rawValue), bytes: Array("no such instance or feature".utf8)))
+                return writer.send(.completion(call: call, status: UInt64(EngineError.Kind.unavailable.status), bytes: Array("no such instance or feature".utf8)))
             }
-            Task {
-                do throws(EngineError) {
-                    let result = try await handle.perform(feature, request: request)
-                    writer.send(.completion(call: call, status: 0, bytes: result))
-                } catch {
-                    writer.send(.completion(call: call, status: UInt64(error.kind.status.rawValue), bytes: Array(error.message.utf8)))
+            // Registered under the lock before the task can finish and remove itself.
+            calls.withLock { calls in
+                calls[call] = Task {
+                    let completion: WireMessage
+                    do throws(EngineError) {
+                        completion = .completion(call: call, status: 0, bytes: try await handle.perform(feature, request: request))
+                    } catch {
+                        completion = .completion(call: call, status: UInt64(error.kind.status), bytes: Array(error.message.utf8))
+                    }
+                    self.calls.withLock { _ = $0.removeValue(forKey: call) }
+                    writer.send(completion)
                 }
             }
+        case .cancel(let call):
+            calls.withLock { $0[call] }?.cancel()
         case .features(let id, let query):
             let handle = instances.withLock { $0[id] }
             Task {

@@ -119,7 +119,9 @@ final class EngineHostProcess: @unchecked Sendable {
         let call = UInt64(numbers.next())
         do throws(EngineError) {
             let result = try await exchange(.call(instance: id, call: call, feature: Array(feature.rawValue.utf8), request: request),
-                                            operation: feature.rawValue, timeout: timeout) { state, pending in state.calls[call] = pending }
+                                            operation: feature.rawValue, timeout: timeout, cancel: .cancel(call: call)) { state, pending in
+                state.calls[call] = pending
+            }
             state.withLock { $0.timeoutsInARow = 0 }
             return result
         } catch where error.kind == .timeout {
@@ -143,11 +145,29 @@ final class EngineHostProcess: @unchecked Sendable {
     }
 
     /// Sends `message` and waits for the answer that `register` files its pending call under.
+    /// `cancel`, when given, is sent if the server stops waiting first (deadline or caller gone).
     private func exchange(
-        _ message: WireMessage, operation: String, timeout: Duration, register: @escaping (inout State, PendingCall) -> Void
+        _ message: WireMessage, operation: String, timeout: Duration, cancel: WireMessage? = nil,
+        register: @escaping (inout State, PendingCall) -> Void
     ) async throws(EngineError) -> [UInt8] {
         let pending = PendingCall(engineName: engineName, operation: operation, timeout: timeout)
-        let result = await withUnsafeContinuation { continuation in
+        if let cancel {
+            pending.whenAbandoned { [self] in
+                state.withLock { $0.child?.writer }?.send(cancel)
+            }
+        }
+        let result = await withTaskCancellationHandler {
+            await send(message, pending, register: register)
+        } onCancel: {
+            pending.abandon()
+        }
+        return try result.get()
+    }
+
+    private func send(
+        _ message: WireMessage, _ pending: PendingCall, register: @escaping (inout State, PendingCall) -> Void
+    ) async -> Result<[UInt8], EngineError> {
+        await withUnsafeContinuation { continuation in
             pending.install(continuation)
             let writer = state.withLock { state -> Result<FrameWriter, EngineError> in
                 guard let child = state.child, state.down == nil else {
@@ -164,7 +184,6 @@ final class EngineHostProcess: @unchecked Sendable {
                 pending.settle(.failure(error))
             }
         }
-        return try result.get()
     }
 
     private func noteTimeout() {
@@ -261,14 +280,14 @@ final class EngineHostProcess: @unchecked Sendable {
             logger[metadataKey: "session"] = "\(context.session)"
             let levels: [Logger.Level] = [.debug, .info, .warning, .error]
             logger.log(level: levels[Int(min(level, 3))], "\(String(decoding: text, as: UTF8.self))")
-        case .hello, .welcome, .create, .destroy, .call, .features, .status:
+        case .hello, .welcome, .create, .destroy, .call, .features, .status, .cancel:
             return
         }
     }
 
     private static func result(_ status: UInt64, _ bytes: [UInt8]) -> Result<[UInt8], EngineError> {
         guard status != 0 else { return .success(bytes) }
-        let kind = UInt32(exactly: status).flatMap(EngineError.Kind.init(rawValue:)) ?? .internal
+        let kind = Int32(exactly: status).flatMap(EngineError.Kind.init(rawValue:)) ?? .internal
         return .failure(EngineError(kind, String(decoding: bytes, as: UTF8.self)))
     }
 

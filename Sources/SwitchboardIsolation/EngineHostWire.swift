@@ -28,6 +28,9 @@ enum WireMessage: Equatable, Sendable {
     case call(instance: UInt64, call: UInt64, feature: [UInt8], request: [UInt8])
     case features(instance: UInt64, query: UInt64)
     case status(instance: UInt64, query: UInt64)
+    /// The server stopped waiting for `call` (it timed out, or its client went away): the
+    /// child passes it to the plugin's `cancel`; the completion still follows.
+    case cancel(call: UInt64)
 
     /// "SBENGINE" read as a little-endian integer.
     static let magic: UInt64 = 0x454E_4947_4E45_4253
@@ -37,7 +40,7 @@ enum WireMessage: Equatable, Sendable {
 
     private enum Kind: UInt8 {
         case hello = 1, created, completion, answer, log
-        case welcome = 101, create, destroy, call, features, status
+        case welcome = 101, create, destroy, call, features, status, cancel
     }
 
     func encoded() -> [UInt8] {
@@ -65,6 +68,8 @@ enum WireMessage: Equatable, Sendable {
             out.kind(Kind.features.rawValue); out.number(instance); out.number(query)
         case .status(let instance, let query):
             out.kind(Kind.status.rawValue); out.number(instance); out.number(query)
+        case .cancel(let call):
+            out.kind(Kind.cancel.rawValue); out.number(call)
         }
         return out.framed()
     }
@@ -105,6 +110,8 @@ enum WireMessage: Equatable, Sendable {
             message = input.number().flatMap { i in input.number().map { .features(instance: i, query: $0) } }
         case .status:
             message = input.number().flatMap { i in input.number().map { .status(instance: i, query: $0) } }
+        case .cancel:
+            message = input.number().map { .cancel(call: $0) }
         }
         return input.isAtEnd ? message : nil
     }

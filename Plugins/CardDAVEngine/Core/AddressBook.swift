@@ -9,7 +9,7 @@ struct StoredCard: Sendable, Hashable {
 }
 
 /// A contact as served, with the card it comes from.
-struct Entry: Sendable {
+struct Entry: ContactIndexEntry {
     var contact: Contact
     var href: String
     var photoURL: String?
@@ -36,9 +36,7 @@ struct AddressBook: Sendable {
     let collection: URL
     var tracking: ChangeTracking
     private(set) var cards: [String: StoredCard]
-    private(set) var entries: [String: Entry] = [:]
-    private(set) var idOrder: [String] = []
-    private(set) var nameOrder: [ContactNameKey] = []
+    private(set) var entries = ContactIndex<Entry>([])
 
     init(collection: URL, tracking: ChangeTracking, cards: [String: StoredCard]) {
         self.collection = collection
@@ -58,14 +56,13 @@ struct AddressBook: Sendable {
     /// One contact per phone number. Two cards with one number: the first href wins, so the
     /// answer does not change from one refresh to the next.
     private mutating func index() {
-        entries = [:]
+        var byID: [String: Entry] = [:]
         for (href, stored) in cards.sorted(by: { $0.key < $1.key }) {
             guard let card = stored.card, let digits = card.phoneDigits else { continue }
             let id = digits + ChatID.contactSuffix
-            guard entries[id] == nil else { continue }
-            entries[id] = Entry(contact: Contact(id: id, number: digits, name: card.formattedName, isMyContact: true), href: href, photoURL: card.photoURL)
+            guard byID[id] == nil else { continue }
+            byID[id] = Entry(contact: Contact(id: id, number: digits, name: card.formattedName, isMyContact: true), href: href, photoURL: card.photoURL)
         }
-        idOrder = entries.keys.sorted()
-        nameOrder = entries.values.map { ContactNameKey($0.contact) }.sorted()
+        entries = ContactIndex(byID.values)
     }
 }

@@ -62,8 +62,6 @@ public final class CardDAVEngine: ContactsEngine {
         var lastFailure: EngineError?
         var refreshes = 0
         var conflicts = 0
-        var callsInFlight = 0
-        var isShutDown = false
     }
 
     private let client: CardDAVClient
@@ -71,6 +69,7 @@ public final class CardDAVEngine: ContactsEngine {
     private let refreshInterval: Duration
     private let host: EngineHost
     private let state = Mutex(State())
+    private let gate = ShutdownGate(closedMessage: "the carddav engine is shut down")
 
     public init(configuration: EngineConfiguration, host: EngineHost) throws {
         let settings = try configuration.decode(Configuration.self)
@@ -124,26 +123,16 @@ public final class CardDAVEngine: ContactsEngine {
 
     /// Calls in flight finish first: the HTTP client is shut down when the last one returns.
     public func shutdown() {
-        let idle = state.withLock { state in
-            state.isShutDown = true
-            return state.callsInFlight == 0
-        }
-        if idle { closeClient() }
+        let http = client.http
+        gate.close { try? await http.shutdown() }
     }
 
     // MARK: Contacts
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        if request.offset < 0 { throw EngineError(.invalidInput, "offset must not be negative: \(request.offset)") }
-        if let limit = request.limit, limit < 0 { throw EngineError(.invalidInput, "limit must not be negative: \(limit)") }
+        try PageBounds.check(offset: request.offset, limit: request.limit)
         let book = try await serving { () async throws(EngineError) in try await self.currentBook() }
-        let descending = request.sortOrder == .desc
-        switch request.sortBy ?? .id {
-        case .id:
-            return book.idOrder.page(offset: request.offset, limit: request.limit, descending: descending).map { book.entries[$0]!.contact }
-        case .name:
-            return book.nameOrder.page(offset: request.offset, limit: request.limit, descending: descending).map { book.entries[$0.id]!.contact }
-        }
+        return try book.entries.page(request).map(\.contact)
     }
 
     /// A number outside the address book still gets an answer, as WAHA gives one: its id alone.
@@ -286,23 +275,9 @@ public final class CardDAVEngine: ContactsEngine {
 
     /// Runs one call, counted so that `shutdown()` can wait for it.
     private func serving<T: Sendable>(_ body: () async throws(EngineError) -> T) async throws(EngineError) -> T {
-        try state.withLock { (state) throws(EngineError) in
-            guard !state.isShutDown else { throw EngineError(.unavailable, "the carddav engine is shut down") }
-            state.callsInFlight += 1
-        }
-        defer {
-            let lastAfterShutdown = state.withLock { state in
-                state.callsInFlight -= 1
-                return state.isShutDown && state.callsInFlight == 0
-            }
-            if lastAfterShutdown { closeClient() }
-        }
+        try gate.enter()
+        defer { gate.leave() }
         return try await body()
-    }
-
-    private func closeClient() {
-        let http = client.http
-        Task { try? await http.shutdown() }
     }
 
     // MARK: Rules

@@ -62,18 +62,7 @@ public final class LocalEngine: ContactsEngine {
     // MARK: Contacts
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        try Self.checkPage(offset: request.offset, limit: request.limit)
-        let descending = request.sortOrder == .desc
-        return try await read { snapshot in
-            switch request.sortBy ?? .id {
-            case .id:
-                snapshot.idOrder.page(offset: request.offset, limit: request.limit, descending: descending)
-                    .map { snapshot.contacts[$0]!.contact }
-            case .name:
-                snapshot.nameOrder.page(offset: request.offset, limit: request.limit, descending: descending)
-                    .map { snapshot.contacts[$0.id]!.contact }
-            }
-        }
+        try await read { $0.contacts }.page(request).map(\.contact)
     }
 
     public func contact(_ request: ContactRequest) async throws -> Contact {
@@ -150,7 +139,7 @@ public final class LocalEngine: ContactsEngine {
     // MARK: LIDs
 
     public func listLids(_ request: LidsPageRequest) async throws -> [LidMapping] {
-        try Self.checkPage(offset: request.offset, limit: request.limit)
+        try PageBounds.check(offset: request.offset, limit: request.limit)
         return try await read { snapshot in
             snapshot.lidOrder.page(offset: request.offset, limit: request.limit).map { LidMapping(lid: $0, pn: snapshot.pnByLid[$0]) }
         }
@@ -190,7 +179,7 @@ public final class LocalEngine: ContactsEngine {
                     entry = try change(db)
                     return .commit
                 }
-                if let entry { self.state.withLock { $0.snapshot.put(entry) } }
+                if let entry { self.state.withLock { $0.snapshot.contacts.put(entry) } }
             }
         } catch let error as DatabaseError {
             throw EngineError(.unavailable, "database \(location): \(error)")
@@ -221,11 +210,6 @@ public final class LocalEngine: ContactsEngine {
     }
 
     // MARK: Rules
-
-    private static func checkPage(offset: Int, limit: Int?) throws {
-        if offset < 0 { throw EngineError(.invalidInput, "offset must not be negative: \(offset)") }
-        if let limit, limit < 0 { throw EngineError(.invalidInput, "limit must not be negative: \(limit)") }
-    }
 
     private static func contactID(_ raw: String) throws -> String {
         guard let id = ChatID.normalizedContactID(raw) else { throw EngineError(.invalidInput, "invalid contact id: \(raw)") }

@@ -2,7 +2,7 @@ import ContactsEngineKit
 import GRDB
 
 /// One address-book entry as the engine serves it (first and last names stay in SQLite only).
-struct Entry: FetchableRecord, Sendable {
+struct Entry: FetchableRecord, ContactIndexEntry {
     /// The columns `init(row:)` reads, in its order: for SELECT and RETURNING clauses.
     static let columns = "id, name, pushname, shortName, isMe, isWAContact, isMyContact, isBlocked, about, profilePictureURL"
 
@@ -26,9 +26,7 @@ struct Entry: FetchableRecord, Sendable {
 struct Snapshot: Sendable {
     /// `PRAGMA data_version` when loaded: it changes when another connection commits.
     var dataVersion: Int
-    var contacts: [String: Entry]
-    var idOrder: [String]
-    var nameOrder: [ContactNameKey]
+    var contacts: ContactIndex<Entry>
     var accounts: Set<String>
     var pnByLid: [String: String]
     var lidByPn: [String: String]
@@ -38,10 +36,8 @@ struct Snapshot: Sendable {
         // Read before the tables: a commit in between then only causes one more reload later.
         dataVersion = try Self.dataVersion(db)
         let entries = try Entry.fetchAll(db, sql: "SELECT \(Entry.columns) FROM contact")
-        contacts = Dictionary(uniqueKeysWithValues: entries.map { ($0.contact.id, $0) })
-        // Sorted here rather than by SQL: binary searches need Swift's own String order.
-        idOrder = entries.map(\.contact.id).sorted()
-        nameOrder = entries.map { ContactNameKey($0.contact) }.sorted()
+        // Sorted by ContactIndex rather than by SQL: its binary searches need Swift's own String order.
+        contacts = ContactIndex(entries)
         accounts = Set(try String.fetchAll(db, sql: "SELECT number FROM account"))
         let lids = try Row.fetchAll(db, sql: "SELECT lid, pn FROM lid").map { (lid: $0[0] as String, pn: $0[1] as String) }
         pnByLid = Dictionary(uniqueKeysWithValues: lids.map { ($0.lid, $0.pn) })
@@ -53,41 +49,8 @@ struct Snapshot: Sendable {
         try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
     }
 
-    /// Takes a row just written: O(log n) searches and one array shift, no re-sort.
-    mutating func put(_ entry: Entry) {
-        let id = entry.contact.id
-        if let old = contacts.updateValue(entry, forKey: id) {
-            guard old.contact.name != entry.contact.name else { return }
-            nameOrder.removeSorted(ContactNameKey(old.contact))
-        } else {
-            idOrder.insertSorted(id)
-        }
-        nameOrder.insertSorted(ContactNameKey(entry.contact))
-    }
-
     /// Whether `number` has a WhatsApp account: in the directory, or an address-book entry that says so.
     func isRegistered(_ number: String) -> Bool {
         accounts.contains(number) || contacts[number + ChatID.contactSuffix]?.contact.isWAContact == true
-    }
-}
-
-extension Array where Element: Comparable {
-    /// The index of the first element not less than `element`, by binary search.
-    func lowerBound(of element: Element) -> Int {
-        var low = 0, high = count
-        while low < high {
-            let middle = (low + high) / 2
-            if self[middle] < element { low = middle + 1 } else { high = middle }
-        }
-        return low
-    }
-
-    mutating func insertSorted(_ element: Element) {
-        insert(element, at: lowerBound(of: element))
-    }
-
-    mutating func removeSorted(_ element: Element) {
-        let index = lowerBound(of: element)
-        if index < count, self[index] == element { remove(at: index) }
     }
 }

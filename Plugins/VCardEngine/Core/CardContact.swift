@@ -9,7 +9,7 @@ import Foundation
 /// on a mobile number), then the most preferred (`PREF=1` beats `PREF=2` beats `TYPE=pref`
 /// beats no preference), then the first written. Other numbers still count, so a card that only
 /// has a landline (which can carry WhatsApp Business) is served rather than skipped.
-struct CardContact: Hashable, Sendable {
+struct CardContact: Hashable, ContactIndexEntry {
     var contact: Contact
     /// An `https:` or `data:` URL, as a client can show it.
     var photoURL: String?

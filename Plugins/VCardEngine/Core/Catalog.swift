@@ -17,10 +17,8 @@ struct LoadedFile: Sendable {
 /// readers share it without copying, and a newer scan replaces it whole. Sorted once here so
 /// that any page, however deep, is a slice.
 struct Catalog: Sendable {
-    var entries: [String: CardContact]
-    var idOrder: [String]
-    /// Ids by name, ties by id. Every entry has a name: a card without one is skipped.
-    var nameOrder: [String]
+    /// Every entry has a name: a card without one is skipped.
+    var entries: ContactIndex<CardContact>
     var counters: [String: Int]
 
     static let emptyCounters = ["cards": 0, "contacts": 0, "skipped": 0, "files": 0]
@@ -47,9 +45,7 @@ struct Catalog: Sendable {
                 entries[id] = entry
             }
         }
-        self.entries = entries
-        idOrder = entries.keys.sorted()
-        nameOrder = entries.values.map { ContactNameKey($0.contact) }.sorted().map(\.id)
+        self.entries = ContactIndex(entries.values)
         counters = ["cards": cardCount, "contacts": entries.count, "skipped": skippedCount, "files": files.count]
     }
 }

@@ -85,13 +85,8 @@ public final class VCardEngine: ContactsEngine {
     }
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        if request.offset < 0 { throw EngineError(.invalidInput, "offset must not be negative: \(request.offset)") }
-        if let limit = request.limit, limit < 0 { throw EngineError(.invalidInput, "limit must not be negative: \(limit)") }
-        return try await read { catalog in
-            let order = request.sortBy == .name ? catalog.nameOrder : catalog.idOrder
-            return order.page(offset: request.offset, limit: request.limit, descending: request.sortOrder == .desc)
-                .map { catalog.entries[$0]!.contact }
-        }
+        try PageBounds.check(offset: request.offset, limit: request.limit)
+        return try await read { catalog in try catalog.entries.page(request).map(\.contact) }
     }
 
     public func contact(_ request: ContactRequest) async throws -> Contact {

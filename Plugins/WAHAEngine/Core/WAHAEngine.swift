@@ -52,8 +52,6 @@ public final class WAHAEngine: ContactsEngine {
         var calls = 0
         var failures = 0
         var demotions = 0
-        var callsInFlight = 0
-        var isShutDown = false
         var detection: Task<Void, Never>?
     }
 
@@ -61,6 +59,7 @@ public final class WAHAEngine: ContactsEngine {
     private let detectInterval: Duration
     private let host: EngineHost
     private let state = Mutex(State())
+    private let gate = ShutdownGate(closedMessage: "the waha engine is shut down")
 
     public init(configuration: EngineConfiguration, host: EngineHost) throws {
         let settings = try configuration.decode(Configuration.self)
@@ -118,12 +117,15 @@ public final class WAHAEngine: ContactsEngine {
 
     /// Calls in flight finish first: the HTTP client is shut down when the last one returns.
     public func shutdown() {
-        let idle = state.withLock { state in
-            state.isShutDown = true
+        let detection = state.withLock { state in
             state.detection?.cancel()
-            return state.callsInFlight == 0
+            return state.detection
         }
-        if idle { closeClient() }
+        let http = upstream.http
+        gate.close {
+            await detection?.value
+            try? await http.shutdown()
+        }
     }
 
     // MARK: Contacts
@@ -263,23 +265,22 @@ public final class WAHAEngine: ContactsEngine {
     /// Runs one call: counted, so that `shutdown()` can wait for it and `status` can report it,
     /// and watched, so that "not implemented" demotes the feature and an unreachable upstream shows.
     private func call<T: Sendable>(_ feature: Feature, _ body: () async throws(EngineError) -> T) async throws(EngineError) -> T {
-        try state.withLock { (state) throws(EngineError) in
-            guard !state.isShutDown else { throw EngineError(.unavailable, "the waha engine is shut down") }
-            state.callsInFlight += 1
-            state.calls += 1
-        }
+        try gate.enter()
+        defer { gate.leave() }
+        state.withLock { $0.calls += 1 }
         let outcome: Result<T, EngineError>
         do {
             outcome = .success(try await body())
         } catch {
             outcome = .failure(error)
         }
-        let (lastAfterShutdown, demoted) = state.withLock { state in
-            state.callsInFlight -= 1
+        let demoted = state.withLock { state in
             var demoted = false
             switch outcome {
             case .success:
                 state.failure = nil
+            case .failure where Task.isCancelled:
+                break // the host gave up on this call: it says nothing about the upstream
             case .failure(let error) where error.kind == .notImplemented:
                 demoted = state.detected.contains(feature) && state.demoted.insert(feature).inserted
                 if demoted { state.demotions += 1 }
@@ -294,20 +295,10 @@ public final class WAHAEngine: ContactsEngine {
                     break
                 }
             }
-            return (state.isShutDown && state.callsInFlight == 0, demoted)
+            return demoted
         }
         if demoted { host.log(.warning, "the upstream \(upstream.base) does not implement \(feature.rawValue): off until the next detection") }
-        if lastAfterShutdown { closeClient() }
         return try outcome.get()
-    }
-
-    private func closeClient() {
-        let http = upstream.http
-        let detection = state.withLock { $0.detection }
-        Task {
-            await detection?.value
-            try? await http.shutdown()
-        }
     }
 
     // MARK: Detection

@@ -39,7 +39,10 @@ public enum EngineExport {
                 destroy: destroyInstance,
                 call: callInstance,
                 instance_features: reportInstanceFeatures,
-                status: reportInstanceStatus
+                status: reportInstanceStatus,
+                license: Engine.license.isEmpty ? nil : UnsafePointer(strdup(Engine.license)),
+                homepage: Engine.homepage.isEmpty ? nil : UnsafePointer(strdup(Engine.homepage)),
+                cancel: cancelCall
             ))
             table[UInt(bitPattern: descriptor)] = ObjectIdentifier(engine)
             factories.withLock { $0[UInt(bitPattern: descriptor)] = { try Engine(configuration: $0, host: $1) } }
@@ -55,12 +58,51 @@ private typealias EngineFactory = @Sendable (EngineConfiguration, EngineHost) th
 private let exported = Mutex<[UInt: ObjectIdentifier]>([:])
 private let factories = Mutex<[UInt: EngineFactory]>([:])
 
-/// What an `sb_engine_instance *` points to: the engine, retained until `destroy`.
+/// What an `sb_engine_instance *` points to: the engine, retained until `destroy`, and the
+/// tasks of its calls in flight, by completion context, for `cancel`.
 final class ExportedInstance: Sendable {
     let engine: any ContactsEngine
+    let calls = RunningCalls()
 
     init(engine: any ContactsEngine) {
         self.engine = engine
+    }
+}
+
+/// The task of each call in flight, by its completion context. A call may finish before its
+/// task is recorded (an engine answering from memory completes inside `call`), so whichever of
+/// `finished` and `started` comes second cleans up; the host never reuses a context while its
+/// call is outstanding.
+final class RunningCalls: Sendable {
+    private enum Entry {
+        case running(Task<Void, Never>)
+        case finishedFirst
+    }
+    private let entries = Mutex<[UInt: Entry]>([:])
+
+    func started(_ context: UInt, _ task: Task<Void, Never>) {
+        entries.withLock { entries in
+            if case .finishedFirst? = entries[context] {
+                entries[context] = nil
+            } else {
+                entries[context] = .running(task)
+            }
+        }
+    }
+
+    func finished(_ context: UInt) {
+        entries.withLock { entries in
+            if case .running? = entries[context] {
+                entries[context] = nil
+            } else {
+                entries[context] = .finishedFirst
+            }
+        }
+    }
+
+    func cancel(_ context: UInt) {
+        let entry = entries.withLock { $0[context] }
+        if case .running(let task)? = entry { task.cancel() }
     }
 }
 
@@ -133,15 +175,33 @@ private let callInstance: @convention(c) (
     // Runs on the caller's thread until the engine first suspends (on I/O, say), then on the
     // global pool: an engine answering from memory completes without a thread hop, and one that
     // waits never holds the caller's thread while it waits.
-    Task.immediate {
+    // Cancellation (the host's `cancel`) reaches the engine as Swift task cancellation: an
+    // engine awaiting AsyncHTTPClient or `Task.sleep` stops waiting.
+    let calls = instance(pointer).calls, key = UInt(bitPattern: context)
+    let task = Task.immediate {
+        let outcome: Result<[UInt8], EngineError>
         do {
-            complete(SB_STATUS_OK, try await engine.perform(feature, request: body))
+            outcome = .success(try await engine.perform(feature, request: body))
         } catch let error as EngineError {
-            complete.fail(error)
+            outcome = .failure(error)
+        } catch is CancellationError {
+            outcome = .failure(EngineError(.timeout, "cancelled by the host"))
         } catch {
-            complete.fail(EngineError(.internal, "\(error)"))
+            outcome = .failure(EngineError(.internal, "\(error)"))
+        }
+        // Before completing: once completed, the host may issue this context again.
+        calls.finished(key)
+        switch outcome {
+        case .success(let bytes): complete(SB_STATUS_OK, bytes)
+        case .failure(let error): complete.fail(error)
         }
     }
+    calls.started(key, task)
+}
+
+private let cancelCall: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { pointer, context in
+    guard let pointer else { return }
+    instance(pointer).calls.cancel(UInt(bitPattern: context))
 }
 
 private let reportInstanceFeatures: @convention(c) (OpaquePointer?, sb_bytes_sink?, UnsafeMutableRawPointer?) -> Void = {

@@ -12,6 +12,10 @@ public protocol ContactsEngine: Sendable {
     static var version: String { get }
     /// One line for humans.
     static var summary: String { get }
+    /// An SPDX license expression, e.g. `Apache-2.0`, shown by `switchboard inspect`; empty when not given.
+    static var license: String { get }
+    /// A URL for humans (source, issues, documentation), shown by `switchboard inspect`; empty when not given.
+    static var homepage: String { get }
     /// What the engine can serve with some configuration.
     static var features: Set<Feature> { get }
 
@@ -40,6 +44,8 @@ public protocol ContactsEngine: Sendable {
 }
 
 extension ContactsEngine {
+    public static var license: String { "" }
+    public static var homepage: String { "" }
     public var activeFeatures: Set<Feature> { Self.features }
     public var status: EngineStatus { EngineStatus() }
     public func shutdown() {}

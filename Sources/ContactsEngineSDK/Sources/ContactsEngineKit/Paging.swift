@@ -1,3 +1,11 @@
+/// The rule every page request keeps: no negative offset or limit.
+public enum PageBounds {
+    public static func check(offset: Int, limit: Int?) throws(EngineError) {
+        if offset < 0 { throw EngineError(.invalidInput, "offset must not be negative: \(offset)") }
+        if let limit, limit < 0 { throw EngineError(.invalidInput, "limit must not be negative: \(limit)") }
+    }
+}
+
 extension Array {
     /// The page of a list that `limit` and `offset` ask for, in ascending or descending order;
     /// `limit` nil means all the rest, and an offset past the end an empty page. Costs O(page),

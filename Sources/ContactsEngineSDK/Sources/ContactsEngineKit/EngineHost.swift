@@ -3,7 +3,7 @@ import Foundation
 
 /// The host's services as an engine sees them: today, logging into the host's log.
 public struct EngineHost: @unchecked Sendable {
-    public enum LogLevel: UInt32, Sendable {
+    public enum LogLevel: Int32, Sendable {
         case debug = 0, info, warning, error
     }
 
@@ -30,7 +30,7 @@ public struct EngineHost: @unchecked Sendable {
     /// Writes one line to the host's log, tagged by the host with the engine's name and session.
     public func log(_ level: LogLevel, _ message: String) {
         guard let services, services.pointee.covers(\.log), let log = services.pointee.log else { return }
-        message.withCString { log(services.pointee.host_context, sb_log_level(rawValue: level.rawValue), $0) }
+        message.withCString { log(services.pointee.host_context, level.rawValue, $0) }
     }
 }
 

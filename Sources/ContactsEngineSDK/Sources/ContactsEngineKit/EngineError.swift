@@ -2,7 +2,7 @@ import CContactsEngine
 
 /// An error an engine reports for one call. Its kind crosses the ABI as an `sb_status`.
 public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: UInt32, Sendable, CaseIterable, Codable {
+    public enum Kind: Int32, Sendable, CaseIterable, Codable {
         case notImplemented = 1
         case notFound = 2
         case invalidInput = 3
@@ -12,10 +12,10 @@ public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
         case timeout = 7
 
         public init?(status: sb_status) {
-            self.init(rawValue: status.rawValue)
+            self.init(rawValue: status)
         }
 
-        public var status: sb_status { sb_status(rawValue: rawValue) }
+        public var status: sb_status { rawValue }
 
         /// The stable name used in logs and JSON bodies.
         public var name: String {
