@@ -46,7 +46,7 @@ public enum TestPlugins {
         if let built = built.withLock({ $0[key] }) { return built }
         let name = (path as NSString).lastPathComponent.replacingOccurrences(of: ".c", with: "")
         let output = "\(scratch)/\(UUID().uuidString.prefix(8))-\(name).so"
-        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", "\(repositoryRoot)/Sources/CContactsEngine/include"]
+        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", "\(repositoryRoot)/Sources/ContactsEngineSDK/Sources/CContactsEngine/include"]
             + flags + [path, "-o", output, "-lpthread"])
         built.withLock { $0[key] = output }
         return output

@@ -3,7 +3,7 @@
  * contacts.get for one contact and lids.count, completing every call before `call` returns.
  * The tests compile this file and run the conformance checks on it, so it stays right.
  *
- *   cc -std=c11 -Wall -Wextra -fPIC -shared -I <switchboard>/Sources/CContactsEngine/include \
+ *   cc -std=c11 -Wall -Wextra -fPIC -shared -I <switchboard>/Sources/ContactsEngineSDK/Sources/CContactsEngine/include \
  *      -o libhello_c.so hello_engine.c
  */
 #include "switchboard_engine.h"
