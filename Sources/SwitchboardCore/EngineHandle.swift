@@ -34,9 +34,11 @@ public protocol IsolatedEngineLauncher: Sendable {
 }
 
 extension EngineHandle {
-    /// Typed call: encodes the request and decodes the result with the operation's types.
+    /// Typed call: encodes the request and decodes the result with the operation's types. A
+    /// result that does not decode, or decodes but breaks its operation's contract, fails with
+    /// kind internal (HTTP 502) naming the engine and what was wrong, and `onContractBreak` runs.
     public func perform<Operation: EngineOperation>(
-        _: Operation.Type, _ request: Operation.Request
+        _: Operation.Type, _ request: Operation.Request, onContractBreak: () -> Void = {}
     ) async throws(EngineError) -> Operation.Result {
         let body: [UInt8]
         do {
@@ -44,14 +46,20 @@ extension EngineHandle {
         } catch {
             throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
         }
-        let result = try await perform(Operation.feature, request: body)
+        let bytes = try await perform(Operation.feature, request: body)
+        let result: Operation.Result
         do {
-            return try JSONCoders.decode(Operation.Result.self, from: result)
-        } catch let error as DecodingError {
-            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result: \(error.readableDescription)")
+            result = try JSONCoders.decode(Operation.Result.self, from: bytes)
         } catch {
-            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result")
+            onContractBreak()
+            let reason = (error as? DecodingError)?.readableDescription ?? "\(error)"
+            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result: \(reason)")
         }
+        if let violation = Operation.contractViolation(of: result, for: request, bytes: bytes) {
+            onContractBreak()
+            throw EngineError(.internal, "engine \"\(engineName)\" broke the contract of \(Operation.feature.rawValue): \(violation)")
+        }
+        return result
     }
 }
 

@@ -16,6 +16,8 @@ final class ActiveInstance: Sendable {
     let handle: any EngineHandle
     let engine: LoadedEngine
     let isolation: EngineIsolation
+    /// Results of this instance that broke the contract (answered 502), shown in its status.
+    let contractBreaks = Atomic<Int>(0)
     private let usage = Mutex<(inFlight: Int, draining: Bool)>((0, false))
 
     init(handle: any EngineHandle, engine: LoadedEngine, isolation: EngineIsolation) {
@@ -85,7 +87,10 @@ public final class Session: Sendable {
     public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus)? {
         get async {
             guard let active = state.withLock({ $0.active }) else { return nil }
-            return (active.engine, await active.handle.activeFeatures(), await active.handle.status())
+            var status = await active.handle.status()
+            let breaks = active.contractBreaks.load(ordering: .relaxed)
+            if breaks > 0 { status.counters["host.contractBreaks"] = breaks }
+            return (active.engine, await active.handle.activeFeatures(), status)
         }
     }
 

@@ -25,7 +25,7 @@ extension Session {
             throw .unsupported(engine: engine, feature: Operation.feature)
         }
         do {
-            return try await active.handle.perform(operation, request)
+            return try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) }
         } catch where error.kind == .notImplemented {
             throw .unsupported(engine: engine, feature: Operation.feature)
         } catch {

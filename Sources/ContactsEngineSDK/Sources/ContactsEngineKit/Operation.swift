@@ -4,6 +4,13 @@ public protocol EngineOperation: SendableMetatype {
     associatedtype Request: Codable & Sendable
     associatedtype Result: Codable & Sendable
     static var feature: Feature { get }
+    /// What is wrong with a result that decoded but breaks the contract (ResultContract.swift),
+    /// or nil. The host answers 502 for such a result; the conformance kit fails the check.
+    static func contractViolation(of result: Result, for request: Request, bytes: [UInt8]) -> String?
+}
+
+extension EngineOperation {
+    public static func contractViolation(of result: Result, for request: Request, bytes: [UInt8]) -> String? { nil }
 }
 
 public enum Operations {

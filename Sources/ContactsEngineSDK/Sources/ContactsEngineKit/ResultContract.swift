@@ -1,0 +1,89 @@
+/// The rules a result keeps beyond decoding into its type: the promises clients of the WAHA API
+/// rely on and a type cannot express. Stated once here, so the host (which answers 502 for a
+/// result that breaks them) and the conformance kit (which fails the engine) cannot disagree.
+
+extension Operations.ListContacts {
+    public static func contractViolation(of result: [Contact], for request: ContactsPageRequest, bytes: [UInt8]) -> String? {
+        if let limit = request.limit, result.count > limit { return "\(result.count) contacts for limit \(limit)" }
+        return ResultRules.invalidContactID(in: result.map(\.id))
+    }
+}
+
+extension Operations.GetContact {
+    public static func contractViolation(of result: Contact, for request: ContactRequest, bytes: [UInt8]) -> String? {
+        if let invalid = ResultRules.invalidContactID(in: [result.id]) { return invalid }
+        // A phone number asked for is the contact answered, or that contact known by its LID.
+        if let asked = ChatID.normalizedPhoneNumberID(request.contactId), result.id != asked, !result.id.hasSuffix(ChatID.lidSuffix) {
+            return "asked for \(asked), answered \(result.id)"
+        }
+        return nil
+    }
+}
+
+extension Operations.UpsertContact {
+    public static func contractViolation(of result: Empty, for request: UpsertContactRequest, bytes: [UInt8]) -> String? {
+        ResultRules.isObject(bytes) ? nil : "the result is not a JSON object"
+    }
+}
+
+extension Operations.Block {
+    public static func contractViolation(of result: Empty, for request: ContactRequest, bytes: [UInt8]) -> String? {
+        ResultRules.isObject(bytes) ? nil : "the result is not a JSON object"
+    }
+}
+
+extension Operations.Unblock {
+    public static func contractViolation(of result: Empty, for request: ContactRequest, bytes: [UInt8]) -> String? {
+        ResultRules.isObject(bytes) ? nil : "the result is not a JSON object"
+    }
+}
+
+extension Operations.CheckExists {
+    public static func contractViolation(of result: CheckExistsResult, for request: CheckExistsRequest, bytes: [UInt8]) -> String? {
+        if result.numberExists, result.chatId == nil { return "numberExists is true but chatId is missing" }
+        return result.chatId.flatMap { ResultRules.invalidContactID(in: [$0]) }
+    }
+}
+
+extension Operations.ListLids {
+    public static func contractViolation(of result: [LidMapping], for request: LidsPageRequest, bytes: [UInt8]) -> String? {
+        if result.count > request.limit { return "\(result.count) mappings for limit \(request.limit)" }
+        return result.lazy.compactMap(ResultRules.invalidMapping).first
+    }
+}
+
+extension Operations.CountLids {
+    public static func contractViolation(of result: CountResult, for request: Empty, bytes: [UInt8]) -> String? {
+        result.count < 0 ? "negative count \(result.count)" : nil
+    }
+}
+
+extension Operations.PhoneNumberForLid {
+    public static func contractViolation(of result: LidMapping, for request: LidLookupRequest, bytes: [UInt8]) -> String? {
+        ResultRules.invalidMapping(result)
+    }
+}
+
+extension Operations.LidForPhoneNumber {
+    public static func contractViolation(of result: LidMapping, for request: PhoneNumberLookupRequest, bytes: [UInt8]) -> String? {
+        ResultRules.invalidMapping(result)
+    }
+}
+
+enum ResultRules {
+    static func invalidContactID(in ids: [String]) -> String? {
+        ids.first { ChatID.normalizedContactID($0) != $0 }.map { "invalid chat id \"\($0)\"" }
+    }
+
+    /// A LID is `<digits>@lid` and a phone number `<digits>@c.us`, each absent when unknown.
+    static func invalidMapping(_ mapping: LidMapping) -> String? {
+        if let lid = mapping.lid, ChatID.normalizedLid(lid) != lid { return "invalid lid \"\(lid)\"" }
+        if let pn = mapping.pn, ChatID.normalizedPhoneNumberID(pn) != pn { return "invalid pn \"\(pn)\"" }
+        return nil
+    }
+
+    /// The first byte that is not whitespace opens an object.
+    static func isObject(_ bytes: [UInt8]) -> Bool {
+        bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
+    }
+}
