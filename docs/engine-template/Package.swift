@@ -11,11 +11,12 @@ let package = Package(
         .library(name: "HelloEngine", type: .dynamic, targets: ["HelloEngine"]),
     ],
     dependencies: [
-        // The SDK. Outside this repository, depend on it by URL and version instead:
-        // .package(url: "https://github.com/<owner>/switchboard.git", from: "0.1.0")
-        .package(name: "switchboard", path: "../.."),
+        // The SDK alone: the C header and ContactsEngineKit, nothing of the host's. Its major
+        // version is the plugin ABI's, its minor the newest ABI minor it speaks. Inside a
+        // Switchboard checkout, `.package(path: "<checkout>/Sources/ContactsEngineSDK")` works too.
+        .package(url: "https://github.com/switchboard-contacts/contacts-engine-sdk.git", from: "1.1.0"),
     ],
     targets: [
-        .target(name: "HelloEngine", dependencies: [.product(name: "ContactsEngineKit", package: "switchboard")]),
+        .target(name: "HelloEngine", dependencies: [.product(name: "ContactsEngineKit", package: "contacts-engine-sdk")]),
     ]
 )

@@ -6,6 +6,8 @@ public final class HelloEngine: ContactsEngine {
     public static let name = "hello"
     public static let version = "1.0.0"
     public static let summary = "Contacts listed in the session's engine configuration"
+    public static let license = "Apache-2.0"
+    public static let homepage = "https://example.com/hello-engine"
     public static let features: Set<Feature> = [.contactsList, .contactsGet]
 
     struct Configuration: Decodable {
@@ -16,16 +18,17 @@ public final class HelloEngine: ContactsEngine {
         var contacts: [Entry] = []
     }
 
-    private let contacts: [Contact]
+    /// Both orders a page may ask for, kept by the SDK.
+    private let contacts: ContactIndex<Contact>
 
     public init(configuration: EngineConfiguration, host: EngineHost) throws {
         let settings = try configuration.decode(Configuration.self)
-        contacts = try settings.contacts.map { entry in
+        contacts = ContactIndex(try settings.contacts.map { entry in
             guard let id = ChatID.normalizedPhoneNumberID(entry.id) else {
                 throw EngineError(.invalidInput, "invalid configuration: contacts: \(entry.id) is not a phone number")
             }
             return Contact(id: id, number: ChatID.userPart(of: id), name: entry.name, isMyContact: true)
-        }.sorted { $0.id < $1.id }
+        })
         host.log(.info, "serving \(contacts.count) contacts")
     }
 
@@ -34,14 +37,14 @@ public final class HelloEngine: ContactsEngine {
     }
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        let ordered = request.sortBy == .name ? contacts.sorted { ContactNameKey($0) < ContactNameKey($1) } : contacts
-        return ordered.page(offset: request.offset, limit: request.limit, descending: request.sortOrder == .desc)
+        try contacts.page(request)
     }
 
     public func contact(_ request: ContactRequest) async throws -> Contact {
-        guard let contact = contacts.first(where: { $0.id == request.contactId }) else {
-            throw EngineError(.notFound, "no contact \(request.contactId)")
+        guard let id = ChatID.normalizedPhoneNumberID(request.contactId) else {
+            throw EngineError(.invalidInput, "not a phone number: \(request.contactId)")
         }
+        guard let contact = contacts[id] else { throw EngineError(.notFound, "no contact \(id)") }
         return contact
     }
 }
