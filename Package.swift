@@ -157,7 +157,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
-        .testTarget(name: "SwitchboardConformanceTests", dependencies: ["SwitchboardConformance", "SwitchboardTestSupport"]),
+        .testTarget(name: "SwitchboardConformanceTests", dependencies: ["SwitchboardConformance", "SwitchboardCore", "SwitchboardTestSupport"]),
 
         // Benchmarks (Benchmarks/run.py runs them in a release build; see docs/benchmarks.md).
         .executableTarget(

@@ -75,6 +75,8 @@ public struct EngineListing: Codable, Hashable, Sendable {
     public let version: String?
     public let abiVersion: String?
     public let summary: String?
+    public let license: String?
+    public let homepage: String?
     public let features: [Feature]
     /// The plugin file, or "embedded".
     public let file: String
@@ -151,13 +153,14 @@ public final class EngineRegistry: Sendable {
             let loaded = state.engines.values.sorted { $0.metadata.name < $1.metadata.name }.map { engine in
                 EngineListing(
                     name: engine.metadata.name, version: engine.metadata.version, abiVersion: engine.metadata.abiVersion,
-                    summary: engine.metadata.summary, features: engine.metadata.features,
+                    summary: engine.metadata.summary, license: engine.metadata.license, homepage: engine.metadata.homepage,
+                    features: engine.metadata.features,
                     file: engine.origin.fileDescription, state: .loaded, reason: nil, generation: engine.generation)
             }
             let refused = state.files.sorted { $0.key < $1.key }.compactMap { path, record -> EngineListing? in
                 guard case .failure(let refusal) = record.outcome else { return nil }
                 return EngineListing(
-                    name: nil, version: nil, abiVersion: nil, summary: nil, features: [],
+                    name: nil, version: nil, abiVersion: nil, summary: nil, license: nil, homepage: nil, features: [],
                     file: path, state: .refused, reason: refusal.reason, generation: nil)
             }
             return loaded + refused

@@ -171,6 +171,7 @@ enum OpenAPIDocument {
             ]),
             "Engine": object([
                 "name": nullableString, "version": nullableString, "abiVersion": nullableString, "summary": nullableString,
+                "license": nullableString, "homepage": nullableString,
                 "features": ["type": "array", "items": ["type": "string", "enum": .array(Feature.allCases.map { .string($0.rawValue) })]],
                 "file": string, "state": ["type": "string", "enum": ["loaded", "refused"]], "reason": nullableString,
                 "generation": ["type": "integer", "nullable": true],

@@ -19,6 +19,8 @@ public final class ChildScanner: PluginScanner {
 
     /// What one scan found, for the file as it was then.
     struct CachedScan: Codable, Equatable {
+        /// The ABI version of the host that read the file: a newer host reads more of a descriptor.
+        var hostABI = "\(SB_ABI_VERSION_MAJOR).\(SB_ABI_VERSION_MINOR)"
         var device: UInt64, inode: UInt64, size: Int64, modified: Int64
         var scanned: ScannedPlugin?
         var refusal: String?
@@ -110,7 +112,7 @@ public struct ScanAnswer: Codable, Sendable {
 
 extension ChildScanner.CachedScan {
     func sameFile(as other: Self) -> Bool {
-        device == other.device && inode == other.inode && size == other.size && modified == other.modified
+        hostABI == other.hostABI && device == other.device && inode == other.inode && size == other.size && modified == other.modified
     }
 
     var result: Result<ScannedPlugin, PluginRefusal> {

@@ -34,6 +34,8 @@ struct Inspect: ParsableCommand {
                 version:     \(metadata.version)
                 abi:         \(metadata.abiVersion)
                 summary:     \(metadata.summary)
+                license:     \(metadata.license ?? "-")
+                homepage:    \(metadata.homepage ?? "-")
                 features:    \(metadata.features.map(\.rawValue).joined(separator: ", "))
                 """)
         }

@@ -52,6 +52,30 @@ struct WAHAUpstreamTests {
         }
     }
 
+    @Test("a call the server stops waiting for is cancelled through the ABI: the waha engine drops its upstream request", arguments: ["in-process", "process"])
+    func cancelledCallEndsUpstreamRequest(isolation: String) async throws {
+        let slowEngine = try await TestPlugins.compileOffPool("test_engine.c")
+        // The upstream's contacts.about answers after 20 s; the front server waits 2 s.
+        let upstream = try await SwitchboardProcess.start(plugin: slowEngine, arguments: ["--call-timeout", "60"])
+        defer { upstream.stop() }
+        try await upstream.request("POST", "/api/sessions", body: #"{"name": "slow", "engine": "test", "engineConfig": {"aboutDelayMs": 20000}}"#)
+        let front = try await SwitchboardProcess.start(arguments: ["--call-timeout", "2"])
+        defer { front.stop() }
+        let config = #"{"url": "\#(upstream.url)", "session": "slow", "timeoutSeconds": 60}"#
+        try await front.request("POST", "/api/sessions", body: #"{"name": "w", "engine": "waha", "isolation": "\#(isolation)", "engineConfig": \#(config)}"#)
+
+        let late = try await front.answer("GET", "/api/contacts/about?contactId=14155550101&session=w")
+        #expect(late.status == 504, "\(late.body)")
+        // Uncancelled, the engine's call would wait for the upstream's 20 s answer (or its own
+        // 60 s timeout); cancelled, it returns as soon as the front server gives up.
+        let returned = try await eventually {
+            let session = try JSONSerialization.jsonObject(with: Data(try await front.request("GET", "/api/sessions/w").body.utf8)) as? [String: Any]
+            let counters = ((session?["engine"] as? [String: Any])?["health"] as? [String: Any])?["counters"] as? [String: Any]
+            return counters?["callsInFlight"] as? Int == 0 ? true : nil
+        }
+        #expect(returned, "the waha engine still waits on its upstream after the call was given up")
+    }
+
     /// The features a session's instance serves now, from the server's own report.
     static func served(_ server: TestServer, _ session: String) async throws -> Set<String> {
         let features = try await server.get("/api/sessions/\(session)/features")

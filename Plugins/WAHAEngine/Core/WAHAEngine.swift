@@ -105,7 +105,7 @@ public final class WAHAEngine: ContactsEngine {
 
     public var status: EngineStatus {
         state.withLock { state in
-            let counters = ["calls": state.calls, "failures": state.failures, "demotions": state.demotions]
+            let counters = ["calls": state.calls, "callsInFlight": gate.callsInside, "failures": state.failures, "demotions": state.demotions]
             let name = "upstream \(upstream.base) session '\(upstream.session)'"
             let known = state.upstreamDescription ?? "engine not detected yet"
             if let failure = state.failure {
