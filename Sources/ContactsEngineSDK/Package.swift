@@ -18,3 +18,9 @@ let package = Package(
         .target(name: "ContactsEngineKit", dependencies: ["CContactsEngine"]),
     ]
 )
+
+// The API reference (scripts/sdk-docs) needs the DocC plugin; only then is it a dependency, so
+// that an engine resolving this package fetches nothing else.
+if Context.environment["CONTACTS_ENGINE_SDK_DOCS"] != nil {
+    package.dependencies.append(.package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}
