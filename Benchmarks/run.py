@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template]
 
 Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -329,18 +329,50 @@ def isolation():
           "measured from the 503 of the crashing call to the first `GET /api/sessions/crashy` showing `WORKING`.")
 
 
+def engine_template():
+    section("A third-party engine package's cold build (docs/engine-template)")
+    header = open(os.path.join(ROOT, "Sources/ContactsEngineSDK/Sources/CContactsEngine/include/switchboard_engine.h")).read()
+    version = ".".join(re.search(rf"#define SB_ABI_VERSION_{part} (\d+)", header).group(1) for part in ("MAJOR", "MINOR")) + ".0"
+    # The SDK as it is published: its folder as a repository of its own, reached through a
+    # SwiftPM mirror of the URL the template names (no network here).
+    sdk = os.path.join(WORK, "contacts-engine-sdk")
+    shutil.copytree(os.path.join(ROOT, "Sources/ContactsEngineSDK"), sdk, ignore=shutil.ignore_patterns(".build*"))
+    git = ["git", "-C", sdk, "-c", "user.name=bench", "-c", "user.email=bench@switchboard.invalid"]
+    for step in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "SDK"], ["tag", version]):
+        subprocess.run(git + step, check=True)
+    url = re.search(r'\.package\(url: "([^"]+)"', open(os.path.join(ROOT, "docs/engine-template/Package.swift")).read()).group(1)
+    rows = []
+    for configuration in ("debug", "release"):
+        seconds = []
+        for round in range(ROUNDS):
+            package = os.path.join(WORK, f"template-{configuration}-{round}")
+            shutil.copytree(os.path.join(ROOT, "docs/engine-template"), package)
+            subprocess.run(["swift", "package", "--package-path", package, "config", "set-mirror", "--original", url, "--mirror", sdk],
+                           check=True, capture_output=True)
+            began = time.monotonic()
+            subprocess.run(["swift", "build", "-c", configuration, "--package-path", package], check=True, capture_output=True)
+            seconds.append(time.monotonic() - began)
+            pins = json.load(open(os.path.join(package, "Package.resolved")))["pins"]
+            checkouts = subprocess.run(["du", "-sm", os.path.join(package, ".build", "checkouts")], capture_output=True, text=True).stdout.split()[0]
+        rows.append((configuration, statistics.median(seconds), min(seconds), max(seconds), len(pins), checkouts))
+    print("| build | median s | range s | packages resolved | checkouts MB |\n|---|---|---|---|---|")
+    for configuration, median, low, high, pins, checkouts in rows:
+        print(f"| `swift build -c {configuration}`, from an empty folder | {median:.1f} | {low:.1f} to {high:.1f} | {pins} | {checkouts} |")
+
+
 def main():
-    for tool in ("wrk", "node"):
-        if shutil.which(tool) is None:
-            sys.exit(f"{tool} is missing: apt-get install wrk nodejs")
-    if not os.path.exists(SWITCHBOARD):
-        sys.exit("build first: swift build -c release")
+    if any(name != "template" for name in ONLY):
+        for tool in ("wrk", "node"):
+            if shutil.which(tool) is None:
+                sys.exit(f"{tool} is missing: apt-get install wrk nodejs")
+        if not os.path.exists(SWITCHBOARD):
+            sys.exit("build first: swift build -c release")
     print(f"# Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation)):
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template)):
         if name in ONLY:
             run()
 
