@@ -50,6 +50,11 @@ final class CompletionTable: Sendable {
         return context
     }
 
+    /// Whether the plugin may still complete the call with this context.
+    func isOutstanding(_ context: UInt64) -> Bool {
+        state.withLock { $0.pending[context] != nil }
+    }
+
     /// Forgets a call the plugin never received (refused before entering it).
     func withdraw(_ context: UInt64) {
         state.withLock { _ = $0.pending.removeValue(forKey: context) }

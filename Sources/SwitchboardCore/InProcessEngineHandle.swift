@@ -108,8 +108,11 @@ final class InProcessEngineHandle: EngineHandle {
 
     /// ABI 1.1: tells the plugin the host no longer waits for the call, from the plugin's own
     /// threads when it has them (a third-party `cancel` may block, whatever the header says).
+    /// Those threads take work in order, so a call that timed out in the queue has been withdrawn
+    /// by then, and the plugin never hears of a context it was not given.
     private func cancelCall(_ cancel: DescriptorPointer.Cancel, context: UInt64) {
         let enterCancel: @Sendable () -> Void = { [self] in
+            guard CompletionTable.shared.isOutstanding(context) else { return }
             _ = enter { cancel(instance.pointer, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
         }
         guard let threads else { return enterCancel() }

@@ -185,7 +185,7 @@ typedef struct sb_engine_descriptor {
      * client that asked for it went away. The plugin should stop the work it can stop. The
      * completion must still be called exactly once (its status and bytes are then ignored).
      * Must not block; may be called from any thread, before or after the completion, and for a
-     * context whose call already completed (then it does nothing).
+     * context the plugin does not know (its call already completed): then it does nothing.
      */
     void (*cancel)(sb_engine_instance *instance, void *completion_context);
 } sb_engine_descriptor;
