@@ -2,7 +2,9 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template] [--json FILE]
+
+With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
 
 Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
@@ -32,6 +34,9 @@ ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
 CONTACT = "14155550101"
+JSON_FILE = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+# The headline figures of the run, by the keys the performance targets use; --json writes them.
+FIGURES = {}
 
 children = []
 
@@ -107,6 +112,7 @@ def abi():
     output = subprocess.run([os.path.join(RELEASE, "ABIBenchmark"), RELEASE, "20000" if QUICK else "100000"],
                             capture_output=True, text=True, check=True).stdout
     print("```\n" + output.strip() + "\n```")
+    FIGURES["abi_added_ns"] = int(re.search(r"through the C ABI \(\.so\):\s+\d+ ns/call\s+\(\+(-?\d+) ns", output).group(1))
 
 
 def three_way():
@@ -144,6 +150,8 @@ def three_way():
                         ("bare", "bare Hummingbird, constant body"), ("node", "Node.js `http`, constant body")):
         rounds = ", ".join(f"{v:.0f}" for v in results[name])
         print(f"| {label} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['bare']:.2f}× |")
+    FIGURES["http_ratio_vs_hummingbird"] = round(medians["switchboard"] / medians["bare"], 3)
+    FIGURES["node_ratio_vs_hummingbird"] = round(medians["node"] / medians["bare"], 3)
 
 
 def big_list():
@@ -190,6 +198,8 @@ def big_list():
     print(f"| limit=100, offset={count - 100:,}, sortBy=name desc | {by_name_deep * 1000:.2f} ms | {by_name_deep / first_page:.2f}× the first page |")
     print(f"\nResident memory: {rss_before / 1024:.0f} MiB with the 100,000 contacts loaded; "
           f"peak {peak / 1024:.0f} MiB after the unpaginated lists.")
+    FIGURES["list_100k_ms"] = round(full * 1000, 1)
+    FIGURES["list_100k_peak_mib"] = round(peak / 1024, 1)
 
 
 def memory_and_start():
@@ -230,6 +240,10 @@ def memory_and_start():
     print(f"| idle, session `default` on `local` | {idle / 1024:.1f} MiB |")
     print(f"| {working:,} sessions WORKING on `local` (created in {create_seconds:.1f} s over HTTP) | {loaded / 1024:.1f} MiB "
           f"({(loaded - idle) / sessions:.0f} KiB per session) |")
+    FIGURES["start_ms"] = round(statistics.median(starts) * 1000, 1)
+    FIGURES["idle_rss_mib"] = round(idle / 1024, 1)
+    # `default` and the 1,000 created.
+    FIGURES["sessions_1001_rss_mib"] = round(loaded / 1024, 1)
 
 
 def swap_under_load():
@@ -268,6 +282,13 @@ def swap_under_load():
     for label, run in (("no swaps", baseline), (f"{len(swaps)} swaps", during)):
         lat = run["latency"]
         print(f"| {label} | {run['rps']:.0f} | {lat.get('50')} | {lat.get('90')} | {lat.get('99')} | {run['non2xx']} | {run['errors']} |")
+    FIGURES["swap_p99_ratio"] = round(latency_seconds(during["latency"]["99"]) / latency_seconds(baseline["latency"]["99"]), 3)
+
+
+def latency_seconds(latency):
+    """wrk's "1.97ms" (or us, s) in seconds."""
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", latency).groups()
+    return float(value) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
 def isolation():
@@ -304,10 +325,11 @@ def isolation():
         print(f"| {name} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['in-process']:.2f}× | {per_call[name]:.1f} |")
     print(f"\nAdded cost of the engine process per call: {per_call['process'] - per_call['in-process']:.1f} µs "
           "(one connection, median of the rounds).\n")
+    FIGURES["isolation_ratio"] = round(medians["process"] / medians["in-process"], 3)
 
     # A third-party plugin that segfaults on contacts.get: time from the 503 to the session's WORKING.
     plugin = os.path.join(WORK, "faulty.so")
-    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", os.path.join(ROOT, "Sources", "CContactsEngine", "include"),
+    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", os.path.join(ROOT, "Sources", "ContactsEngineSDK", "Sources", "CContactsEngine", "include"),
                     os.path.join(ROOT, "Tests", "Fixtures", "plugins", "faulty_engine.c"), "-o", plugin, "-lpthread"], check=True)
     restarts = []
     for round_ in range(3 if QUICK else 5):
@@ -327,6 +349,7 @@ def isolation():
     print(f"Crash to `WORKING` again ({len(restarts)} servers, the first crash of each, so the backoff is its first 100 ms): "
           f"median {statistics.median(restarts):.0f} ms, min {min(restarts):.0f} ms, max {max(restarts):.0f} ms; "
           "measured from the 503 of the crashing call to the first `GET /api/sessions/crashy` showing `WORKING`.")
+    FIGURES["crash_to_working_ms"] = round(statistics.median(restarts), 1)
 
 
 def engine_template():
@@ -355,6 +378,7 @@ def engine_template():
             pins = json.load(open(os.path.join(package, "Package.resolved")))["pins"]
             checkouts = subprocess.run(["du", "-sm", os.path.join(package, ".build", "checkouts")], capture_output=True, text=True).stdout.split()[0]
         rows.append((configuration, statistics.median(seconds), min(seconds), max(seconds), len(pins), checkouts))
+        FIGURES[f"template_{configuration}_build_s"] = round(statistics.median(seconds), 1)
     print("| build | median s | range s | packages resolved | checkouts MB |\n|---|---|---|---|---|")
     for configuration, median, low, high, pins, checkouts in rows:
         print(f"| `swift build -c {configuration}`, from an empty folder | {median:.1f} | {low:.1f} to {high:.1f} | {pins} | {checkouts} |")
@@ -375,6 +399,9 @@ def main():
     for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template)):
         if name in ONLY:
             run()
+    if JSON_FILE:
+        with open(JSON_FILE, "w") as f:
+            json.dump(FIGURES, f, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":
