@@ -20,6 +20,16 @@ struct ConformanceTests {
         }
     }
 
+    @Test("a feature declared but not served by the instance gets only the not-implemented check")
+    func unservedFeatureIsOnlyAskedOnce() async throws {
+        // The fixed engine declares check-exists; {"checkExists": false} narrows the instance to list and get.
+        let checks = await ConformanceKit(path: TestPlugins.product("FixedEngine"), configuration: Data(#"{"checkExists": false}"#.utf8)).run()
+        #expect(checks.filter { !$0.passed }.isEmpty, "\(checks.filter { !$0.passed })")
+        let checkExists = checks.filter { $0.name.hasPrefix("contacts.check-exists") }.map(\.name)
+        #expect(checkExists == ["contacts.check-exists, not served, answers not-implemented"])
+        #expect(checks.contains { $0.name == "contacts.get answers every malformed phone number or id with invalid-input" })
+    }
+
     @Test("carddav passes every check against a real Radicale")
     func cardDAVPasses() async throws {
         try await Radicale.withServer { radicale in
