@@ -117,6 +117,16 @@ static void list_contacts(const char *request, size_t length, sb_completion comp
     completion(context, SB_STATUS_OK, (const uint8_t *)body, used);
 }
 
+/* ChatID.normalizedContactID's rule for a full id: <digits>@c.us, <digits>@lid, <digits>[-<digits>]@g.us. */
+static int is_chat_id(const char *id) {
+    size_t digits = strspn(id, "0123456789");
+    if (digits == 0) return 0;
+    if (strcmp(id + digits, "@c.us") == 0 || strcmp(id + digits, "@lid") == 0 || strcmp(id + digits, "@g.us") == 0) return 1;
+    if (id[digits] != '-') return 0;
+    size_t more = strspn(id + digits + 1, "0123456789");
+    return more > 0 && strcmp(id + digits + 1 + more, "@g.us") == 0;
+}
+
 static const struct fixed_contact *find_contact(const char *id) {
     for (size_t i = 0; i < directory_count; i++)
         if (strcmp(directory[i].id, id) == 0) return &directory[i];
@@ -127,6 +137,7 @@ static void get_contact(const char *request, size_t length, sb_completion comple
     char id[96];
     if (!json_string(request, length, "contactId", id, sizeof id))
         return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "contactId is required");
+    if (!is_chat_id(id)) return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "contactId is not a chat id");
     const struct fixed_contact *c = find_contact(id);
     if (!c) return complete_text(completion, context, SB_STATUS_NOT_FOUND, "no such contact in the fixed directory");
     char body[512];
@@ -138,6 +149,10 @@ static void check_exists(const char *request, size_t length, sb_completion compl
     char phone[64], id[96];
     if (!json_string(request, length, "phone", phone, sizeof phone))
         return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "phone is required");
+    /* The SDK's rule (ChatID.phoneNumberDigits): 6 to 15 digits, country code first. */
+    size_t digits = strspn(phone, "0123456789");
+    if (phone[digits] != '\0' || digits < 6 || digits > 15)
+        return complete_text(completion, context, SB_STATUS_INVALID_INPUT, "phone must be 6 to 15 digits, country code first");
     snprintf(id, sizeof id, "%s@c.us", phone);
     char body[160];
     int n = find_contact(id) ? snprintf(body, sizeof body, "{\"numberExists\":true,\"chatId\":\"%s\"}", id)

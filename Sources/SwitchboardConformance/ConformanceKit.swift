@@ -5,8 +5,11 @@ import SwitchboardCore
 
 /// Checks that a plugin keeps the contract the host and the API rely on: it loads, every feature
 /// it declares answers in the documented shape, every other one answers not-implemented, bad
-/// input is invalid-input rather than a crash, concurrent calls are safe, and destroying an
-/// instance with calls in flight completes every call. `switchboard verify` prints the report.
+/// input (and a battery of malformed phone numbers and ids) is invalid-input rather than a crash
+/// or a lookup, its pages are the slices of its own full list in the documented orders with
+/// valid ids and `get` agreeing (`ListOracle`), concurrent calls are safe, and destroying an
+/// instance with calls in flight completes every call. `switchboard verify` prints the report;
+/// a failing check names the request that showed it.
 ///
 /// The checks call the engine's features with sample requests, the upsert, block and unblock
 /// checks included: point it at a test backend, not at an address book someone uses.
@@ -75,9 +78,17 @@ public struct ConformanceKit: Sendable {
                 if let bad = Self.badRequest(for: feature) {
                     await report.check("\(feature.rawValue) answers malformed input with invalid-input", Self.refusesBadInput(feature, bad, instance))
                 }
+                if let battery = MalformedInputs.requests(for: feature) {
+                    await report.check("\(feature.rawValue) answers every malformed phone number or id with invalid-input",
+                                       MalformedInputs.firstAccepted(feature, battery, instance)?.description)
+                }
             } else {
+                // The one call of a feature the instance does not serve: every other check keeps to `active`.
                 await report.check("\(feature.rawValue), not served, answers not-implemented", Self.notImplemented(feature, instance))
             }
+        }
+        if active.contains(.contactsList) {
+            await checkAgainstFullList(instance, servesGet: active.contains(.contactsGet), into: &report)
         }
         await report.check("\(concurrentCalls) concurrent calls per feature all answer, as they do one at a time",
                            concurrentCalls(instance, active: active, samples: samples))
@@ -86,6 +97,25 @@ public struct ConformanceKit: Sendable {
     }
 
     // MARK: The checks
+
+    /// After the feature checks, so an engine that starts empty holds the contact upsert added.
+    private func checkAgainstFullList(_ instance: any EngineHandle, servesGet: Bool, into report: inout Report) async {
+        let pagesCheck = "contacts.list pages equal the slices of the full list, for every limit, offset, sortBy and sortOrder"
+        let idsCheck = "every id contacts.list answers is a valid chat id"
+        let oracle: ListOracle
+        switch await ListOracle.load(instance) {
+        case .success(let loaded): oracle = loaded
+        case .failure(let failure):
+            report.fail(pagesCheck, failure.description)
+            return
+        }
+        let findings = await oracle.pages()
+        report.check(pagesCheck, findings.wrongPage?.description)
+        report.check(idsCheck, findings.invalidID?.description)
+        if servesGet {
+            await report.check("contacts.get answers each listed contact with that contact", oracle.gets()?.description)
+        }
+    }
 
     private static func documentedShape(_ feature: Feature, _ instance: any EngineHandle, _ samples: Samples) async -> String? {
         do {

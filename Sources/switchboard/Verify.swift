@@ -8,9 +8,12 @@ struct Verify: AsyncParsableCommand {
         discussion: """
             Loads the plugin, creates an engine from --config, and checks that every feature it serves \
             answers in the documented shape and every other one answers not-implemented, that malformed \
-            input gets invalid-input, that concurrent calls are safe, and that destroying an instance \
-            with calls in flight completes them. The checks call upsert, block and unblock too: point \
-            the engine at a test backend.
+            input (and every phone number or id of a battery of malformed ones) gets invalid-input, that \
+            every page of contacts.list for several limits, offsets, sort keys and orders is the matching \
+            slice of the engine's own full list, that every id it answers is a chat id and contacts.get \
+            answers each listed contact, that concurrent calls are safe, and that destroying an instance \
+            with calls in flight completes them. A failing check prints the request that showed it. The \
+            checks call upsert, block and unblock too: point the engine at a test backend.
             """)
 
     @Argument(help: "The plugin file (.so).")

@@ -26,28 +26,44 @@ public enum TestPlugins {
 
     private static let built = Mutex<[String: String]>([:])
 
-    /// Compiles `Tests/Fixtures/plugins/<source>` with the ABI header alone; cached per flags.
-    public static func compile(_ source: String, defines: [String] = []) throws -> String {
-        try compileC("\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", flags: ["-O1", "-Wall"] + defines.map { "-D\($0)" })
+    /// The folder of today's ABI header, the one plugins are built against.
+    public static let currentABI = "\(repositoryRoot)/Sources/ContactsEngineSDK/Sources/CContactsEngine/include"
+    /// The folder of the v1.0 header as it shipped, frozen: what old plugin binaries were built against.
+    public static let frozenABIv1_0 = "\(repositoryRoot)/Tests/Fixtures/abi-v1.0"
+
+    /// Compiles `Tests/Fixtures/plugins/<source>` with an ABI header (today's unless told) and
+    /// `libraries` (e.g. `-ljansson`) alone; cached per flags.
+    public static func compile(_ source: String, defines: [String] = [], header: String = currentABI, libraries: [String] = []) throws -> String {
+        try compileC("\(repositoryRoot)/Tests/Fixtures/plugins/\(source)", flags: ["-O1", "-Wall"] + defines.map { "-D\($0)" },
+                     header: header, libraries: libraries)
     }
 
     /// `compile` waited for on a thread of its own, so the compiler holds none of the two
     /// threads Swift concurrency has here.
-    public static func compileOffPool(_ source: String, defines: [String] = []) async throws -> String {
+    public static func compileOffPool(
+        _ source: String, defines: [String] = [], header: String = currentABI, libraries: [String] = []
+    ) async throws -> String {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try compile(source, defines: defines) }) }.start()
+            Thread { continuation.resume(with: Result { try compile(source, defines: defines, header: header, libraries: libraries) }) }.start()
         }
     }
 
-    /// Compiles a C file of this repository into a plugin with the ABI header alone, once per
-    /// file and flags. Tests compile in parallel, so each output gets a name no other compile takes.
-    public static func compileC(_ path: String, flags: [String]) throws -> String {
-        let key = ([path] + flags).joined(separator: " ")
+    /// `compileC` waited for on a thread of its own.
+    public static func compileCOffPool(_ path: String, flags: [String], libraries: [String] = []) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try compileC(path, flags: flags, libraries: libraries) }) }.start()
+        }
+    }
+
+    /// Compiles a C file of this repository into a plugin with an ABI header and `libraries`
+    /// alone, once per file and flags. Tests compile in parallel, so each output gets a name no
+    /// other compile takes.
+    public static func compileC(_ path: String, flags: [String], header: String = currentABI, libraries: [String] = []) throws -> String {
+        let key = ([path, header] + flags + libraries).joined(separator: " ")
         if let built = built.withLock({ $0[key] }) { return built }
         let name = (path as NSString).lastPathComponent.replacingOccurrences(of: ".c", with: "")
         let output = "\(scratch)/\(UUID().uuidString.prefix(8))-\(name).so"
-        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", "\(repositoryRoot)/Sources/ContactsEngineSDK/Sources/CContactsEngine/include"]
-            + flags + [path, "-o", output, "-lpthread"])
+        try run("/usr/bin/env", ["cc", "-shared", "-fPIC", "-I", header] + flags + [path, "-o", output] + libraries + ["-lpthread"])
         built.withLock { $0[key] = output }
         return output
     }

@@ -97,7 +97,7 @@ struct FaultTests {
             try await withEngine(server.url) { engine in
                 let missing = await engineError { _ = try await engine.contact(Self.ana) }
                 #expect(missing?.kind == .notFound)
-                let invalid = await engineError { _ = try await engine.checkExists(CheckExistsRequest(phone: "12")) }
+                let invalid = await engineError { _ = try await engine.checkExists(CheckExistsRequest(phone: "1234567")) }
                 #expect(invalid?.kind == .invalidInput)
                 #expect(invalid?.message.contains("phone must be digits") == true)
                 let noRoute = await engineError { _ = try await engine.countLids() }

@@ -95,8 +95,8 @@ public final class LocalEngine: ContactsEngine {
 
     public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult {
         let phone = request.phone
-        guard ChatID.isDigits(phone) else {
-            throw EngineError(.invalidInput, "phone must be digits, country code first: \(phone)")
+        guard ChatID.isPhoneNumber(phone) else {
+            throw EngineError(.invalidInput, "phone must be \(ChatID.phoneNumberDigits) digits, country code first: \(phone)")
         }
         let candidates = [phone] + [Self.brazilianAlternative(of: phone)].compactMap { $0 }
         return try await read { snapshot in

@@ -159,7 +159,11 @@ public final class WAHAEngine: ContactsEngine {
     }
 
     public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult {
-        try await call(.contactsCheckExists) { () async throws(EngineError) in
+        // Checked here, before the upstream passes a malformed number on to WhatsApp.
+        guard ChatID.isPhoneNumber(request.phone) else {
+            throw EngineError(.invalidInput, "phone must be \(ChatID.phoneNumberDigits) digits, country code first: \(request.phone)")
+        }
+        return try await call(.contactsCheckExists) { () async throws(EngineError) in
             let path = "/api/contacts/check-exists"
             guard let result = try await fetch(CheckExistsResult.self, path, [("phone", request.phone), ("session", upstream.session)]) else {
                 throw EngineError(.unavailable, "the upstream \(upstream.base) answered GET \(path) with no body")
