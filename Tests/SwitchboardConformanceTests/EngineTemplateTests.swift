@@ -44,6 +44,14 @@ struct EngineTemplateTests {
         #expect(failed.isEmpty, "\(failed)")
     }
 
+    @Test("docs/writing-an-engine.md shows the template's Package.swift in full, as it is")
+    func documentShowsTheManifest() throws {
+        let doc = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/docs/writing-an-engine.md", encoding: .utf8)
+        let manifest = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/docs/engine-template/Package.swift", encoding: .utf8)
+        let shown = doc.firstMatch(of: /<!-- engine-template\/Package.swift begins -->\n```swift\n(?<code>[\s\S]*?)```\n<!-- engine-template\/Package.swift ends -->/)?.code
+        #expect(shown.map(String.init) == manifest, "copy docs/engine-template/Package.swift into the document")
+    }
+
     /// The SDK's version: major and minor are the ABI's, from the header.
     static func sdkVersion() throws -> String {
         let header = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/Sources/ContactsEngineSDK/Sources/CContactsEngine/include/switchboard_engine.h", encoding: .utf8)
