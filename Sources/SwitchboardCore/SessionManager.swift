@@ -37,6 +37,7 @@ public actor SessionManager {
     private let callTimeout: Duration
     private let enginePaths: EnginePathPolicy
     public nonisolated let isolation: IsolationPolicy
+    public nonisolated let metrics: HostMetrics
     private let logger: Logger
     private nonisolated let table = Mutex<[String: Session]>([:])
 
@@ -44,10 +45,11 @@ public actor SessionManager {
     /// - Parameter enginePaths: where engine configurations may point (the server confines them to its data folder).
     public init(
         registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10),
-        enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly,
+        enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly, metrics: HostMetrics = .none,
         logger: Logger = Logger(label: "switchboard.sessions")
     ) {
         self.isolation = isolation
+        self.metrics = metrics
         self.registry = registry
         self.store = store
         self.stateRoot = stateRoot
@@ -84,7 +86,7 @@ public actor SessionManager {
             records = [record]
         }
         for record in records {
-            let session = Session(record: record)
+            let session = Session(record: record, metrics: metrics)
             table.withLock { $0[record.name] = session }
             if record.started { await startInstance(of: session) }
         }
@@ -95,7 +97,7 @@ public actor SessionManager {
             guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
-            let session = Session(record: record)
+            let session = Session(record: record, metrics: metrics)
             if record.started {
                 let instance = try await makeInstance(for: record)
                 session.install(instance, status: .working)
@@ -199,9 +201,18 @@ public actor SessionManager {
         }
     }
 
-    /// Destroys every instance; used at shutdown.
-    public func stopAll() {
-        for session in sessions { session.install(nil, status: .stopped) }
+    /// Stops every session (each instance is destroyed once its calls have left), then closes the
+    /// store. Records keep saying which sessions run, so the next start restores them.
+    public func shutDown() async {
+        // Behind any change still writing, so the store is not closed under it.
+        _ = try? await serialized { () async throws(SessionError) in
+            for session in sessions { session.install(nil, status: .stopped) }
+            do {
+                try await store.close()
+            } catch {
+                logger.error("cannot close the session store", metadata: ["reason": "\(error)"])
+            }
+        }
     }
 
     /// Held by each change from its first check to its last write. The actor alone would let a
