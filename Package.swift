@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "CContactsEngine"),
@@ -44,6 +45,12 @@ let package = Package(
         ),
         // Session stores, one target per database, so the host depends on none of them.
         .target(name: "SwitchboardSQLiteStore", dependencies: ["SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "SwitchboardPostgresStore",
+            dependencies: [
+                "SwitchboardCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SwitchboardHTTP",
             dependencies: [
@@ -72,6 +79,7 @@ let package = Package(
                 "SwitchboardConformance",
                 "SwitchboardIsolation",
                 "SwitchboardSQLiteStore",
+                "SwitchboardPostgresStore",
                 "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -32,7 +32,9 @@ public actor SessionManager {
     public static let defaultEngineName = "local"
 
     public nonisolated let registry: EngineRegistry
-    private let store: any SessionStore
+    let store: any SessionStore
+    /// How often a server on a shared store reads every session again, in case it missed a notification.
+    nonisolated let reconcileInterval: Duration
     private let stateRoot: String?
     private let callTimeout: Duration
     private let enginePaths: EnginePathPolicy
@@ -46,8 +48,9 @@ public actor SessionManager {
     public init(
         registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10),
         enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly, metrics: HostMetrics = .none,
-        logger: Logger = Logger(label: "switchboard.sessions")
+        reconcileInterval: Duration = .seconds(5), logger: Logger = Logger(label: "switchboard.sessions")
     ) {
+        self.reconcileInterval = reconcileInterval
         self.isolation = isolation
         self.metrics = metrics
         self.registry = registry
@@ -212,6 +215,80 @@ public actor SessionManager {
             } catch {
                 logger.error("cannot close the session store", metadata: ["reason": "\(error)"])
             }
+        }
+    }
+
+    // MARK: Following a shared store
+
+    /// Reads one session from the shared store and serves it as stored: created, swapped,
+    /// stopped or deleted by another server. Read inside the change queue, so a slower read
+    /// cannot apply an older record over a newer one. A change of engine swaps the same way a
+    /// local one does (new instance first, then the old drains), so no call fails; if the new
+    /// instance cannot be created here, the session keeps the instance it had and says why.
+    func adopt(named name: String) async {
+        guard let store = store as? any SharedSessionStore else { return }
+        _ = try? await serialized { () async throws(SessionError) in
+            let stored: SessionRecord?
+            do {
+                stored = try await store.load(named: name)
+            } catch {
+                logger.error("cannot read a session another server changed", metadata: ["session": "\(name)", "reason": "\(error)"])
+                return
+            }
+            let local = session(named: name)
+            switch (local, stored) {
+            case (nil, nil):
+                return
+            case (let local?, nil):
+                table.withLock { $0[name] = nil }
+                local.install(nil, status: .stopped)
+                logger.info("session deleted by another server", metadata: ["session": "\(name)"])
+            case (nil, let record?):
+                let session = Session(record: record, metrics: metrics)
+                // Started before it is listed, so no request finds it STOPPED on its way up.
+                if record.started { await startInstance(of: session) }
+                table.withLock { $0[name] = session }
+                logger.info("session created by another server", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+            case (let local?, let record?):
+                let old = local.record
+                guard old != record else { return }
+                let changesEngine = record.engine != old.engine || record.engineConfig != old.engineConfig || record.isolation != old.isolation
+                if !record.started {
+                    local.state.withLock { $0.record = record }
+                    local.install(nil, status: .stopped)
+                } else if changesEngine || local.status != .working {
+                    do throws(SessionError) {
+                        let instance = try await makeInstance(for: record)
+                        local.state.withLock { $0.record = record }
+                        local.install(instance, status: .working)
+                    } catch {
+                        local.state.withLock { $0.record = record }
+                        if local.status != .working { local.install(nil, status: .failed, failure: "\(error)") }
+                        logger.error("session changed by another server cannot start here", metadata: ["session": "\(name)", "reason": "\(error)"])
+                    }
+                } else {
+                    local.state.withLock { $0.record = record }
+                }
+                logger.info("session changed by another server", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+            }
+        }
+    }
+
+    /// Every session, stored or served here, read again.
+    func reconcileAll() async {
+        guard let store = store as? any SharedSessionStore else { return }
+        let stored: [SessionRecord]
+        do {
+            stored = try await store.loadAll()
+        } catch {
+            logger.error("cannot read the shared sessions", metadata: ["reason": "\(error)"])
+            return
+        }
+        for name in Set(stored.map(\.name)).union(sessions.map(\.name)).sorted() {
+            let local = session(named: name)?.record
+            // Unchanged sessions are not read a second time.
+            if let local, stored.contains(local) { continue }
+            await adopt(named: name)
         }
     }
 

@@ -43,3 +43,14 @@ public protocol SessionStore: Sendable {
     /// Called once at shutdown, after the last session has stopped.
     func close() async throws
 }
+
+/// A store several servers share (PostgreSQL): besides holding the sessions, it tells every
+/// server which sessions any of them changed, so each can serve them the same way.
+public protocol SharedSessionStore: SessionStore {
+    /// The record as stored now; nil when no such session exists.
+    func load(named name: String) async throws -> SessionRecord?
+    /// The name of each session saved or deleted by any server (this one included), until the
+    /// stream is cancelled. An empty name says changes may have been missed, as when the
+    /// listening connection was lost and made again: every session should be read again.
+    func changes() -> AsyncStream<String>
+}

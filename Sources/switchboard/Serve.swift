@@ -7,6 +7,7 @@ import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardHTTP
 import SwitchboardIsolation
+import SwitchboardPostgresStore
 import SwitchboardSQLiteStore
 
 struct Serve: AsyncParsableCommand {
@@ -51,6 +52,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a connection may stay open without a request in progress (an unfinished request head included).", valueName: "seconds"))
     var idleTimeout: Double = Double(ConnectionTimeouts.defaultIdle.components.seconds)
 
+    @Option(help: ArgumentHelp(
+        "Where sessions are stored: postgres://user[:password]@host[:port]/database, shared by every server on it ($SWITCHBOARD_STORE). Default: <data>/sessions.sqlite.",
+        valueName: "url"))
+    var store: String?
+
+    /// `--store`, else `SWITCHBOARD_STORE`; nil for the SQLite file in the data folder.
+    private var storeURL: String? {
+        store ?? ProcessInfo.processInfo.environment["SWITCHBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     @Flag(help: "Serve GET /metrics without the API key, for a Prometheus that does not send one.")
     var metricsPublic = false
 
@@ -66,6 +77,13 @@ struct Serve: AsyncParsableCommand {
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
         guard (0.001...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 0.001 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let storeURL {
+            do {
+                _ = try PostgresSessionStore.configuration(storeURL)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+        }
     }
 
     /// The composition root: logging and metrics once for the process, the engines, the store,
@@ -99,7 +117,7 @@ struct Serve: AsyncParsableCommand {
             command: plugins.engineHostCommand(memoryLimitMiB: engineMemoryLimit, cpuLimitSeconds: engineCPULimit), metrics: metrics.host,
             logger: logger)
         let sessions = SessionManager(
-            registry: registry, store: try SQLiteSessionStore(path: "\(data)/sessions.sqlite"), stateRoot: "\(data)/state",
+            registry: registry, store: try await openStore(logger: logger), stateRoot: "\(data)/state",
             callTimeout: .milliseconds(Int(callTimeout * 1000)), enginePaths: .confined(to: [data] + enginePaths),
             isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))),
             metrics: metrics.host, logger: logger)
@@ -128,5 +146,10 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: [sessions, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    private func openStore(logger: Logger) async throws -> any SessionStore {
+        guard let storeURL else { return try SQLiteSessionStore(path: "\(data)/sessions.sqlite") }
+        return try await PostgresSessionStore(url: storeURL, logger: logger)
     }
 }
