@@ -39,7 +39,7 @@ public actor SessionManager {
     private let callTimeout: Duration
     private let enginePaths: EnginePathPolicy
     public nonisolated let isolation: IsolationPolicy
-    public nonisolated let metrics: HostMetrics
+    private let metrics: HostMetrics
     private let logger: Logger
     private nonisolated let table = Mutex<[String: Session]>([:])
 
@@ -224,7 +224,8 @@ public actor SessionManager {
     /// stopped or deleted by another server. Read inside the change queue, so a slower read
     /// cannot apply an older record over a newer one. A change of engine swaps the same way a
     /// local one does (new instance first, then the old drains), so no call fails; if the new
-    /// instance cannot be created here, the session keeps the instance it had and says why.
+    /// instance cannot be created here, a running session keeps the instance it had, and the
+    /// log says why.
     func adopt(named name: String) async {
         guard let store = store as? any SharedSessionStore else { return }
         _ = try? await serialized { () async throws(SessionError) in
@@ -232,6 +233,8 @@ public actor SessionManager {
             do {
                 stored = try await store.load(named: name)
             } catch {
+                // Shutting down: the read was cancelled, nothing failed.
+                if Task.isCancelled { return }
                 logger.error("cannot read a session another server changed", metadata: ["session": "\(name)", "reason": "\(error)"])
                 return
             }
@@ -281,6 +284,7 @@ public actor SessionManager {
         do {
             stored = try await store.loadAll()
         } catch {
+            if Task.isCancelled { return }
             logger.error("cannot read the shared sessions", metadata: ["reason": "\(error)"])
             return
         }
