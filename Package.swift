@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -36,10 +39,18 @@ let package = Package(
             dependencies: [
                 abiHeader,
                 sdk,
-                "LocalEngineCore",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        // Session stores, one target per database, so the host depends on none of them.
+        .target(name: "SwitchboardSQLiteStore", dependencies: ["SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "SwitchboardPostgresStore",
+            dependencies: [
+                "SwitchboardCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -48,6 +59,8 @@ let package = Package(
                 "SwitchboardCore",
                 sdk,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -67,9 +80,14 @@ let package = Package(
                 "SwitchboardHTTP",
                 "SwitchboardConformance",
                 "SwitchboardIsolation",
+                "SwitchboardSQLiteStore",
+                "SwitchboardPostgresStore",
                 "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
 
@@ -137,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardHTTPTests",
             dependencies: [
-                "SwitchboardHTTP", "SwitchboardCore", "SwitchboardTestSupport",
+                "SwitchboardHTTP", "SwitchboardCore", "SwitchboardSQLiteStore", "LocalEngineCore", "SwitchboardTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

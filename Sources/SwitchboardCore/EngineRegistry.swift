@@ -116,14 +116,16 @@ public final class EngineRegistry: Sendable {
 
     private let state = Mutex(State())
     private let logger: Logger
+    private let metrics: HostMetrics
 
     public init(
-        pluginDirectories: [String] = [], pluginFiles: [String] = [], policy: PluginPolicy = PluginPolicy(),
+        pluginDirectories: [String] = [], pluginFiles: [String] = [], policy: PluginPolicy = PluginPolicy(), metrics: HostMetrics = .none,
         logger: Logger = Logger(label: "switchboard.engines")
     ) {
         self.pluginDirectories = pluginDirectories
         self.pluginFiles = pluginFiles
         self.policy = policy
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -137,6 +139,7 @@ public final class EngineRegistry: Sendable {
                 metadata: metadata, origin: .embedded, generation: state.generations, isShipped: true,
                 library: PluginLibrary(loaded: DescriptorPointer(pointer: descriptor)), threadLimits: policy.threads)
         }
+        metrics.pluginLoaded(engine: metadata.name, kind: "embedded")
     }
 
     public func engine(named name: String) -> LoadedEngine? {
@@ -179,6 +182,7 @@ public final class EngineRegistry: Sendable {
             for path in candidateFiles() {
                 guard let identity = Self.identity(of: path) else {
                     report.refused.append(path)
+                    metrics.pluginRefused()
                     state.withLock { $0.files[path] = (FileIdentity.missing, .failure(PluginRefusal("no such file"))) }
                     continue
                 }
@@ -193,6 +197,7 @@ public final class EngineRegistry: Sendable {
                 }
                 if case .failure(let refusal) = outcome {
                     report.refused.append(path)
+                    metrics.pluginRefused()
                     logger.warning("plugin refused", metadata: ["file": "\(path)", "reason": "\(refusal.reason)"])
                 }
                 state.withLock { $0.files[path] = (identity, outcome) }
@@ -215,6 +220,7 @@ public final class EngineRegistry: Sendable {
                 metadata: metadata, origin: .file(path), generation: state.generations, isShipped: policy.isShipped(path),
                 library: library, threadLimits: policy.threads)
             if isUpgrade { report.upgraded.append(metadata.name) } else { report.loaded.append(metadata.name) }
+            metrics.pluginLoaded(engine: metadata.name, kind: isUpgrade ? "upgraded" : "loaded")
             logger.info("engine \(isUpgrade ? "upgraded" : "loaded")", metadata: [
                 "engine": "\(metadata.name)", "version": "\(metadata.version)", "file": "\(path)",
             ])

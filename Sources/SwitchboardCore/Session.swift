@@ -60,10 +60,12 @@ public final class Session: Sendable {
     }
 
     let state: Mutex<State>
+    let metrics: HostMetrics
 
-    init(record: SessionRecord) {
+    init(record: SessionRecord, metrics: HostMetrics) {
         name = record.name
         state = Mutex(State(record: record, status: .stopped))
+        self.metrics = metrics
     }
 
     public var record: SessionRecord { state.withLock { $0.record } }

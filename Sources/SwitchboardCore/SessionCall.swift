@@ -14,21 +14,32 @@ extension Session {
     public func perform<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Operation.Result {
+        let start = ContinuousClock.now
         let active: ActiveInstance
         switch enterActive() {
         case .success(let instance): active = instance
-        case .failure(let error): throw .session(error)
+        case .failure(let error):
+            metrics.call(engine: record.engine, feature: Operation.feature, outcome: "not-working", duration: .now - start)
+            throw .session(error)
         }
         defer { active.leave() }
         let engine = active.engine.metadata.name
+        func count(_ outcome: String) {
+            metrics.call(engine: engine, feature: Operation.feature, outcome: outcome, duration: .now - start)
+        }
         guard active.engine.metadata.features.contains(Operation.feature) else {
+            count("unsupported")
             throw .unsupported(engine: engine, feature: Operation.feature)
         }
         do {
-            return try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) }
+            let result = try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) }
+            count("ok")
+            return result
         } catch where error.kind == .notImplemented {
+            count("unsupported")
             throw .unsupported(engine: engine, feature: Operation.feature)
         } catch {
+            count(error.kind.name)
             throw .engine(engine: engine, error)
         }
     }

@@ -32,11 +32,14 @@ public actor SessionManager {
     public static let defaultEngineName = "local"
 
     public nonisolated let registry: EngineRegistry
-    private let store: any SessionStore
+    let store: any SessionStore
+    /// How often a server on a shared store reads every session again, in case it missed a notification.
+    nonisolated let reconcileInterval: Duration
     private let stateRoot: String?
     private let callTimeout: Duration
     private let enginePaths: EnginePathPolicy
     public nonisolated let isolation: IsolationPolicy
+    private let metrics: HostMetrics
     private let logger: Logger
     private nonisolated let table = Mutex<[String: Session]>([:])
 
@@ -44,10 +47,12 @@ public actor SessionManager {
     /// - Parameter enginePaths: where engine configurations may point (the server confines them to its data folder).
     public init(
         registry: EngineRegistry, store: any SessionStore, stateRoot: String?, callTimeout: Duration = .seconds(10),
-        enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly,
-        logger: Logger = Logger(label: "switchboard.sessions")
+        enginePaths: EnginePathPolicy = .unconfined, isolation: IsolationPolicy = .inProcessOnly, metrics: HostMetrics = .none,
+        reconcileInterval: Duration = .seconds(5), logger: Logger = Logger(label: "switchboard.sessions")
     ) {
+        self.reconcileInterval = reconcileInterval
         self.isolation = isolation
+        self.metrics = metrics
         self.registry = registry
         self.store = store
         self.stateRoot = stateRoot
@@ -84,7 +89,7 @@ public actor SessionManager {
             records = [record]
         }
         for record in records {
-            let session = Session(record: record)
+            let session = Session(record: record, metrics: metrics)
             table.withLock { $0[record.name] = session }
             if record.started { await startInstance(of: session) }
         }
@@ -95,7 +100,7 @@ public actor SessionManager {
             guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
-            let session = Session(record: record)
+            let session = Session(record: record, metrics: metrics)
             if record.started {
                 let instance = try await makeInstance(for: record)
                 session.install(instance, status: .working)
@@ -199,9 +204,96 @@ public actor SessionManager {
         }
     }
 
-    /// Destroys every instance; used at shutdown.
-    public func stopAll() {
-        for session in sessions { session.install(nil, status: .stopped) }
+    /// Stops every session (each instance is destroyed once its calls have left), then closes the
+    /// store. Records keep saying which sessions run, so the next start restores them.
+    public func shutDown() async {
+        // Behind any change still writing, so the store is not closed under it.
+        _ = try? await serialized { () async throws(SessionError) in
+            for session in sessions { session.install(nil, status: .stopped) }
+            do {
+                try await store.close()
+            } catch {
+                logger.error("cannot close the session store", metadata: ["reason": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Following a shared store
+
+    /// Reads one session from the shared store and serves it as stored: created, swapped,
+    /// stopped or deleted by another server. Read inside the change queue, so a slower read
+    /// cannot apply an older record over a newer one. A change of engine swaps the same way a
+    /// local one does (new instance first, then the old drains), so no call fails; if the new
+    /// instance cannot be created here, a running session keeps the instance it had, and the
+    /// log says why.
+    func adopt(named name: String) async {
+        guard let store = store as? any SharedSessionStore else { return }
+        _ = try? await serialized { () async throws(SessionError) in
+            let stored: SessionRecord?
+            do {
+                stored = try await store.load(named: name)
+            } catch {
+                // Shutting down: the read was cancelled, nothing failed.
+                if Task.isCancelled { return }
+                logger.error("cannot read a session another server changed", metadata: ["session": "\(name)", "reason": "\(error)"])
+                return
+            }
+            let local = session(named: name)
+            switch (local, stored) {
+            case (nil, nil):
+                return
+            case (let local?, nil):
+                table.withLock { $0[name] = nil }
+                local.install(nil, status: .stopped)
+                logger.info("session deleted by another server", metadata: ["session": "\(name)"])
+            case (nil, let record?):
+                let session = Session(record: record, metrics: metrics)
+                // Started before it is listed, so no request finds it STOPPED on its way up.
+                if record.started { await startInstance(of: session) }
+                table.withLock { $0[name] = session }
+                logger.info("session created by another server", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+            case (let local?, let record?):
+                let old = local.record
+                guard old != record else { return }
+                let changesEngine = record.engine != old.engine || record.engineConfig != old.engineConfig || record.isolation != old.isolation
+                if !record.started {
+                    local.state.withLock { $0.record = record }
+                    local.install(nil, status: .stopped)
+                } else if changesEngine || local.status != .working {
+                    do throws(SessionError) {
+                        let instance = try await makeInstance(for: record)
+                        local.state.withLock { $0.record = record }
+                        local.install(instance, status: .working)
+                    } catch {
+                        local.state.withLock { $0.record = record }
+                        if local.status != .working { local.install(nil, status: .failed, failure: "\(error)") }
+                        logger.error("session changed by another server cannot start here", metadata: ["session": "\(name)", "reason": "\(error)"])
+                    }
+                } else {
+                    local.state.withLock { $0.record = record }
+                }
+                logger.info("session changed by another server", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+            }
+        }
+    }
+
+    /// Every session, stored or served here, read again.
+    func reconcileAll() async {
+        guard let store = store as? any SharedSessionStore else { return }
+        let stored: [SessionRecord]
+        do {
+            stored = try await store.loadAll()
+        } catch {
+            if Task.isCancelled { return }
+            logger.error("cannot read the shared sessions", metadata: ["reason": "\(error)"])
+            return
+        }
+        for name in Set(stored.map(\.name)).union(sessions.map(\.name)).sorted() {
+            let local = session(named: name)?.record
+            // Unchanged sessions are not read a second time.
+            if let local, stored.contains(local) { continue }
+            await adopt(named: name)
+        }
     }
 
     /// Held by each change from its first check to its last write. The actor alone would let a

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// A session as it is persisted: its name, engine, the engine's configuration and whether it
 /// should be running. Status is not persisted: it is what happens when the record is started.
@@ -35,61 +34,23 @@ public enum EngineIsolation: String, Codable, Hashable, Sendable, CaseIterable {
     case inProcess = "in-process"
 }
 
-/// Where sessions persist. Small on purpose: a PostgreSQL store shared by several servers
-/// implements the same three calls.
+/// Where sessions persist. Small on purpose: each store (SQLite, PostgreSQL) lives in a target of
+/// its own, so the host depends on no database.
 public protocol SessionStore: Sendable {
     func loadAll() async throws -> [SessionRecord]
     func save(_ record: SessionRecord) async throws
     func delete(named name: String) async throws
+    /// Called once at shutdown, after the last session has stopped.
+    func close() async throws
 }
 
-/// Sessions in one SQLite file (WAL, so a `kill -9` loses nothing that was acknowledged).
-public final class SQLiteSessionStore: SessionStore {
-    private let database: DatabaseQueue
-
-    public init(path: String) throws {
-        var configuration = Configuration()
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-        database = try DatabaseQueue(path: path, configuration: configuration)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "session") { t in
-                t.primaryKey("name", .text)
-                t.column("engine", .text).notNull()
-                t.column("engineConfig", .blob).notNull()
-                t.column("config", .blob).notNull()
-                t.column("started", .boolean).notNull()
-            }
-        }
-        migrator.registerMigration("v2: isolation") { db in
-            try db.alter(table: "session") { t in t.add(column: "isolation", .text) }
-        }
-        try migrator.migrate(database)
-    }
-
-    public func loadAll() async throws -> [SessionRecord] {
-        try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation FROM session ORDER BY name").map {
-                SessionRecord(
-                    name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"],
-                    isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)))
-            }
-        }
-    }
-
-    public func save(_ record: SessionRecord) async throws {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO session (name, engine, engineConfig, config, started, isolation) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT(name) DO UPDATE SET engine = excluded.engine, engineConfig = excluded.engineConfig,
-                        config = excluded.config, started = excluded.started, isolation = excluded.isolation
-                    """,
-                arguments: [record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue])
-        }
-    }
-
-    public func delete(named name: String) async throws {
-        try await database.write { db in try db.execute(sql: "DELETE FROM session WHERE name = ?", arguments: [name]) }
-    }
+/// A store several servers share (PostgreSQL): besides holding the sessions, it tells every
+/// server which sessions any of them changed, so each can serve them the same way.
+public protocol SharedSessionStore: SessionStore {
+    /// The record as stored now; nil when no such session exists.
+    func load(named name: String) async throws -> SessionRecord?
+    /// The name of each session saved or deleted by any server (this one included), until the
+    /// stream is cancelled. An empty name says changes may have been missed, as when the
+    /// listening connection was lost and made again: every session should be read again.
+    func changes() -> AsyncStream<String>
 }

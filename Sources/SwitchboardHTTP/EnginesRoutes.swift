@@ -28,6 +28,20 @@ enum EnginesRoutes {
                 }
             },
             APIRoute(
+                .get, "/engines", "EnginesController_matrixPage", tag: .engines,
+                summary: "Engines × features, each session's features and the refused plugins, as a page (HTML, no script)",
+                success: .html()
+            ) { _, context throws(APIError) in
+                let registry = context.server.registry
+                var sessions: [SessionFeatures] = []
+                for session in context.server.sessions.sessions { sessions.append(await SessionFeatures(session)) }
+                let page = MatrixPage(
+                    matrix: FeatureMatrix(engines: registry.engines.map(\.metadata)), sessions: sessions,
+                    refused: registry.listing.filter { $0.state == .refused }, version: context.server.version)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))
+            },
+            APIRoute(
                 .post, "/api/engines/rescan", "EnginesController_rescan", tag: .engines,
                 summary: "Load new plugins and new versions of loaded ones; running sessions move to new versions",
                 success: .json(.reference("ScanReport"))

@@ -10,10 +10,13 @@ public struct ServerState: Sendable {
     /// When this server started: `GET /api/server/status` and the activity of untouched sessions.
     public let startedAt: Date
     let activity: SessionActivity
+    /// The same registry the sessions and engines count into (`metrics.host`).
+    public let metrics: ServerMetrics
 
-    public init(sessions: SessionManager, version: String, startedAt: Date = Date()) {
+    public init(sessions: SessionManager, version: String, metrics: ServerMetrics, startedAt: Date = Date()) {
         self.sessions = sessions
         self.version = version
+        self.metrics = metrics
         self.startedAt = startedAt
         self.activity = SessionActivity(since: startedAt)
     }

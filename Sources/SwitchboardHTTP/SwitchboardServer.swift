@@ -12,37 +12,44 @@ public enum SwitchboardServer {
         public var apiKey: APIKey?
         public var swaggerUI: SwaggerUI
         public var timeouts: ConnectionTimeouts
+        /// `GET /metrics` answers without the API key.
+        public var metricsPublic: Bool
 
         public init(
             host: String = "127.0.0.1", port: Int = 3000, apiKey: APIKey? = nil, swaggerUI: SwaggerUI = SwaggerUI(.folder("swagger-ui")),
-            timeouts: ConnectionTimeouts = ConnectionTimeouts()
+            timeouts: ConnectionTimeouts = ConnectionTimeouts(), metricsPublic: Bool = false
         ) {
             self.host = host
             self.port = port
             self.apiKey = apiKey
             self.swaggerUI = swaggerUI
             self.timeouts = timeouts
+            self.metricsPublic = metricsPublic
         }
     }
 
     /// Every route the server answers, in one table.
-    static func routes(openAPI: @escaping @Sendable () -> JSONValue, swaggerUI: SwaggerUI) -> [APIRoute] {
-        ContactsRoutes.all + SessionsRoutes.all + PairingRoutes.all + EnginesRoutes.all + ServerRoutes.all(openAPI: openAPI, swaggerUI: swaggerUI)
+    static func routes(openAPI: @escaping @Sendable () -> JSONValue, options: Options) -> [APIRoute] {
+        ContactsRoutes.all + SessionsRoutes.all + PairingRoutes.all + EnginesRoutes.all
+            + ServerRoutes.all(openAPI: openAPI, swaggerUI: options.swaggerUI) + MetricsRoutes.all(isOpen: options.metricsPublic)
     }
 
     /// The OpenAPI document of a server with these options, as `GET /-json` answers it.
     public static func document(version: String, options: Options) -> JSONValue {
-        let routes = routes(openAPI: { .null }, swaggerUI: options.swaggerUI)
+        let routes = routes(openAPI: { .null }, options: options)
         return OpenAPIDocument.build(routes: routes, version: version, apiKeyRequired: options.apiKey != nil)
     }
 
     public static func router(state: ServerState, options: Options) -> Router<SwitchboardRequestContext> {
         let document = OpenAPIBox()
-        let routes = routes(openAPI: { document.value }, swaggerUI: options.swaggerUI)
+        let routes = routes(openAPI: { document.value }, options: options)
         document.value = OpenAPIDocument.build(routes: routes, version: state.version, apiKeyRequired: options.apiKey != nil)
 
         let router = Router(context: SwitchboardRequestContext.self)
         router.middlewares.add(RequestLogMiddleware())
+        router.middlewares.add(RequestMetricsMiddleware(
+            metrics: state.metrics,
+            templates: Dictionary(uniqueKeysWithValues: routes.map { ("\($0.method) \(RouterPath($0.routerPath).description)", $0.path) })))
         router.middlewares.add(JSONErrorMiddleware(allowedMethods: { path in allowedMethods(path, routes) }))
         // After the error middleware, so that an error while reading the body is JSON too;
         // before the key check, so that even a refused request's body is read.

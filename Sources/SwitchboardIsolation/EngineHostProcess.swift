@@ -26,6 +26,7 @@ final class EngineHostProcess: @unchecked Sendable {
     private let plugin: String
     private let command: EngineHostCommand
     private let restarts: Restarts
+    private let metrics: HostMetrics
     private let logger: Logger
     private static let handshakeTimeout = Duration.seconds(10)
 
@@ -62,11 +63,12 @@ final class EngineHostProcess: @unchecked Sendable {
     private let state: Mutex<State>
     private let numbers = Counter()
 
-    init(engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, logger: Logger) {
+    init(engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger) {
         self.engineName = engineName
         self.plugin = plugin
         self.command = command
         self.restarts = restarts
+        self.metrics = metrics
         self.logger = logger
         state = Mutex(State(nextWait: restarts.first))
     }
@@ -342,6 +344,7 @@ final class EngineHostProcess: @unchecked Sendable {
             state.down = nil
             state.restarts += 1
         }
+        metrics.engineRestarted(engine: engineName)
         let instances = state.withLock { $0.instances }
         for (id, instance) in instances {
             do throws(EngineError) {

@@ -9,12 +9,14 @@ import SwitchboardCore
 public final class ProcessIsolation: IsolatedEngineLauncher {
     private let command: EngineHostCommand
     private let restarts: EngineHostProcess.Restarts
+    private let metrics: HostMetrics
     private let logger: Logger
     private let processes = Mutex<[String: EngineHostProcess]>([:])
 
-    public init(command: EngineHostCommand, logger: Logger) {
+    public init(command: EngineHostCommand, metrics: HostMetrics = .none, logger: Logger) {
         self.command = command
         restarts = EngineHostProcess.Restarts()
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -25,7 +27,8 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         let key = "\(engine.metadata.name)#\(engine.generation)"
         let process = processes.withLock { processes in
             if let existing = processes[key] { return existing }
-            let made = EngineHostProcess(engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, logger: logger)
+            let made = EngineHostProcess(
+                engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger)
             processes[key] = made
             return made
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalEngineCore
 import SwitchboardCore
+import SwitchboardSQLiteStore
 
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,9 @@ struct Import: AsyncParsableCommand {
     /// The database the session's local engine uses: its configured `database`, else the file in its state folder.
     private func databasePath() async throws -> String {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let records = try await SQLiteSessionStore(path: "\(data)/sessions.sqlite").loadAll()
+        let store = try SQLiteSessionStore(path: "\(data)/sessions.sqlite")
+        let records = try await store.loadAll()
+        try await store.close()
         let record = records.first { $0.name == session }
         guard record != nil || session == SessionManager.defaultSessionName else {
             throw ValidationError("session \"\(session)\" does not exist in \(data)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LocalEngineCore
 import Logging
 import SwitchboardCore
 import SwitchboardIsolation
@@ -87,11 +88,12 @@ struct PluginOptions: ParsableArguments {
 
     /// A registry with the embedded engines, then every plugin found; third-party plugins are read
     /// by a scanner child, never mapped here.
-    func loadRegistry(logger: Logger, scanCache: String? = nil) throws -> EngineRegistry {
+    func loadRegistry(logger: Logger, scanCache: String? = nil, metrics: HostMetrics = .none) throws -> EngineRegistry {
         let scanner = ChildScanner(command: engineHostCommand(), timeout: .milliseconds(Int(pluginScanTimeout * 1000)), cacheFile: scanCache)
         let registry = EngineRegistry(
-            pluginDirectories: resolvedDirectories, pluginFiles: files, policy: try policy(scanner: scanner), logger: logger)
-        try registry.registerEmbedded(EmbeddedEngines.local)
+            pluginDirectories: resolvedDirectories, pluginFiles: files, policy: try policy(scanner: scanner), metrics: metrics, logger: logger)
+        // `local`, the default engine, is compiled in: a fresh install serves with no plugin file.
+        try registry.registerEmbedded(LocalEngine.descriptor)
         registry.scan()
         return registry
     }

@@ -1,10 +1,14 @@
 import ArgumentParser
+import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardHTTP
 import SwitchboardIsolation
+import SwitchboardPostgresStore
+import SwitchboardSQLiteStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API. A fresh data folder starts with session 'default' on the embedded 'local' engine.")
@@ -48,6 +52,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a connection may stay open without a request in progress (an unfinished request head included).", valueName: "seconds"))
     var idleTimeout: Double = Double(ConnectionTimeouts.defaultIdle.components.seconds)
 
+    @Option(help: ArgumentHelp(
+        "Where sessions are stored: postgres://user[:password]@host[:port]/database, shared by every server on it ($SWITCHBOARD_STORE). Default: <data>/sessions.sqlite.",
+        valueName: "url"))
+    var store: String?
+
+    /// `--store`, else `SWITCHBOARD_STORE`; nil for the SQLite file in the data folder.
+    private var storeURL: String? {
+        store ?? ProcessInfo.processInfo.environment["SWITCHBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    @Flag(help: "Serve GET /metrics without the API key, for a Prometheus that does not send one.")
+    var metricsPublic = false
+
     @OptionGroup var plugins: PluginOptions
 
     func validate() throws {
@@ -60,11 +77,29 @@ struct Serve: AsyncParsableCommand {
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
         guard (0.001...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 0.001 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        if let storeURL {
+            do {
+                _ = try PostgresSessionStore.configuration(storeURL)
+            } catch {
+                throw ValidationError("--store: \(error)")
+            }
+        }
     }
 
+    /// The composition root: logging and metrics once for the process, the engines, the store,
+    /// and the server and the sessions as services of one group.
     func run() async throws {
-        var logger = Logger(label: "switchboard")
-        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "switchboard")
+        // Our own parts are handed the factory; the global bootstrap brings the libraries' metrics
+        // into the same registry.
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
 
         let apiKey: APIKey?
         if let configured = ProcessInfo.processInfo.environment["WAHA_API_KEY"], !configured.isEmpty {
@@ -77,13 +112,15 @@ struct Serve: AsyncParsableCommand {
         }
 
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let registry = try plugins.loadRegistry(logger: logger, scanCache: "\(data)/plugin-scans.json")
+        let registry = try plugins.loadRegistry(logger: logger, scanCache: "\(data)/plugin-scans.json", metrics: metrics.host)
         let launcher = ProcessIsolation(
-            command: plugins.engineHostCommand(memoryLimitMiB: engineMemoryLimit, cpuLimitSeconds: engineCPULimit), logger: logger)
+            command: plugins.engineHostCommand(memoryLimitMiB: engineMemoryLimit, cpuLimitSeconds: engineCPULimit), metrics: metrics.host,
+            logger: logger)
         let sessions = SessionManager(
-            registry: registry, store: try SQLiteSessionStore(path: "\(data)/sessions.sqlite"), stateRoot: "\(data)/state",
+            registry: registry, store: try await openStore(logger: logger), stateRoot: "\(data)/state",
             callTimeout: .milliseconds(Int(callTimeout * 1000)), enginePaths: .confined(to: [data] + enginePaths),
-            isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))), logger: logger)
+            isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))),
+            metrics: metrics.host, logger: logger)
         try await sessions.restore()
 
         let swagger: SwaggerUI
@@ -99,12 +136,20 @@ struct Serve: AsyncParsableCommand {
         }
 
         let app = SwitchboardServer.application(
-            state: ServerState(sessions: sessions, version: Switchboard.version),
+            state: ServerState(sessions: sessions, version: Switchboard.version, metrics: metrics),
             options: .init(
                 host: host, port: port, apiKey: apiKey, swaggerUI: swagger,
-                timeouts: ConnectionTimeouts(idle: .milliseconds(Int(idleTimeout * 1000)))),
+                timeouts: ConnectionTimeouts(idle: .milliseconds(Int(idleTimeout * 1000))), metricsPublic: metricsPublic),
             logger: logger)
-        try await app.runService()
-        await sessions.stopAll()
+        // Shut down in reverse order: the server stops accepting and finishes the requests in
+        // flight, then the sessions stop (destroying their instances) and the store closes.
+        let group = ServiceGroup(configuration: .init(
+            services: [sessions, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    private func openStore(logger: Logger) async throws -> any SessionStore {
+        guard let storeURL else { return try SQLiteSessionStore(path: "\(data)/sessions.sqlite") }
+        return try await PostgresSessionStore(url: storeURL, logger: logger)
     }
 }

@@ -43,13 +43,19 @@ public final class SwitchboardProcess: @unchecked Sendable {
 
     /// A started server; the caller stops it. `data` keeps what it stores past `stop`, for a
     /// next server on the same folder.
+    /// `findsPluginsItself` starts it as README's `scripts/serve` does: no `--plugins` and no
+    /// `SWITCHBOARD_PLUGINS`, so it looks beside its executable.
     public static func start(
-        data: String? = nil, plugin: String? = nil, arguments: [String] = [], environment: [String: String] = [:]
+        data: String? = nil, plugin: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
+        findsPluginsItself: Bool = false
     ) async throws -> SwitchboardProcess {
-        try await SwitchboardProcess(data: data, plugin: plugin, arguments: arguments, environment: environment)
+        try await SwitchboardProcess(
+            data: data, plugin: plugin, arguments: arguments, environment: environment, findsPluginsItself: findsPluginsItself)
     }
 
-    private init(data: String?, plugin: String?, arguments: [String], environment: [String: String]) async throws {
+    private init(
+        data: String?, plugin: String?, arguments: [String], environment: [String: String], findsPluginsItself: Bool
+    ) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
         }
@@ -58,8 +64,10 @@ public final class SwitchboardProcess: @unchecked Sendable {
         self.data = data ?? directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", String(port), "--data", self.data, "--plugins", Self.plugins]
+        process.arguments = ["serve", "--port", String(port), "--data", self.data] + (findsPluginsItself ? [] : ["--plugins", Self.plugins])
             + (plugin.map { ["--plugin", $0] } ?? []) + arguments
+        var environment = environment
+        if findsPluginsItself { environment["SWITCHBOARD_PLUGINS"] = "" }
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = directory.appendingPathComponent("switchboard.log")
         try Data().write(to: log)

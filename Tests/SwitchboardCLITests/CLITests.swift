@@ -100,6 +100,20 @@ struct CLITests {
         #expect(second.output.contains("Server started and listening on 127.0.0.1:\(second.port)"))
     }
 
+    /// What README's `scripts/serve` runs once it has built: every shipped engine is found with no
+    /// plugin option, and the matrix page lists all five.
+    @Test func serveFindsEveryShippedEngineBesideItself() async throws {
+        let server = try await SwitchboardProcess.start(findsPluginsItself: true)
+        defer { server.stop() }
+        let matrix = try await server.request("GET", "/api/engines/matrix?format=markdown")
+        #expect(matrix.status == 200)
+        let page = try await server.request("GET", "/engines").body
+        for engine in ["local", "fixed", "vcard", "carddav", "waha"] {
+            #expect(matrix.body.contains("- **\(engine)**"), "\(engine) missing from the matrix")
+            #expect(page.contains(#"id="engine-\#(engine)">\#(engine)</th>"#), "\(engine) missing from the page")
+        }
+    }
+
     @Test("import loads a seed file into the default session's local database, and serve answers from it")
     func importSeed() async throws {
         let data = TestPlugins.makeFolder("cli-import")

@@ -64,7 +64,7 @@ struct ServerAPITests {
                 }
             }
             let router = SwitchboardServer.router(
-                state: ServerState(sessions: server.sessions, version: "test"), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
+                state: ServerState(sessions: server.sessions, version: "test", metrics: ServerMetrics()), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
             let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
             #expect(served.count >= 25)
             #expect(documented == served, "only documented: \(documented.subtracting(served)); only served: \(served.subtracting(documented))")

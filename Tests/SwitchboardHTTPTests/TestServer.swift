@@ -2,11 +2,13 @@ import AsyncHTTPClient
 import Foundation
 import NIOHTTP1
 import Hummingbird
+import LocalEngineCore
 import Logging
 import NIOCore
 import ServiceLifecycle
 import SwitchboardCore
 import SwitchboardHTTP
+import SwitchboardSQLiteStore
 import SwitchboardTestSupport
 import Synchronization
 import Testing
@@ -30,28 +32,32 @@ final class TestServer: Sendable {
     static func start(
         data: String? = nil, pluginFiles: [String]? = nil, pluginDirectories: [String] = [], apiKey: APIKey? = nil,
         callTimeout: Duration = .seconds(5), swaggerUI: SwaggerUI = SwaggerUI(.folder(SwaggerUIFiles.folder)),
-        timeouts: ConnectionTimeouts = ConnectionTimeouts()
+        timeouts: ConnectionTimeouts = ConnectionTimeouts(), metricsPublic: Bool = false
     ) async throws -> TestServer {
         let data = data ?? TestPlugins.makeFolder("server")
         let logger = Logger(label: "test-server") { _ in SwiftLogNoOpLogHandler() }
-        let registry = EngineRegistry(pluginDirectories: pluginDirectories, pluginFiles: try pluginFiles ?? Self.pluginFiles(), logger: logger)
-        try registry.registerEmbedded(EmbeddedEngines.local)
+        // A registry of this server's own: suites run in parallel in this one process.
+        let metrics = ServerMetrics()
+        let registry = EngineRegistry(
+            pluginDirectories: pluginDirectories, pluginFiles: try pluginFiles ?? Self.pluginFiles(), metrics: metrics.host, logger: logger)
+        try registry.registerEmbedded(LocalEngine.descriptor)
         registry.scan()
         let sessions = SessionManager(
             registry: registry, store: try SQLiteSessionStore(path: "\(data)/sessions.sqlite"), stateRoot: "\(data)/state",
-            callTimeout: callTimeout, logger: logger)
+            callTimeout: callTimeout, metrics: metrics.host, logger: logger)
         try await sessions.restore()
 
         let port = Mutex<Int?>(nil)
-        let options = SwitchboardServer.Options(apiKey: apiKey, swaggerUI: swaggerUI, timeouts: timeouts)
-        let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test"), options: options)
+        let options = SwitchboardServer.Options(apiKey: apiKey, swaggerUI: swaggerUI, timeouts: timeouts, metricsPublic: metricsPublic)
+        let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test", metrics: metrics), options: options)
         // A port from the tests' own pool, not the kernel's choice: a child server of another
         // test may have been told a port the kernel would hand out again.
         let app = Application(
             router: router, server: SwitchboardServer.httpServer(options),
             configuration: .init(address: .hostname("127.0.0.1", port: try TestPlugins.freePort())),
             onServerRunning: { channel in port.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        // As `switchboard serve` composes them: the sessions shut down after the server.
+        let group = ServiceGroup(configuration: .init(services: [sessions, app], logger: logger))
         let running = Task { try await group.run() }
         while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(5)) }
         return TestServer(port: port.withLock { $0! }, sessions: sessions, data: data, group: group, running: running)
@@ -68,7 +74,6 @@ final class TestServer: Sendable {
     func stop() async throws {
         await group.triggerGracefulShutdown()
         try await running.value
-        await sessions.stopAll()
     }
 
     // MARK: Requests
@@ -162,11 +167,11 @@ extension JSONValue {
 func withServer<T>(
     data: String? = nil, pluginFiles: [String]? = nil, pluginDirectories: [String] = [], apiKey: APIKey? = nil, callTimeout: Duration = .seconds(5),
     swaggerUI: SwaggerUI = SwaggerUI(.folder(SwaggerUIFiles.folder)), timeouts: ConnectionTimeouts = ConnectionTimeouts(),
-    _ body: (TestServer) async throws -> T
+    metricsPublic: Bool = false, _ body: (TestServer) async throws -> T
 ) async throws -> T {
     let server = try await TestServer.start(
         data: data, pluginFiles: pluginFiles, pluginDirectories: pluginDirectories, apiKey: apiKey, callTimeout: callTimeout,
-        swaggerUI: swaggerUI, timeouts: timeouts)
+        swaggerUI: swaggerUI, timeouts: timeouts, metricsPublic: metricsPublic)
     do {
         let result = try await body(server)
         try await server.stop()

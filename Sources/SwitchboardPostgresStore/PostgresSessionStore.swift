@@ -1,0 +1,164 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SwitchboardCore
+
+/// Sessions in PostgreSQL, shared by every server pointed at the same database. The server
+/// creates and migrates the schema itself (numbered migrations in `switchboard_schema`); a
+/// trigger announces each change on `NOTIFY switchboard_sessions` with the session's name, so
+/// every server hears every change, whoever made it.
+public final class PostgresSessionStore: SharedSessionStore {
+    /// The channel the trigger notifies and every server listens on.
+    static let channel = "switchboard_sessions"
+
+    /// Each migration, in order; the schema's version is the number of migrations applied.
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE switchboard_session (
+                name text PRIMARY KEY, engine text NOT NULL, engine_config bytea NOT NULL, config bytea NOT NULL,
+                started boolean NOT NULL, isolation text)
+            """,
+            """
+            CREATE FUNCTION switchboard_session_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('switchboard_sessions', COALESCE(NEW.name, OLD.name));
+                RETURN NULL;
+            END $$
+            """,
+            """
+            CREATE TRIGGER switchboard_session_changed AFTER INSERT OR UPDATE OR DELETE ON switchboard_session
+                FOR EACH ROW EXECUTE FUNCTION switchboard_session_notify()
+            """,
+        ],
+    ]
+
+    /// Any number will do, as long as it is Switchboard's: migrations take this advisory lock,
+    /// so replicas starting together migrate one after the other.
+    private static let migrationLock: Int64 = 0x5357_4244  // "SWBD"
+
+    private let client: PostgresClient
+    private let running: Task<Void, Never>
+    private let logger: Logger
+
+    /// Connects, then creates or migrates the schema.
+    public init(url: String, logger: Logger) async throws {
+        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+        let client = client
+        running = Task { await client.run() }
+        self.logger = logger
+        do {
+            try await migrate()
+        } catch {
+            running.cancel()
+            throw error
+        }
+    }
+
+    /// `postgres://user[:password]@host[:port]/database`; TLS only with `?sslmode=require`.
+    public static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
+              let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty else {
+            throw StoreURLError(url: url)
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value
+        let tls: PostgresClient.Configuration.TLS = sslMode == "require" ? .require(.makeClientConfiguration()) : .disable
+        return PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user, password: components.password,
+            database: database.isEmpty ? nil : database, tls: tls)
+    }
+
+    public struct StoreURLError: Error, CustomStringConvertible {
+        let url: String
+        public var description: String { "not a PostgreSQL URL (postgres://user[:password]@host[:port]/database): \(url)" }
+    }
+
+    public struct NewerSchema: Error, CustomStringConvertible {
+        let found: Int, known: Int
+        public var description: String {
+            "the database's Switchboard schema is version \(found), newer than this server's \(known): upgrade this server"
+        }
+    }
+
+    private func migrate() async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query("CREATE TABLE IF NOT EXISTS switchboard_schema (version integer NOT NULL)", logger: logger)
+            var version = 0
+            for try await found in try await connection.query("SELECT max(version) FROM switchboard_schema", logger: logger).decode(Int?.self) {
+                version = found ?? 0
+            }
+            guard version <= Self.migrations.count else { throw NewerSchema(found: version, known: Self.migrations.count) }
+            for (index, statements) in Self.migrations.enumerated() where index + 1 > version {
+                for statement in statements { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                try await connection.query("INSERT INTO switchboard_schema (version) VALUES (\(index + 1))", logger: logger)
+                logger.info("session store migrated", metadata: ["version": "\(index + 1)"])
+            }
+        }
+    }
+
+    public func loadAll() async throws -> [SessionRecord] {
+        let rows = try await client.query(
+            "SELECT name, engine, engine_config, config, started, isolation FROM switchboard_session ORDER BY name", logger: logger)
+        return try await Self.records(rows)
+    }
+
+    public func load(named name: String) async throws -> SessionRecord? {
+        let rows = try await client.query(
+            "SELECT name, engine, engine_config, config, started, isolation FROM switchboard_session WHERE name = \(name)", logger: logger)
+        return try await Self.records(rows).first
+    }
+
+    private static func records(_ rows: PostgresRowSequence) async throws -> [SessionRecord] {
+        var records: [SessionRecord] = []
+        for try await (name, engine, engineConfig, config, started, isolation) in rows.decode((String, String, Data, Data, Bool, String?).self) {
+            records.append(SessionRecord(
+                name: name, engine: engine, engineConfig: engineConfig, config: config, started: started,
+                isolation: isolation.flatMap(EngineIsolation.init(rawValue:))))
+        }
+        return records
+    }
+
+    public func save(_ record: SessionRecord) async throws {
+        try await client.query(
+            """
+            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation)
+            VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue))
+            ON CONFLICT (name) DO UPDATE SET engine = excluded.engine, engine_config = excluded.engine_config,
+                config = excluded.config, started = excluded.started, isolation = excluded.isolation
+            """, logger: logger)
+    }
+
+    public func delete(named name: String) async throws {
+        try await client.query("DELETE FROM switchboard_session WHERE name = \(name)", logger: logger)
+    }
+
+    public func changes() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let listening = Task { [client, logger] in
+            while !Task.isCancelled {
+                do {
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.channel) { notifications in
+                            // Listening (again): whatever changed before now is read afresh.
+                            continuation.yield("")
+                            for try await notification in notifications { continuation.yield(notification.payload) }
+                        }
+                    }
+                } catch {
+                    guard !Task.isCancelled else { break }
+                    logger.warning("lost the session notifications; listening again", metadata: ["reason": "\(error)"])
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in listening.cancel() }
+        return stream
+    }
+
+    public func close() async throws {
+        running.cancel()
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import GRDB
+import SwitchboardCore
+
+/// Sessions in one SQLite file (WAL, so a `kill -9` loses nothing that was acknowledged).
+public final class SQLiteSessionStore: SessionStore {
+    private let database: DatabaseQueue
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
+        database = try DatabaseQueue(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "session") { t in
+                t.primaryKey("name", .text)
+                t.column("engine", .text).notNull()
+                t.column("engineConfig", .blob).notNull()
+                t.column("config", .blob).notNull()
+                t.column("started", .boolean).notNull()
+            }
+        }
+        migrator.registerMigration("v2: isolation") { db in
+            try db.alter(table: "session") { t in t.add(column: "isolation", .text) }
+        }
+        try migrator.migrate(database)
+    }
+
+    public func loadAll() async throws -> [SessionRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation FROM session ORDER BY name").map {
+                SessionRecord(
+                    name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"],
+                    isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)))
+            }
+        }
+    }
+
+    public func save(_ record: SessionRecord) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO session (name, engine, engineConfig, config, started, isolation) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET engine = excluded.engine, engineConfig = excluded.engineConfig,
+                        config = excluded.config, started = excluded.started, isolation = excluded.isolation
+                    """,
+                arguments: [record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue])
+        }
+    }
+
+    public func delete(named name: String) async throws {
+        try await database.write { db in try db.execute(sql: "DELETE FROM session WHERE name = ?", arguments: [name]) }
+    }
+
+    public func close() async throws {
+        try database.close()
+    }
+}
