@@ -95,7 +95,10 @@ let package = Package(
         // and the `LocalEngine` product exports the same code as a plugin.
         .target(
             name: "LocalEngineCore",
-            dependencies: [sdk, .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                sdk, .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Plugins/LocalEngine/Core"
         ),
         .target(name: "LocalEngine", dependencies: ["LocalEngineCore", sdk], path: "Plugins/LocalEngine/Export"),
@@ -142,7 +145,7 @@ let package = Package(
             name: "SwitchboardCoreTests",
             dependencies: ["SwitchboardCore", sdk, "LocalEngineCore", "SwitchboardTestSupport"]
         ),
-        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", sdk]),
+        .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", sdk, "SwitchboardTestSupport"]),
         .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", sdk], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CardDAVEngineTests",

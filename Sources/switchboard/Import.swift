@@ -25,14 +25,27 @@ struct Import: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot read \(file): \(error)")
         }
-        let database = try await databasePath()
-        try FileManager.default.createDirectory(atPath: (database as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let summary = try LocalSeedImporter.importSeed(seed, intoDatabaseAt: database)
-        print("imported \(summary.contacts) contacts, \(summary.accounts) accounts, \(summary.lids) LIDs into \(database)")
+        let summary: ImportSummary, target: String
+        switch try await database() {
+        case let .postgres(url):
+            summary = try await LocalSeedImporter.importSeed(seed, intoPostgres: url)
+            target = url
+        case let .sqlite(path):
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            summary = try LocalSeedImporter.importSeed(seed, intoDatabaseAt: path)
+            target = path
+        }
+        print("imported \(summary.contacts) contacts, \(summary.accounts) accounts, \(summary.lids) LIDs into \(target)")
     }
 
-    /// The database the session's local engine uses: its configured `database`, else the file in its state folder.
-    private func databasePath() async throws -> String {
+    private enum Database {
+        case sqlite(String)
+        case postgres(String)
+    }
+
+    /// The database the session's local engine uses: its configured `postgres` or `database`, else
+    /// the file in its state folder.
+    private func database() async throws -> Database {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let store = try SQLiteSessionStore(path: "\(data)/sessions.sqlite")
         let records = try await store.loadAll()
@@ -44,9 +57,10 @@ struct Import: AsyncParsableCommand {
         if let record, record.engine != LocalEngine.name {
             throw ValidationError("session \"\(session)\" runs engine \"\(record.engine)\"; import fills the local engine only")
         }
-        if let config = record?.engineConfig, let configured = try? JSONDecoder().decode(LocalEngine.Configuration.self, from: config).database {
-            return configured
+        if let config = record?.engineConfig, let configured = try? JSONDecoder().decode(LocalEngine.Configuration.self, from: config) {
+            if let url = configured.postgres { return .postgres(url) }
+            if let path = configured.database { return .sqlite(path) }
         }
-        return "\(data)/state/\(session)/\(LocalEngine.name)/\(LocalEngine.databaseFileName)"
+        return .sqlite("\(data)/state/\(session)/\(LocalEngine.name)/\(LocalEngine.databaseFileName)")
     }
 }

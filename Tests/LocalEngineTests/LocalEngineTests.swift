@@ -1,28 +1,47 @@
 import ContactsEngineKit
 import Foundation
 import LocalEngineCore
+import SwitchboardTestSupport
 import Testing
 
-/// A directory of its own per test, removed when the test ends.
+/// Where a sandbox's engine keeps its address book: every engine test runs on both.
+enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A directory of its own per test, removed when the test ends, and on PostgreSQL a fresh
+/// database on the test process's one cluster.
 final class Sandbox {
     let directory: URL
+    let backend: Backend
+    /// The PostgreSQL database's URL, on that backend.
+    let postgres: String?
 
-    init() throws {
+    init(_ backend: Backend = .sqlite) async throws {
+        self.backend = backend
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("local-engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        postgres = backend == .postgres ? try await PostgresServer.shared().createDatabase() : nil
     }
 
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     var database: String { directory.appendingPathComponent("contacts.sqlite").path }
 
+    /// The engine's configuration for this sandbox's database.
+    var configuration: String {
+        postgres.map { #"{"postgres": "\#($0)"}"# } ?? #"{"database": "\#(database)"}"#
+    }
+
     func engine() throws -> LocalEngine {
-        try LocalEngine(configuration: EngineConfiguration(json: Data(#"{"database": "\#(database)"}"#.utf8)), host: EngineHost(services: nil))
+        try LocalEngine(configuration: EngineConfiguration(json: Data(configuration.utf8)), host: EngineHost(services: nil))
     }
 
     @discardableResult
-    func seed(_ seed: LocalSeed) throws -> ImportSummary {
-        try LocalSeedImporter.importSeed(seed, intoDatabaseAt: database)
+    func seed(_ seed: LocalSeed) async throws -> ImportSummary {
+        if let postgres { return try await LocalSeedImporter.importSeed(seed, intoPostgres: postgres) }
+        return try LocalSeedImporter.importSeed(seed, intoDatabaseAt: database)
     }
 }
 
@@ -30,26 +49,26 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
 
 @Suite struct ContactsTests {
     /// Six contacts whose name order differs from their id order, with a tie and two without names.
-    private func sortingEngine(_ sandbox: Sandbox) throws -> LocalEngine {
-        try sandbox.seed(LocalSeed(contacts: [
+    private func sortingEngine(_ sandbox: Sandbox) async throws -> LocalEngine {
+        try await sandbox.seed(LocalSeed(contacts: [
             .init(id: "1", name: "Carol"), .init(id: "2"), .init(id: "3", name: "Alice"),
             .init(id: "4", name: "Bob"), .init(id: "5", name: "Alice"), .init(id: "6"),
         ]))
         return try sandbox.engine()
     }
 
-    @Test func sortsByIdAndByNameBothWays() async throws {
-        let sandbox = try Sandbox()
-        let engine = try sortingEngine(sandbox)
+    @Test(arguments: Backend.allCases) func sortsByIdAndByNameBothWays(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await sortingEngine(sandbox)
         #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us", "3@c.us", "4@c.us", "5@c.us", "6@c.us"])
         #expect(ids(try await engine.listContacts(.init(sortBy: .id, sortOrder: .desc))) == ["6@c.us", "5@c.us", "4@c.us", "3@c.us", "2@c.us", "1@c.us"])
         #expect(ids(try await engine.listContacts(.init(sortBy: .name))) == ["3@c.us", "5@c.us", "4@c.us", "1@c.us", "2@c.us", "6@c.us"])
         #expect(ids(try await engine.listContacts(.init(sortBy: .name, sortOrder: .desc))) == ["6@c.us", "2@c.us", "1@c.us", "4@c.us", "5@c.us", "3@c.us"])
     }
 
-    @Test func paginates() async throws {
-        let sandbox = try Sandbox()
-        let engine = try sortingEngine(sandbox)
+    @Test(arguments: Backend.allCases) func paginates(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await sortingEngine(sandbox)
         #expect(ids(try await engine.listContacts(.init(limit: 2, offset: 1, sortBy: .name))) == ["5@c.us", "4@c.us"])
         #expect(ids(try await engine.listContacts(.init(limit: 5, offset: 4, sortBy: .name, sortOrder: .desc))) == ["5@c.us", "3@c.us"])
         #expect(ids(try await engine.listContacts(.init(offset: 4))) == ["5@c.us", "6@c.us"])
@@ -65,15 +84,17 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         }
     }
 
-    @Test func importsTenThousandAndServesADeepPage() async throws {
-        let sandbox = try Sandbox()
+    @Test(arguments: Backend.allCases) func importsTenThousandAndServesADeepPage(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
         // Ids 100000…109999; names run the other way; every thousandth contact has no name.
         let contacts = (0..<10_000).map { i in
             LocalSeed.Contact(id: String(100_000 + i), name: i % 1000 == 0 ? nil : "Contact \(19_999 - i)")
         }
-        let summary = try sandbox.seed(LocalSeed(contacts: contacts))
+        let summary = try await sandbox.seed(LocalSeed(contacts: contacts))
         #expect(summary.contacts == 10_000 && summary.accounts == 0 && summary.lids == 0)
         let engine = try sandbox.engine()
+        // The status counts what the first call loaded (PostgreSQL loads no sooner).
+        #expect(try await engine.countLids() == 0)
         #expect(engine.status.counters["contacts"] == 10_000)
 
         #expect(ids(try await engine.listContacts(.init(limit: 10, offset: 9_998))) == ["109998@c.us", "109999@c.us"])
@@ -86,9 +107,9 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(try await engine.listContacts(.init(offset: 9_995, sortBy: .name)).count == 5)
     }
 
-    @Test func upsertPersistsAndKeepsWhatItDoesNotSet() async throws {
-        let sandbox = try Sandbox()
-        try sandbox.seed(LocalSeed(contacts: [
+    @Test(arguments: Backend.allCases) func upsertPersistsAndKeepsWhatItDoesNotSet(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        try await sandbox.seed(LocalSeed(contacts: [
             .init(id: "5511911112222", name: "Old", pushname: "Push", about: "Busy", profilePictureURL: "https://example.com/p.jpg", isBlocked: true),
         ]))
         let engine = try sandbox.engine()
@@ -112,18 +133,18 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(error?.kind == .invalidInput)
     }
 
-    @Test func renameMovesTheContactInNameOrder() async throws {
-        let sandbox = try Sandbox()
-        let engine = try sortingEngine(sandbox)
+    @Test(arguments: Backend.allCases) func renameMovesTheContactInNameOrder(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await sortingEngine(sandbox)
         try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "Aaron"))
         try await engine.upsertContact(.init(chatId: "7@c.us", firstName: "Zed"))
         #expect(ids(try await engine.listContacts(.init(sortBy: .name))) == ["1@c.us", "3@c.us", "5@c.us", "4@c.us", "7@c.us", "2@c.us", "6@c.us"])
         #expect(ids(try await engine.listContacts(.init(limit: 1, offset: 6))) == ["7@c.us"])
     }
 
-    @Test func contactOutsideTheAddressBook() async throws {
-        let sandbox = try Sandbox()
-        try sandbox.seed(LocalSeed(accounts: ["14155550100"]))
+    @Test(arguments: Backend.allCases) func contactOutsideTheAddressBook(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        try await sandbox.seed(LocalSeed(accounts: ["14155550100"]))
         let engine = try sandbox.engine()
         #expect(try await engine.contact(.init(contactId: "14155550100@c.us")) == Contact(id: "14155550100@c.us", isWAContact: true, isMyContact: false))
         #expect(try await engine.contact(.init(contactId: "14155550199@c.us")) == Contact(id: "14155550199@c.us", isWAContact: false, isMyContact: false))
@@ -133,9 +154,9 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(error?.kind == .invalidInput)
     }
 
-    @Test func blockAndUnblock() async throws {
-        let sandbox = try Sandbox()
-        try sandbox.seed(LocalSeed(contacts: [.init(id: "111", name: "Friend")], accounts: ["222"]))
+    @Test(arguments: Backend.allCases) func blockAndUnblock(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        try await sandbox.seed(LocalSeed(contacts: [.init(id: "111", name: "Friend")], accounts: ["222"]))
         let engine = try sandbox.engine()
 
         try await engine.block(.init(contactId: "222@c.us"))
@@ -154,8 +175,8 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
 }
 
 @Suite struct CheckExistsTests {
-    private func engine(_ sandbox: Sandbox) throws -> LocalEngine {
-        try sandbox.seed(LocalSeed(
+    private func engine(_ sandbox: Sandbox) async throws -> LocalEngine {
+        try await sandbox.seed(LocalSeed(
             contacts: [.init(id: "4915112345678", isWAContact: true), .init(id: "4915199999999", isWAContact: false)],
             accounts: [
                 "551187654321",  // São Paulo, registered before the extra 9
@@ -167,9 +188,9 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         return try sandbox.engine()
     }
 
-    @Test func brazilianNumbersMatchWithAndWithoutTheNine() async throws {
-        let sandbox = try Sandbox()
-        let engine = try engine(sandbox)
+    @Test(arguments: Backend.allCases) func brazilianNumbersMatchWithAndWithoutTheNine(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await engine(sandbox)
         #expect(try await engine.checkExists(.init(phone: "5511987654321")) == CheckExistsResult(numberExists: true, chatId: "551187654321@c.us"))
         #expect(try await engine.checkExists(.init(phone: "552198765432")) == CheckExistsResult(numberExists: true, chatId: "5521998765432@c.us"))
         #expect(try await engine.checkExists(.init(phone: "551187654321")) == CheckExistsResult(numberExists: true, chatId: "551187654321@c.us"))
@@ -178,24 +199,24 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(try await engine.checkExists(.init(phone: "5511887654321")) == CheckExistsResult(numberExists: false))
     }
 
-    @Test func otherCountriesMatchExactly() async throws {
-        let sandbox = try Sandbox()
-        let engine = try engine(sandbox)
+    @Test(arguments: Backend.allCases) func otherCountriesMatchExactly(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await engine(sandbox)
         // Argentina's 54 11 has Brazil's shape: both forms are registered, each matches only itself.
         #expect(try await engine.checkExists(.init(phone: "5411987654321")) == CheckExistsResult(numberExists: true, chatId: "5411987654321@c.us"))
         #expect(try await engine.checkExists(.init(phone: "541187654321")) == CheckExistsResult(numberExists: true, chatId: "541187654321@c.us"))
 
-        let old = try Sandbox()
-        try old.seed(LocalSeed(accounts: ["541187654321"]))
+        let old = try await Sandbox(backend)
+        try await old.seed(LocalSeed(accounts: ["541187654321"]))
         #expect(try await old.engine().checkExists(.init(phone: "5411987654321")) == CheckExistsResult(numberExists: false))
-        let new = try Sandbox()
-        try new.seed(LocalSeed(accounts: ["5411987654321"]))
+        let new = try await Sandbox(backend)
+        try await new.seed(LocalSeed(accounts: ["5411987654321"]))
         #expect(try await new.engine().checkExists(.init(phone: "541187654321")) == CheckExistsResult(numberExists: false))
     }
 
-    @Test func addressBookContactsCountAsRegistered() async throws {
-        let sandbox = try Sandbox()
-        let engine = try engine(sandbox)
+    @Test(arguments: Backend.allCases) func addressBookContactsCountAsRegistered(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        let engine = try await engine(sandbox)
         #expect(try await engine.checkExists(.init(phone: "4915112345678")) == CheckExistsResult(numberExists: true, chatId: "4915112345678@c.us"))
         #expect(try await engine.checkExists(.init(phone: "4915199999999")) == CheckExistsResult(numberExists: false))
         #expect(try await engine.checkExists(.init(phone: "10000000000")) == CheckExistsResult(numberExists: false))
@@ -205,9 +226,9 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
 }
 
 @Suite struct LidTests {
-    @Test func listsCountsAndLooksUpBothWays() async throws {
-        let sandbox = try Sandbox()
-        try sandbox.seed(LocalSeed(lids: [
+    @Test(arguments: Backend.allCases) func listsCountsAndLooksUpBothWays(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        try await sandbox.seed(LocalSeed(lids: [
             .init(lid: "300", pn: "5511900000003"), .init(lid: "100@lid", pn: "5511900000001@c.us"), .init(lid: "200", pn: "5511900000002"),
         ]))
         let engine = try sandbox.engine()
@@ -230,10 +251,10 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(badPage?.kind == .invalidInput)
     }
 
-    @Test func aNewMappingReplacesBothSidesOfOldOnes() async throws {
-        let sandbox = try Sandbox()
-        try sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "10"), .init(lid: "2", pn: "20")]))
-        try sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "20")]))
+    @Test(arguments: Backend.allCases) func aNewMappingReplacesBothSidesOfOldOnes(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        try await sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "10"), .init(lid: "2", pn: "20")]))
+        try await sandbox.seed(LocalSeed(lids: [.init(lid: "1", pn: "20")]))
         let engine = try sandbox.engine()
         #expect(try await engine.listLids(.init()) == [LidMapping(lid: "1@lid", pn: "20@c.us")])
         #expect(try await engine.lid(forPhoneNumber: .init(pn: "10@c.us")) == LidMapping(lid: nil, pn: "10@c.us"))
@@ -241,18 +262,19 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
 }
 
 @Suite struct SeedAndLifecycleTests {
-    @Test func aBadIdWritesNothing() async throws {
-        let sandbox = try Sandbox()
+    @Test(arguments: Backend.allCases) func aBadIdWritesNothing(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
         let seed = LocalSeed(contacts: [.init(id: "111"), .init(id: "12 34")], accounts: ["111"], lids: [.init(lid: "1", pn: "111")])
-        let error = #expect(throws: EngineError.self) { try sandbox.seed(seed) }
+        let error = await #expect(throws: EngineError.self) { try await sandbox.seed(seed) }
         #expect(error?.kind == .invalidInput)
         #expect(error?.message.contains("contacts[1]") == true)
         #expect(error?.message.contains("12 34") == true)
 
-        let badLid = #expect(throws: EngineError.self) { try sandbox.seed(LocalSeed(accounts: ["111"], lids: [.init(lid: "x@lid", pn: "1")])) }
+        let badLid = await #expect(throws: EngineError.self) { try await sandbox.seed(LocalSeed(accounts: ["111"], lids: [.init(lid: "x@lid", pn: "1")])) }
         #expect(badLid?.message.contains("lids[0]") == true)
 
         let engine = try sandbox.engine()
+        #expect(try await engine.listContacts(.init()).isEmpty)
         #expect(engine.status.counters == ["contacts": 0, "accounts": 0, "lids": 0])
     }
 
@@ -266,11 +288,11 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(try JSONDecoder().decode(LocalSeed.self, from: Data("{}".utf8)).contacts.isEmpty)
     }
 
-    @Test func seesAnImportFromAnotherConnection() async throws {
-        let sandbox = try Sandbox()
+    @Test(arguments: Backend.allCases) func seesAnImportFromAnotherConnection(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
         let engine = try sandbox.engine()
         try await engine.upsertContact(.init(chatId: "1@c.us", firstName: "Mine"))
-        try sandbox.seed(LocalSeed(contacts: [.init(id: "2", name: "Imported")], accounts: ["4930555010"], lids: [.init(lid: "4", pn: "2")]))
+        try await sandbox.seed(LocalSeed(contacts: [.init(id: "2", name: "Imported")], accounts: ["4930555010"], lids: [.init(lid: "4", pn: "2")]))
         try await Task.sleep(for: .milliseconds(1_100))
 
         #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us"])
@@ -283,7 +305,7 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
     }
 
     @Test func configuration() async throws {
-        let sandbox = try Sandbox()
+        let sandbox = try await Sandbox()
         #expect(LocalEngine.features == Set(Feature.allCases))
         #expect(String(cString: LocalEngine.descriptor.pointee.name) == "local")
         #expect(LocalEngine.descriptor.pointee.feature_count == 12)
@@ -306,8 +328,43 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(memory.status.message.contains("in memory"))
     }
 
+    @Test func postgresConfiguration() async throws {
+        func engine(_ json: String) throws -> LocalEngine {
+            try LocalEngine(configuration: EngineConfiguration(json: Data(json.utf8)), host: EngineHost(services: nil))
+        }
+        let both = #expect(throws: EngineError.self) { try engine(#"{"database": "/tmp/x.sqlite", "postgres": "postgres://u@h/d"}"#) }
+        #expect(both?.kind == .invalidInput)
+        for url in ["mysql://u@h/d", "postgres://h/d", "not a url"] {
+            let bad = #expect(throws: EngineError.self) { try engine(#"{"postgres": "\#(url)"}"#) }
+            #expect(bad?.kind == .invalidInput)
+        }
+
+        // Nothing listens there: init returns at once, and the first call answers unavailable
+        // within the engine's deadline rather than hanging.
+        let port = try TestPlugins.freePort()
+        let started = ContinuousClock.now
+        let unreachable = try engine(#"{"postgres": "postgres://postgres@127.0.0.1:\#(port)/nothing"}"#)
+        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(unreachable.status.message.contains("PostgreSQL database 127.0.0.1:\(port)/nothing"))
+        let error = await #expect(throws: EngineError.self) { try await unreachable.listContacts(.init()) }
+        #expect(error?.kind == .unavailable)
+        #expect(ContinuousClock.now - started < .seconds(8))
+        let writeError = await #expect(throws: EngineError.self) { try await unreachable.upsertContact(.init(chatId: "1@c.us", firstName: "A")) }
+        #expect(writeError?.kind == .unavailable)
+
+        // A database without the schema gets it from the first call; a second engine shares it.
+        let sandbox = try await Sandbox(.postgres)
+        let first = try sandbox.engine(), second = try sandbox.engine()
+        try await first.upsertContact(.init(chatId: "1@c.us", firstName: "Shared"))
+        #expect(try await second.contact(.init(contactId: "1@c.us")).name == "Shared")
+        try await second.block(.init(contactId: "1@c.us"))
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(try await first.contact(.init(contactId: "1@c.us")).isBlocked)
+        #expect(first.status.message.contains("PostgreSQL database 127.0.0.1"))
+    }
+
     @Test func defaultsToTheStateDirectory() async throws {
-        let sandbox = try Sandbox()
+        let sandbox = try await Sandbox()
         let directory = strdup(sandbox.directory.path)
         let services = UnsafeMutablePointer<sb_host_services>.allocate(capacity: 1)
         services.initialize(to: sb_host_services(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,6 +31,37 @@ public final class PostgresServer: Sendable {
             try? await server.stop()
             throw error
         }
+    }
+
+    /// One cluster for the whole test process, started by the first caller; each test makes a
+    /// database of its own on it (`createDatabase`). Stopped when the process exits.
+    public static func shared() async throws -> PostgresServer {
+        try await sharedServer.value
+    }
+
+    private static let sharedServer = Task<PostgresServer, any Error> {
+        let server = try await PostgresServer()
+        sharedStopCommand.withLock { $0 = server.exitStopCommand() }
+        atexit {
+            // At exit nothing async runs any more: stop it the blocking way.
+            if let command = PostgresServer.sharedStopCommand.withLock({ $0 }) { _ = system(command) }
+        }
+        return server
+    }
+
+    private static let sharedStopCommand = Mutex<String?>(nil)
+
+    private func exitStopCommand() -> String {
+        let bin = (try? Self.binaries()) ?? "/usr/bin"
+        let stop = "\(bin)/pg_ctl -D \(directory)/data -m immediate -w stop"
+        return "\(getuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "")\(stop) >/dev/null 2>&1; rm -rf \(directory)"
+    }
+
+    /// A fresh, empty database on this cluster; its URL.
+    public func createDatabase() async throws -> String {
+        let name = "t_\(UUID().uuidString.prefix(8).lowercased())"
+        try await run(["\(try Self.binaries())/psql", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", "postgres", "-c", "CREATE DATABASE \(name)"])
+        return "postgres://postgres@127.0.0.1:\(port)/\(name)"
     }
 
     /// `/usr/lib/postgresql/<version>/bin`, the newest installed.
@@ -72,7 +104,8 @@ public final class PostgresServer: Sendable {
     /// them open, so a pipe would never reach its end.
     private func run(_ command: [String]) async throws {
         let (executable, arguments) = getuid() == 0 ? ("/usr/sbin/runuser", ["-u", "postgres", "--"] + command) : (command[0], Array(command.dropFirst()))
-        let output = "\(directory)/command-output"
+        // One file per command: tests sharing the cluster run commands at the same time.
+        let output = "\(directory)/command-output-\(UUID().uuidString)"
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             Thread {
                 continuation.resume(with: Result {

@@ -115,4 +115,76 @@ import Testing
             }
         }
     }
+
+    /// The contact's name as `server` serves it, nil when it has none (or is not in the address book).
+    static func name(of contact: String, in session: String, on server: SwitchboardProcess) async throws -> String? {
+        let reply = try await server.answer("GET", "/api/\(session)/contacts/\(contact)")
+        guard reply.status == 200, let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any] else {
+            throw SwitchboardProcess.Failure(description: "GET \(contact) on port \(server.port): \(reply.status) \(reply.body)")
+        }
+        return object["name"] as? String
+    }
+
+    /// A `local` session on both replicas whose address book is the cluster's PostgreSQL.
+    static func sharedBook(_ a: SwitchboardProcess, _ b: SwitchboardProcess, _ postgres: PostgresServer) async throws {
+        try await a.request("POST", "/api/sessions", body: #"{"name": "book", "engine": "local", "engineConfig": {"postgres": "\#(postgres.url)"}}"#)
+        _ = try await Self.timeUntil("book", runs: "local", on: b)
+    }
+
+    @Test func aContactWrittenThroughOneReplicaIsReadThroughTheOther() async throws {
+        try await Self.replicas { a, b, postgres in
+            try await Self.sharedBook(a, b, postgres)
+            // B has loaded the address book before the write, so it must notice the change, not just load it.
+            #expect(try await Self.name(of: "4915112345678@c.us", in: "book", on: b) == nil)
+            try await a.request("PUT", "/api/book/contacts/4915112345678@c.us", body: #"{"firstName": "Ada", "lastName": "Lovelace"}"#)
+            let written = ContinuousClock.now
+            // The engine compares the database's version at most once a second: seen by then,
+            // give or take the reload itself.
+            try await Self.waitFor(on: b, limit: .milliseconds(1_300)) {
+                try await Self.name(of: "4915112345678@c.us", in: "book", on: b) == "Ada Lovelace"
+            }
+            #expect(ContinuousClock.now - written < .milliseconds(1_300))
+
+            // And back: B blocks, A serves the block.
+            try await b.request("POST", "/api/contacts/block", body: #"{"session": "book", "contactId": "4915112345678@c.us"}"#)
+            try await Self.waitFor(on: a, limit: .milliseconds(1_300)) {
+                try await a.answer("GET", "/api/book/contacts/4915112345678@c.us").body.contains(#""isBlocked":true"#)
+            }
+        }
+    }
+
+    /// The ids whose PUT answered 200, in order.
+    final class Acknowledged: Sendable {
+        let ids = Mutex<[String]>([])
+    }
+
+    @Test func killingAReplicaRightAfterAnAcknowledgedWriteLosesNoAcknowledgedWrite() async throws {
+        try await Self.replicas { a, b, postgres in
+            try await Self.sharedBook(a, b, postgres)
+            // Four writers on A; A is killed the moment the 40th write is acknowledged, with
+            // writes still in flight. Only acknowledged ones are owed.
+            let acknowledged = Acknowledged()
+            await withTaskGroup { group in
+                for writer in 0..<4 {
+                    group.addTask {
+                        for i in 0..<1_000 {
+                            let id = "4930\(writer)\(String(format: "%06d", i))@c.us"
+                            guard let reply = try? await a.answer("PUT", "/api/book/contacts/\(id)", body: #"{"firstName": "W\#(writer)-\#(i)"}"#),
+                                  reply.status == 200 else { return }
+                            let count = acknowledged.ids.withLock { $0.append(id); return $0.count }
+                            if count == 40 { a.signal(SIGKILL) }
+                        }
+                    }
+                }
+            }
+            let owed = acknowledged.ids.withLock { $0 }
+            #expect(owed.count >= 40)
+            #expect((try? await a.answer("GET", "/ping", timeout: .seconds(1))) == nil, "A is gone")
+            try await Task.sleep(for: .milliseconds(1_100))
+            for id in owed {
+                let name = try await Self.name(of: id, in: "book", on: b)
+                #expect(name?.hasPrefix("W") == true, "acknowledged \(id) lost on B")
+            }
+        }
+    }
 }

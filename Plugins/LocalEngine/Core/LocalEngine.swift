@@ -1,17 +1,18 @@
 import ContactsEngineKit
 import Foundation
-import GRDB
 import Synchronization
 
 /// The `local` engine: an address book, a directory of registered accounts and LID mappings,
-/// kept in SQLite for durability and served from an in-memory snapshot.
+/// kept in SQLite or PostgreSQL for durability and served from an in-memory snapshot.
 ///
-/// Configuration: `{"database": "<path>"}`, optional. Without it the database is
-/// `<state directory>/local.sqlite`, or in memory when the host gives no state directory.
+/// Configuration: `{"database": "<path>"}` or `{"postgres": "postgres://user@host/db"}`, both
+/// optional and not both. Without either the database is `<state directory>/local.sqlite`, or
+/// in memory when the host gives no state directory. On PostgreSQL, every replica whose session
+/// names the same database serves one address book.
 public final class LocalEngine: ContactsEngine {
     public static let name = "local"
     public static let version = "0.1.0"
-    public static let summary = "Address book, account directory and LIDs in a local SQLite database"
+    public static let summary = "Address book, account directory and LIDs in SQLite or PostgreSQL"
     public static let features = Set(Feature.allCases)
     /// The database's name in the host's state directory, when the configuration names none.
     public static let databaseFileName = "local.sqlite"
@@ -21,17 +22,24 @@ public final class LocalEngine: ContactsEngine {
 
     public struct Configuration: Codable, Sendable {
         public var database: String?
-        public init(database: String? = nil) { self.database = database }
+        public var postgres: String?
+        public init(database: String? = nil, postgres: String? = nil) {
+            self.database = database
+            self.postgres = postgres
+        }
     }
 
     private struct State {
-        var snapshot: Snapshot
-        /// When `PRAGMA data_version` was last compared: at most once a second, so reads stay in memory.
+        /// Nil until the first call loads it (PostgreSQL: init does not wait on the network).
+        var snapshot: Snapshot?
+        /// When the store's version was last compared: at most once a second, so reads stay in memory.
         var lastVersionCheck: ContinuousClock.Instant
+        /// The newest version one of our own commits reached while someone else also committed:
+        /// the snapshot is reloaded before a read until it is at least there.
+        var mustReach: Int64 = .min
     }
 
-    private let dbQueue: DatabaseQueue
-    private let location: String
+    private let store: any AddressBookStore
     private let host: EngineHost
     private let state: Mutex<State>
 
@@ -40,23 +48,32 @@ public final class LocalEngine: ContactsEngine {
         if settings.database?.isEmpty == true {
             throw EngineError(.invalidInput, "invalid configuration: database: empty path")
         }
+        self.host = host
+        if let url = settings.postgres {
+            guard settings.database == nil else {
+                throw EngineError(.invalidInput, "invalid configuration: database and postgres both given; name one")
+            }
+            store = try PostgresAddressBook(url: url)
+            state = Mutex(State(snapshot: nil, lastVersionCheck: .now))
+            return
+        }
         let path = settings.database.map(host.resolve(configuredPath:))
             ?? host.stateDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent(Self.databaseFileName).path }
-        location = path ?? "in memory"
-        self.host = host
         do {
-            dbQueue = try Storage.open(path)
-            state = Mutex(State(snapshot: try dbQueue.read(Snapshot.init), lastVersionCheck: .now))
+            // A local file: opened and loaded at once, so a bad path fails the session's start.
+            let book = try SQLiteAddressBook(path)
+            store = book
+            state = Mutex(State(snapshot: try book.snapshot(), lastVersionCheck: .now))
         } catch {
-            throw EngineError(.unavailable, "cannot open the database \(location): \(error)")
+            throw EngineError(.unavailable, "cannot open the database \(path ?? "in memory"): \(error)")
         }
     }
 
     public var status: EngineStatus {
-        let counters = state.withLock {
-            ["contacts": $0.snapshot.contacts.count, "accounts": $0.snapshot.accounts.count, "lids": $0.snapshot.lidOrder.count]
+        let counters = state.withLock { state in
+            state.snapshot.map { ["contacts": $0.contacts.count, "accounts": $0.accounts.count, "lids": $0.lidOrder.count] } ?? [:]
         }
-        return EngineStatus(message: "SQLite database \(location)", counters: counters)
+        return EngineStatus(message: store.description, counters: counters)
     }
 
     // MARK: Contacts
@@ -81,16 +98,7 @@ public final class LocalEngine: ContactsEngine {
             throw EngineError(.invalidInput, "firstName or lastName is required")
         }
         let name = [firstName, lastName].compactMap { $0 }.joined(separator: " ")
-        // A new entry is a WhatsApp contact only if the number has an account, as `contact` answers.
-        try await write { db in
-            try Entry.fetchOne(db, sql: """
-                INSERT INTO contact (id, name, shortName, firstName, lastName, isMyContact, isWAContact)
-                VALUES (?, ?, ?, ?, ?, 1, EXISTS (SELECT 1 FROM account WHERE number = ?))
-                ON CONFLICT (id) DO UPDATE SET name = excluded.name, shortName = excluded.shortName,
-                    firstName = excluded.firstName, lastName = excluded.lastName, isMyContact = 1
-                RETURNING \(Entry.columns)
-                """, arguments: [id, name, firstName, firstName, lastName, Self.phoneNumber(of: id)])
-        }
+        try await write(.upsert(id: id, name: name, firstName: firstName, lastName: lastName, phoneNumber: Self.phoneNumber(of: id)))
     }
 
     public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult {
@@ -118,22 +126,13 @@ public final class LocalEngine: ContactsEngine {
 
     public func block(_ request: ContactRequest) async throws {
         let id = try Self.contactID(request.contactId)
-        try await write { db in
-            try Entry.fetchOne(db, sql: """
-                INSERT INTO contact (id, isBlocked, isMyContact, isWAContact)
-                VALUES (?, 1, 0, EXISTS (SELECT 1 FROM account WHERE number = ?))
-                ON CONFLICT (id) DO UPDATE SET isBlocked = 1
-                RETURNING \(Entry.columns)
-                """, arguments: [id, Self.phoneNumber(of: id)])
-        }
+        try await write(.block(id: id, phoneNumber: Self.phoneNumber(of: id)))
     }
 
     /// Unblocking a number the address book has never seen changes nothing, so creates no entry.
     public func unblock(_ request: ContactRequest) async throws {
         let id = try Self.contactID(request.contactId)
-        try await write { db in
-            try Entry.fetchOne(db, sql: "UPDATE contact SET isBlocked = 0 WHERE id = ? RETURNING \(Entry.columns)", arguments: [id])
-        }
+        try await write(.unblock(id: id))
     }
 
     // MARK: LIDs
@@ -163,49 +162,71 @@ public final class LocalEngine: ContactsEngine {
 
     // MARK: Snapshot access
 
-    /// Serves a read from memory, after reloading the snapshot if another connection changed the file.
+    /// Serves a read from memory, after reloading the snapshot if someone else changed the database.
     private func read<T: Sendable>(_ body: (Snapshot) -> T) async throws -> T {
         try await reloadIfChangedElsewhere()
-        return state.withLock { body($0.snapshot) }
-    }
-
-    /// Commits `change`, then puts the row it returns into the snapshot. Both run in the database
-    /// queue, so concurrent writes reach the snapshot in commit order, and only once committed.
-    private func write(_ change: @escaping @Sendable (Database) throws -> Entry?) async throws {
-        do {
-            try await dbQueue.writeWithoutTransaction { db in
-                var entry: Entry?
-                try db.inTransaction {
-                    entry = try change(db)
-                    return .commit
-                }
-                if let entry { self.state.withLock { $0.snapshot.contacts.put(entry) } }
-            }
-        } catch let error as DatabaseError {
-            throw EngineError(.unavailable, "database \(location): \(error)")
+        return try state.withLock { state in
+            guard let snapshot = state.snapshot else { throw EngineError(.unavailable, "\(store.description): not loaded") }
+            return body(snapshot)
         }
     }
 
-    /// Our own commits leave `PRAGMA data_version` unchanged; another connection's change it.
+    /// Commits `change`, then puts the row it returns into the snapshot, only once committed.
+    private func write(_ change: Change) async throws {
+        try await guarded {
+            try await self.store.apply(change) { commit in
+                self.state.withLock { state in
+                    // Not loaded yet: the first load reads the commit anyway.
+                    guard let version = state.snapshot?.version else { return }
+                    if let entry = commit.entry { state.snapshot?.contacts.put(entry) }
+                    if commit.before == version {
+                        state.snapshot?.version = commit.after
+                    } else {
+                        // Someone else committed too (or our own commits came back out of order):
+                        // reload at the next read rather than serve a mix.
+                        state.mustReach = max(state.mustReach, commit.after)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Compares the store's version at most once a second (at once while a reload is owed), and
+    /// reloads everything when someone else committed. Our own commits advance the snapshot's
+    /// version with the row they wrote, so they alone cause no reload.
     private func reloadIfChangedElsewhere() async throws {
-        let due = state.withLock { state in
+        let (due, known) = state.withLock { state -> (Bool, Int64?) in
+            guard let snapshot = state.snapshot else { return (true, nil) }
+            if snapshot.version < state.mustReach { return (true, nil) }
             let now = ContinuousClock.now
-            guard now - state.lastVersionCheck >= .seconds(1) else { return false }
+            guard now - state.lastVersionCheck >= .seconds(1) else { return (false, nil) }
             state.lastVersionCheck = now
-            return true
+            return (true, snapshot.version)
         }
         guard due else { return }
-        do {
-            // In the database queue, so no write can slip between loading and installing.
-            let reloaded = try await dbQueue.read { db in
-                guard try Snapshot.dataVersion(db) != self.state.withLock({ $0.snapshot.dataVersion }) else { return false }
-                let snapshot = try Snapshot(db)
-                self.state.withLock { $0.snapshot = snapshot }
-                return true
+        try await guarded {
+            if let known, try await self.store.version() == known { return }
+            let wasLoaded = self.state.withLock { $0.snapshot != nil }
+            try await self.store.load { snapshot in
+                self.state.withLock { state in
+                    // A load that raced with one of our own commits and read before it is dropped.
+                    if let current = state.snapshot, snapshot.version < current.version { return }
+                    state.snapshot = snapshot
+                    state.lastVersionCheck = .now
+                }
             }
-            if reloaded { host.log(.info, "reloaded \(location): another connection changed it") }
-        } catch let error as DatabaseError {
-            throw EngineError(.unavailable, "database \(location): \(error)")
+            if wasLoaded { self.host.log(.info, "reloaded \(self.store.description): someone else changed it") }
+        }
+    }
+
+    /// Any failure of the database answers unavailable, naming it.
+    private func guarded(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.unavailable, "\(store.description): \(error)")
         }
     }
 

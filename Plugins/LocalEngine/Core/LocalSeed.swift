@@ -1,5 +1,4 @@
 import ContactsEngineKit
-import GRDB
 
 /// The seed file of the `local` engine, read by `switchboard import` and by benchmarks:
 ///
@@ -83,12 +82,33 @@ public struct ImportSummary: Codable, Hashable, Sendable {
     public var lids: Int
 }
 
+/// A seed whose ids are checked and normalized, ready for either backend.
+struct CheckedSeed: Sendable {
+    var contacts: [LocalSeed.Contact]
+    var accounts: [String]
+    var lids: [(lid: String, pn: String)]
+}
+
 public enum LocalSeedImporter {
-    /// Writes `seed` into the database at `path` (created if needed) in one transaction. An engine
-    /// open on the same file sees the change within about a second.
+    /// Writes `seed` into the SQLite database at `path` (created if needed) in one transaction.
+    /// An engine open on the same file sees the change within about a second.
     /// Throws `EngineError(.invalidInput)` naming the first bad entry, having written nothing.
     public static func importSeed(_ seed: LocalSeed, intoDatabaseAt path: String) throws -> ImportSummary {
-        // Everything is checked before the database is touched, so a bad entry writes nothing.
+        let checked = try check(seed)
+        try SQLiteAddressBook(path).importSeed(checked)
+        return summary(checked)
+    }
+
+    /// Writes `seed` into the PostgreSQL database at `url` (its schema created if needed) in one
+    /// transaction. Every engine on that database sees the change within about a second.
+    public static func importSeed(_ seed: LocalSeed, intoPostgres url: String) async throws -> ImportSummary {
+        let checked = try check(seed)
+        try await PostgresAddressBook(url: url).importSeed(checked)
+        return summary(checked)
+    }
+
+    /// Everything is checked before the database is touched, so a bad entry writes nothing.
+    private static func check(_ seed: LocalSeed) throws -> CheckedSeed {
         let contacts = try seed.contacts.enumerated().map { index, contact in
             guard let id = ChatID.normalizedContactID(contact.id) else { throw invalid("contacts[\(index)].id", contact.id) }
             var normalized = contact
@@ -104,34 +124,11 @@ public enum LocalSeedImporter {
             guard let pn = ChatID.normalizedPhoneNumberID(mapping.pn) else { throw invalid("lids[\(index)].pn", mapping.pn) }
             return (lid: lid, pn: pn)
         }
+        return CheckedSeed(contacts: contacts, accounts: accounts, lids: lids)
+    }
 
-        try Storage.open(path).write { db in
-            // Numbered parameters: one value serves the insert's default and the update's "keep".
-            let contact = try db.makeStatement(sql: """
-                INSERT INTO contact (id, name, pushname, shortName, about, profilePictureURL, isBlocked, isMe, isWAContact, isMyContact)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), coalesce(?8, 0), coalesce(?9, 1), coalesce(?10, 1))
-                ON CONFLICT (id) DO UPDATE SET
-                    name = coalesce(?2, name), pushname = coalesce(?3, pushname), shortName = coalesce(?4, shortName),
-                    about = coalesce(?5, about), profilePictureURL = coalesce(?6, profilePictureURL),
-                    isBlocked = coalesce(?7, isBlocked), isMe = coalesce(?8, isMe),
-                    isWAContact = coalesce(?9, isWAContact), isMyContact = coalesce(?10, isMyContact)
-                """)
-            for c in contacts {
-                try contact.execute(arguments: [
-                    c.id, c.name, c.pushname, c.shortName, c.about, c.profilePictureURL, c.isBlocked, c.isMe, c.isWAContact, c.isMyContact,
-                ])
-            }
-            let account = try db.makeStatement(sql: "INSERT OR IGNORE INTO account (number) VALUES (?)")
-            for number in accounts {
-                try account.execute(arguments: [number])
-            }
-            // REPLACE deletes the rows that conflict on either unique column: lid and pn stay one to one.
-            let lid = try db.makeStatement(sql: "INSERT OR REPLACE INTO lid (lid, pn) VALUES (?, ?)")
-            for mapping in lids {
-                try lid.execute(arguments: [mapping.lid, mapping.pn])
-            }
-        }
-        return ImportSummary(contacts: contacts.count, accounts: accounts.count, lids: lids.count)
+    private static func summary(_ seed: CheckedSeed) -> ImportSummary {
+        ImportSummary(contacts: seed.contacts.count, accounts: seed.accounts.count, lids: seed.lids.count)
     }
 
     private static func invalid(_ entry: String, _ value: String) -> EngineError {

@@ -1,0 +1,162 @@
+import ContactsEngineKit
+import GRDB
+
+extension Entry: FetchableRecord {
+    // By index rather than Codable: loading 100,000 rows at init must stay fast in debug builds.
+    init(row: Row) {
+        self.init(
+            contact: Contact(
+                id: row[0], name: row[1], pushname: row[2], shortName: row[3],
+                isMe: row[4], isWAContact: row[5], isMyContact: row[6], isBlocked: row[7]
+            ),
+            about: row[8], profilePictureURL: row[9]
+        )
+    }
+}
+
+/// The address book in a SQLite file (or in memory), shared by the engine and the seed importer
+/// so both agree on the schema. Its version is `PRAGMA data_version`, which our own connection's
+/// commits leave unchanged and any other connection's commit changes.
+final class SQLiteAddressBook: AddressBookStore {
+    let dbQueue: DatabaseQueue
+    let description: String
+
+    /// Opens the database at `path` (creating and migrating it as needed), or an in-memory one for `nil`.
+    init(_ path: String?) throws {
+        var configuration = Configuration()
+        // Another connection (the `import` command) may hold the write lock for a few seconds:
+        // wait for it rather than fail the call.
+        configuration.busyMode = .timeout(10)
+        if let path {
+            // WAL lets the engine keep reading while an import writes, and a commit in WAL mode
+            // survives the process being killed.
+            configuration.journalMode = .wal
+            dbQueue = try DatabaseQueue(path: path, configuration: configuration)
+        } else {
+            dbQueue = try DatabaseQueue(configuration: configuration)
+        }
+        try Self.migrator.migrate(dbQueue)
+        description = "SQLite database \(path ?? "in memory")"
+    }
+
+    /// A local file: loaded at once, when the engine starts.
+    func snapshot() throws -> Snapshot {
+        try dbQueue.read(Self.snapshot)
+    }
+
+    func version() async throws -> Int64 {
+        try await dbQueue.read(Self.dataVersion)
+    }
+
+    func load(_ install: @escaping @Sendable (Snapshot) -> Void) async throws {
+        // Installed in the database queue, so no write can slip between loading and installing.
+        try await dbQueue.read { db in install(try Self.snapshot(db)) }
+    }
+
+    func apply(_ change: Change, _ install: @escaping @Sendable (Commit) -> Void) async throws {
+        // The install runs in the database queue too: concurrent writes reach the snapshot in commit order.
+        try await dbQueue.writeWithoutTransaction { db in
+            var entry: Entry?
+            try db.inTransaction {
+                entry = try Self.write(change, db)
+                return .commit
+            }
+            // Our own commit leaves it unchanged: a different value means another connection committed.
+            let version = try Self.dataVersion(db)
+            install(Commit(entry: entry, before: version, after: version))
+        }
+    }
+
+    private static func write(_ change: Change, _ db: Database) throws -> Entry? {
+        switch change {
+        case let .upsert(id, name, firstName, lastName, phoneNumber):
+            try Entry.fetchOne(db, sql: """
+                INSERT INTO contact (id, name, shortName, firstName, lastName, isMyContact, isWAContact)
+                VALUES (?, ?, ?, ?, ?, 1, EXISTS (SELECT 1 FROM account WHERE number = ?))
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, shortName = excluded.shortName,
+                    firstName = excluded.firstName, lastName = excluded.lastName, isMyContact = 1
+                RETURNING \(Entry.columns)
+                """, arguments: [id, name, firstName, firstName, lastName, phoneNumber])
+        case let .block(id, phoneNumber):
+            try Entry.fetchOne(db, sql: """
+                INSERT INTO contact (id, isBlocked, isMyContact, isWAContact)
+                VALUES (?, 1, 0, EXISTS (SELECT 1 FROM account WHERE number = ?))
+                ON CONFLICT (id) DO UPDATE SET isBlocked = 1
+                RETURNING \(Entry.columns)
+                """, arguments: [id, phoneNumber])
+        case let .unblock(id):
+            try Entry.fetchOne(db, sql: "UPDATE contact SET isBlocked = 0 WHERE id = ? RETURNING \(Entry.columns)", arguments: [id])
+        }
+    }
+
+    /// Writes a checked seed in one transaction (LocalSeedImporter checks it first).
+    func importSeed(_ seed: CheckedSeed) throws {
+        try dbQueue.write { db in
+            // Numbered parameters: one value serves the insert's default and the update's "keep".
+            let contact = try db.makeStatement(sql: """
+                INSERT INTO contact (id, name, pushname, shortName, about, profilePictureURL, isBlocked, isMe, isWAContact, isMyContact)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), coalesce(?8, 0), coalesce(?9, 1), coalesce(?10, 1))
+                ON CONFLICT (id) DO UPDATE SET
+                    name = coalesce(?2, name), pushname = coalesce(?3, pushname), shortName = coalesce(?4, shortName),
+                    about = coalesce(?5, about), profilePictureURL = coalesce(?6, profilePictureURL),
+                    isBlocked = coalesce(?7, isBlocked), isMe = coalesce(?8, isMe),
+                    isWAContact = coalesce(?9, isWAContact), isMyContact = coalesce(?10, isMyContact)
+                """)
+            for c in seed.contacts {
+                try contact.execute(arguments: [
+                    c.id, c.name, c.pushname, c.shortName, c.about, c.profilePictureURL, c.isBlocked, c.isMe, c.isWAContact, c.isMyContact,
+                ])
+            }
+            let account = try db.makeStatement(sql: "INSERT OR IGNORE INTO account (number) VALUES (?)")
+            for number in seed.accounts {
+                try account.execute(arguments: [number])
+            }
+            // REPLACE deletes the rows that conflict on either unique column: lid and pn stay one to one.
+            let lid = try db.makeStatement(sql: "INSERT OR REPLACE INTO lid (lid, pn) VALUES (?, ?)")
+            for mapping in seed.lids {
+                try lid.execute(arguments: [mapping.lid, mapping.pn])
+            }
+        }
+    }
+
+    private static func snapshot(_ db: Database) throws -> Snapshot {
+        // Read before the tables: a commit in between then only causes one more reload later.
+        let version = try dataVersion(db)
+        return Snapshot(
+            version: version,
+            entries: try Entry.fetchAll(db, sql: "SELECT \(Entry.columns) FROM contact"),
+            accounts: try String.fetchAll(db, sql: "SELECT number FROM account"),
+            lids: try Row.fetchAll(db, sql: "SELECT lid, pn FROM lid").map { (lid: $0[0] as String, pn: $0[1] as String) }
+        )
+    }
+
+    private static func dataVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // WITHOUT ROWID: every table is looked up by its text key, so the key is the storage.
+            try db.execute(sql: """
+                CREATE TABLE contact (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    name TEXT,
+                    pushname TEXT,
+                    shortName TEXT,
+                    firstName TEXT,
+                    lastName TEXT,
+                    about TEXT,
+                    profilePictureURL TEXT,
+                    isBlocked BOOLEAN NOT NULL DEFAULT 0,
+                    isMe BOOLEAN NOT NULL DEFAULT 0,
+                    isMyContact BOOLEAN NOT NULL DEFAULT 0,
+                    isWAContact BOOLEAN NOT NULL DEFAULT 1
+                ) WITHOUT ROWID;
+                CREATE TABLE account (number TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+                CREATE TABLE lid (lid TEXT PRIMARY KEY NOT NULL, pn TEXT NOT NULL UNIQUE) WITHOUT ROWID;
+                """)
+        }
+        return migrator
+    }
+}
