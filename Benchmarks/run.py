@@ -2,11 +2,11 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template] [--json FILE]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template,postgres] [--json FILE]
 
 With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
 
-Needs wrk and node (apt-get install wrk nodejs). Every server listens on 127.0.0.1 only, every
+Needs wrk and node (apt-get install wrk nodejs), and PostgreSQL for its section (apt-get install postgresql). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
 """
 
@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template", "postgres"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -92,8 +92,8 @@ def serve(data, port, log_level="warning"):
                   "--plugins", RELEASE], port, f"serve-{port}.log")
 
 
-def wrk(port, path, seconds=WRK_SECONDS, latency=False):
-    args = ["wrk", "-t1", "-c32", f"-d{seconds}s"] + (["--latency"] if latency else []) + [f"http://127.0.0.1:{port}{path}"]
+def wrk(port, path, seconds=WRK_SECONDS, latency=False, connections=32):
+    args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"] + (["--latency"] if latency else []) + [f"http://127.0.0.1:{port}{path}"]
     output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -384,6 +384,81 @@ def engine_template():
         print(f"| `swift build -c {configuration}`, from an empty folder | {median:.1f} | {low:.1f} to {high:.1f} | {pins} | {checkouts} |")
 
 
+def postgres_cluster():
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (Debian's initdb and pg_ctl, as the postgres
+    user when run as root); returns its URL and the command that stops it."""
+    versions = sorted(int(v) for v in os.listdir("/usr/lib/postgresql") if v.isdigit())
+    bin_dir = f"/usr/lib/postgresql/{versions[-1]}/bin"
+    directory = tempfile.mkdtemp(prefix="switchboard-bench-pg-", dir="/tmp")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+    if os.getuid() == 0:
+        shutil.chown(directory, "postgres")
+    port = free_port()
+    subprocess.run(as_postgres + [f"{bin_dir}/initdb", "-D", f"{directory}/data", "-U", "postgres", "--auth=trust", "--no-sync"],
+                   check=True, capture_output=True)
+    subprocess.run(as_postgres + [f"{bin_dir}/pg_ctl", "-D", f"{directory}/data", "-l", f"{directory}/log", "-w", "-o",
+                                  f"-c listen_addresses=127.0.0.1 -p {port} -k {directory}", "start"], check=True, capture_output=True)
+    stop = as_postgres + [f"{bin_dir}/pg_ctl", "-D", f"{directory}/data", "-m", "fast", "-w", "stop"]
+    return f"postgres://postgres@127.0.0.1:{port}/postgres", stop, directory
+
+
+def shared_store():
+    section("The contact route on `local` over PostgreSQL vs SQLite, and two replicas vs one")
+    url, stop_cluster, cluster_dir = postgres_cluster()
+    try:
+        ports = [free_port(), free_port()]
+        servers = [start([SWITCHBOARD, "serve", "--port", str(p), "--data", os.path.join(WORK, f"replica-{i}"), "--log-level", "warning",
+                          "--plugins", RELEASE, "--store", url], p, f"replica-{i}.log")[0] for i, p in enumerate(ports)]
+        # Sessions live in the shared store: created once, served by both replicas.
+        http("POST", ports[0], "/api/sessions", json.dumps({"name": "pg", "engine": "local", "engineConfig": {"postgres": url}}))
+        http("POST", ports[0], "/api/sessions", json.dumps({"name": "sqlite", "engine": "local"}))
+        for session in ("pg", "sqlite"):
+            http("PUT", ports[0], f"/api/{session}/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+        paths = {name: f"/api/contacts?contactId={CONTACT}&session={name}" for name in ("pg", "sqlite")}
+        deadline = time.monotonic() + 30
+        while b"Grace Hopper" not in http("GET", ports[1], paths["pg"])[1]:
+            assert time.monotonic() < deadline, "replica B never served A's contact"
+            time.sleep(0.1)
+
+        backends = {"sqlite": [], "pg": []}
+        one, two = [], []
+        for _ in range(ROUNDS):
+            for name in ("sqlite", "pg"):
+                run = wrk(ports[0], paths[name])
+                assert run["non2xx"] == 0 and run["errors"] == "none", (name, run)
+                backends[name].append(run["rps"])
+            one.append(wrk(ports[0], paths["pg"])["rps"])
+            # The same 32 connections, split over the two replicas.
+            runs = [None, None]
+            threads = [threading.Thread(target=lambda i=i: runs.__setitem__(i, wrk(ports[i], paths["pg"], connections=16))) for i in range(2)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            assert all(r["non2xx"] == 0 and r["errors"] == "none" for r in runs), runs
+            two.append(sum(r["rps"] for r in runs))
+        for server in servers:
+            stop(server)
+    finally:
+        subprocess.run(stop_cluster, capture_output=True)
+        shutil.rmtree(cluster_dir, ignore_errors=True)
+
+    median = {name: statistics.median(values) for name, values in backends.items()}
+    print(f"wrk -t1 -d{WRK_SECONDS}s, {ROUNDS} interleaved rounds; sessions in the PostgreSQL store; the `pg` session's `local` "
+          "keeps its address book in the same cluster, the `sqlite` session's in its own file. Both serve reads from memory "
+          "and look for other writers at most once a second.\n")
+    print("| run | requests/s, median | rounds | ratio |\n|---|---|---|---|")
+    for name, label in (("sqlite", "`local` on SQLite, one replica, c32"), ("pg", "`local` on PostgreSQL, one replica, c32")):
+        rounds = ", ".join(f"{v:.0f}" for v in backends[name])
+        print(f"| {label} | {median[name]:.0f} | {rounds} | {median[name] / median['sqlite']:.2f}× SQLite |")
+    print(f"| `local` on PostgreSQL, one replica, c32 (replica round) | {statistics.median(one):.0f} | "
+          f"{', '.join(f'{v:.0f}' for v in one)} | 1.00× |")
+    print(f"| `local` on PostgreSQL, two replicas, c16 each, summed | {statistics.median(two):.0f} | "
+          f"{', '.join(f'{v:.0f}' for v in two)} | {statistics.median(two) / statistics.median(one):.2f}× one replica |")
+    FIGURES["postgres_vs_sqlite_ratio"] = round(median["pg"] / median["sqlite"], 3)
+    FIGURES["two_replicas_vs_one_ratio"] = round(statistics.median(two) / statistics.median(one), 3)
+
+
 def main():
     if any(name != "template" for name in ONLY):
         for tool in ("wrk", "node"):
@@ -396,7 +471,7 @@ def main():
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template)):
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template, shared_store)):
         if name in ONLY:
             run()
     if JSON_FILE:
