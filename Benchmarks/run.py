@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template,postgres] [--json FILE]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template,postgres,composite] [--json FILE]
 
 With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
 
@@ -29,7 +29,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template", "postgres"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template", "postgres", "composite"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -459,6 +459,45 @@ def shared_store():
     FIGURES["two_replicas_vs_one_ratio"] = round(statistics.median(two) / statistics.median(one), 3)
 
 
+def composite():
+    section("The same contact route on a single-engine session vs a composite session")
+    data = os.path.join(WORK, "composite")
+    port = free_port()
+    server, _ = serve(data, port)
+    # contacts.get routes to a `local` member first; the other member and routes are there so
+    # the lookup has a real composition to go through.
+    http("POST", port, "/api/sessions", json.dumps({
+        "name": "mixed",
+        "members": [{"name": "book", "engine": "local"}, {"name": "dir", "engine": "fixed"}],
+        "routes": {"contacts.get": ["book", "dir"], "contacts.list": ["dir"], "*": ["book"]}}))
+    for session in ("default", "mixed"):
+        http("PUT", port, f"/api/{session}/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+    paths = {"single": f"/api/contacts?contactId={CONTACT}&session=default",
+             "composite": f"/api/contacts?contactId={CONTACT}&session=mixed"}
+    assert http("GET", port, paths["single"])[1] == http("GET", port, paths["composite"])[1], "both answer the same bytes"
+    results = {name: [] for name in paths}
+    latency = {name: [] for name in paths}
+    for _ in range(ROUNDS):
+        # Interleaved rounds, so drift on the machine hits both alike.
+        for name, path in paths.items():
+            run = wrk(port, path, latency=True)
+            assert run["non2xx"] == 0 and run["errors"] == "none", (name, run)
+            results[name].append(run["rps"])
+            latency[name].append(latency_seconds(run["latency"]["50"]) * 1000)
+    stop(server)
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s --latency, {ROUNDS} interleaved rounds; one server, session `default` on `local`, "
+          "session `mixed` of members `book` (`local`) and `dir` (`fixed`) with `contacts.get` routed to `book` first; "
+          "each `local` database holds the same contact, and both answer the same bytes.\n")
+    print("| session | requests/s, median | rounds | vs single-engine | median latency, ms (median of rounds) |")
+    print("|---|---|---|---|---|")
+    for name, label in (("single", "single engine, `local`"), ("composite", "composite, `contacts.get` → `book` (`local`)")):
+        rounds = ", ".join(f"{v:.0f}" for v in results[name])
+        print(f"| {label} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['single']:.2f}× | "
+              f"{statistics.median(latency[name]):.2f} |")
+    FIGURES["composite_vs_single_ratio"] = round(medians["composite"] / medians["single"], 3)
+
+
 def main():
     if any(name != "template" for name in ONLY):
         for tool in ("wrk", "node"):
@@ -471,7 +510,8 @@ def main():
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template, shared_store)):
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template, shared_store,
+                                    composite)):
         if name in ONLY:
             run()
     if JSON_FILE:

@@ -24,6 +24,14 @@ public struct HostMetrics: Sendable {
             .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
+    /// A call to one member of a composite session, by member: which one served, which fell through.
+    public func memberCall(session: String, member: String, feature: Feature, outcome: String) {
+        CoreMetrics.Counter(
+            label: "switchboard_member_calls_total",
+            dimensions: [("session", session), ("member", member), ("feature", feature.rawValue), ("outcome", outcome)], factory: factory
+        ).increment()
+    }
+
     /// An engine registered: `embedded`, `loaded` from a file, or `upgraded` to a new file.
     public func pluginLoaded(engine: String, kind: String) {
         CoreMetrics.Counter(label: "switchboard_plugin_loads_total", dimensions: [("engine", engine), ("kind", kind)], factory: factory).increment()

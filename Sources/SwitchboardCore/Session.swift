@@ -48,7 +48,36 @@ final class ActiveInstance: Sendable {
     }
 }
 
-/// A session at run time: its record, status and current engine instance.
+/// What serves a session now: one engine instance, or one per member of its composition.
+enum Serving: Sendable {
+    case single(ActiveInstance)
+    /// Member name → its instance.
+    case composite(SessionComposition, [String: ActiveInstance])
+
+    var instances: [ActiveInstance] {
+        switch self {
+        case .single(let instance): [instance]
+        case .composite(_, let members): Array(members.values)
+        }
+    }
+}
+
+/// The instances one call may use, entered: the caller must leave each one.
+enum EnteredRoute {
+    case single(ActiveInstance)
+    /// The route's members that declare the feature, in route order. `route` is every member
+    /// the route names, for an error that says where the feature would have gone.
+    case members([(name: String, instance: ActiveInstance)], mirror: Bool, route: [String])
+
+    func leave() {
+        switch self {
+        case .single(let instance): instance.leave()
+        case .members(let members, _, _): for member in members { member.instance.leave() }
+        }
+    }
+}
+
+/// A session at run time: its record, status and current engine instance (or instances).
 public final class Session: Sendable {
     public let name: String
 
@@ -56,7 +85,7 @@ public final class Session: Sendable {
         var record: SessionRecord
         var status: SessionStatus
         var failure: String?
-        var active: ActiveInstance?
+        var serving: Serving?
     }
 
     let state: Mutex<State>
@@ -69,56 +98,111 @@ public final class Session: Sendable {
     }
 
     public var record: SessionRecord { state.withLock { $0.record } }
-    /// FAILED, too, while a working session's engine process is down and being restarted.
+    /// FAILED, too, while a working session's engine process is down and being restarted. A
+    /// composite stays WORKING while a member is down: its routes fall back to the others.
     public var status: SessionStatus {
         state.withLock { state in
-            state.status == .working && state.active?.handle.failure != nil ? .failed : state.status
+            guard state.status == .working, case .single(let active)? = state.serving else { return state.status }
+            return active.handle.failure != nil ? .failed : state.status
         }
     }
 
     public var failure: String? {
-        state.withLock { state in state.active?.handle.failure ?? state.failure }
+        state.withLock { state in
+            guard case .single(let active)? = state.serving else { return state.failure }
+            return active.handle.failure ?? state.failure
+        }
     }
 
-    /// Where the running instance lives, or nil when none runs.
+    /// Where the running instance lives, or nil when none runs (or when members run, each its own way).
     public var isolation: EngineIsolation? {
-        state.withLock { $0.active?.isolation }
+        state.withLock { state in
+            guard case .single(let active)? = state.serving else { return nil }
+            return active.isolation
+        }
     }
 
-    /// The engine serving now, with its version, features and status; nil when not working.
+    /// The engine serving now, with its version, features and status; nil when not working or composite.
     public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus)? {
         get async {
-            guard let active = state.withLock({ $0.active }) else { return nil }
-            var status = await active.handle.status()
-            let breaks = active.contractBreaks.load(ordering: .relaxed)
-            if breaks > 0 { status.counters["host.contractBreaks"] = breaks }
-            return (active.engine, await active.handle.activeFeatures(), status)
+            guard case .single(let active)? = state.withLock({ $0.serving }) else { return nil }
+            return await Self.report(active)
         }
     }
 
-    /// Takes the current instance for one call; the caller must `leave()` it.
-    func enterActive() -> Result<ActiveInstance, SessionError> {
+    /// One member of a composite as it runs now.
+    public struct MemberReport: Sendable {
+        public let member: SessionComposition.Member
+        public let engine: LoadedEngine
+        /// Live features that the engine also declares: what the member serves now.
+        public let features: Set<Feature>
+        public let status: EngineStatus
+        public let isolation: EngineIsolation
+    }
+
+    /// Each member of a running composite, in the composition's order; empty otherwise.
+    public var memberReports: [MemberReport] {
+        get async {
+            guard case .composite(let composition, let instances)? = state.withLock({ $0.serving }) else { return [] }
+            var reports: [MemberReport] = []
+            for member in composition.members {
+                guard let instance = instances[member.name] else { continue }
+                let (engine, features, status) = await Self.report(instance)
+                reports.append(MemberReport(
+                    member: member, engine: engine, features: features.intersection(engine.metadata.features), status: status,
+                    isolation: instance.isolation))
+            }
+            return reports
+        }
+    }
+
+    private static func report(_ active: ActiveInstance) async -> (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus) {
+        var status = await active.handle.status()
+        let breaks = active.contractBreaks.load(ordering: .relaxed)
+        if breaks > 0 { status.counters["host.contractBreaks"] = breaks }
+        return (active.engine, await active.handle.activeFeatures(), status)
+    }
+
+    /// The instances running now, for a swap that keeps the members it does not change.
+    var serving: Serving? { state.withLock { $0.serving } }
+
+    /// Takes the instances one call of `feature` may use; the caller must `leave()` them.
+    func enter(for feature: Feature) -> Result<EnteredRoute, SessionError> {
         state.withLock { state in
-            guard state.status == .working, let active = state.active else {
+            guard state.status == .working, let serving = state.serving else {
                 return .failure(.notWorking(session: name, status: state.status))
             }
-            active.enter()
-            return .success(active)
+            switch serving {
+            case .single(let active):
+                active.enter()
+                return .success(.single(active))
+            case .composite(let composition, let instances):
+                let route = composition.route(for: feature)
+                var members: [(name: String, instance: ActiveInstance)] = []
+                for name in route?.members ?? [] {
+                    guard let instance = instances[name], instance.engine.metadata.features.contains(feature) else { continue }
+                    instance.enter()
+                    members.append((name, instance))
+                }
+                return .success(.members(members, mirror: route?.mirror ?? false, route: route?.members ?? []))
+            }
         }
     }
 
-    /// Installs a new instance; the old one drains. Returns the old one for logging.
+    /// Installs new instances; the old ones that the new do not keep drain. Returns those.
     @discardableResult
-    func install(_ instance: ActiveInstance?, status: SessionStatus, failure: String? = nil) -> ActiveInstance? {
+    func install(_ serving: Serving?, status: SessionStatus, failure: String? = nil) -> [ActiveInstance] {
         let old = state.withLock { state in
-            let old = state.active
-            state.active = instance
+            let old = state.serving
+            state.serving = serving
             state.status = status
             state.failure = failure
             return old
         }
-        old?.drain()
-        return old
+        let kept = serving?.instances ?? []
+        let replaced = (old?.instances ?? []).filter { instance in !kept.contains { $0 === instance } }
+        for instance in replaced { instance.drain() }
+        return replaced
     }
 }
 
@@ -131,4 +215,6 @@ public enum SessionError: Error, Equatable, Sendable {
     case engineRefused(engine: String, EngineError)
     case notWorking(session: String, status: SessionStatus)
     case storage(String)
+    /// The members or routes of a composite cannot be served; `parameter` names the body key.
+    case invalidComposition(parameter: String, String)
 }

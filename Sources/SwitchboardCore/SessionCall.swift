@@ -6,6 +6,26 @@ public enum SessionCallError: Error, Sendable {
     /// The session's engine does not serve the feature (its descriptor or its instance says so).
     case unsupported(engine: String, feature: Feature)
     case engine(engine: String, EngineError)
+    /// No member of a composite's route serves the feature now; `route` is what the route names.
+    case unrouted(session: String, feature: Feature, route: [String])
+    /// A composite's member failed, and the call could not go on to another member.
+    case member(MemberFailure)
+    /// A mirrored write that not every member acknowledged; what the others did is not undone.
+    case mirrorIncomplete(feature: Feature, acknowledged: [String], failed: [MemberFailure])
+}
+
+/// One member's failure in a composite session.
+public struct MemberFailure: Sendable {
+    public let member: String
+    public let engine: String
+    public let error: EngineError
+}
+
+/// A result, and the composite member that answered it (nil on a single-engine session; every
+/// member, in route order, for a mirrored write).
+public struct Served<Result: Sendable>: Sendable {
+    public let result: Result
+    public let members: [String]
 }
 
 extension Session {
@@ -14,33 +34,119 @@ extension Session {
     public func perform<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Operation.Result {
+        try await performRouted(operation, request).result
+    }
+
+    /// `perform`, saying which members of a composite answered.
+    public func performRouted<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request
+    ) async throws(SessionCallError) -> Served<Operation.Result> {
         let start = ContinuousClock.now
-        let active: ActiveInstance
-        switch enterActive() {
-        case .success(let instance): active = instance
+        let entered: EnteredRoute
+        switch enter(for: Operation.feature) {
+        case .success(let route): entered = route
         case .failure(let error):
             metrics.call(engine: record.engine, feature: Operation.feature, outcome: "not-working", duration: .now - start)
             throw .session(error)
         }
-        defer { active.leave() }
+        defer { entered.leave() }
+        switch entered {
+        case .single(let active):
+            return Served(result: try await single(operation, request, on: active, start: start), members: [])
+        case .members(let members, let mirror, let route):
+            if mirror, !Operation.feature.isIdempotentRead {
+                return try await mirrored(operation, request, to: members, route: route, start: start)
+            }
+            return try await routed(operation, request, through: members, route: route, start: start)
+        }
+    }
+
+    private func single<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request, on active: ActiveInstance, start: ContinuousClock.Instant
+    ) async throws(SessionCallError) -> Operation.Result {
         let engine = active.engine.metadata.name
-        func count(_ outcome: String) {
-            metrics.call(engine: engine, feature: Operation.feature, outcome: outcome, duration: .now - start)
-        }
         guard active.engine.metadata.features.contains(Operation.feature) else {
-            count("unsupported")
+            metrics.call(engine: engine, feature: Operation.feature, outcome: "unsupported", duration: .now - start)
             throw .unsupported(engine: engine, feature: Operation.feature)
         }
+        switch await attempt(operation, request, on: active, member: nil, start: start) {
+        case .success(let result): return result
+        case .failure(let error) where error.kind == .notImplemented: throw .unsupported(engine: engine, feature: Operation.feature)
+        case .failure(let error): throw .engine(engine: engine, error)
+        }
+    }
+
+    /// The route's members in order: one that does not serve the feature now (it answers
+    /// not-implemented, having done nothing) is passed over; one that is unavailable or times out
+    /// is passed over for a read only; any other answer is the call's.
+    private func routed<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request, through members: [(name: String, instance: ActiveInstance)],
+        route: [String], start: ContinuousClock.Instant
+    ) async throws(SessionCallError) -> Served<Operation.Result> {
+        var fellThrough: MemberFailure?
+        for (member, instance) in members {
+            let failure: MemberFailure
+            switch await attempt(operation, request, on: instance, member: member, start: start) {
+            case .success(let result): return Served(result: result, members: [member])
+            case .failure(let error) where error.kind == .notImplemented: continue
+            case .failure(let error): failure = MemberFailure(member: member, engine: instance.engine.metadata.name, error: error)
+            }
+            guard Operation.feature.isIdempotentRead, [.unavailable, .timeout].contains(failure.error.kind) else { throw .member(failure) }
+            fellThrough = failure
+        }
+        if let fellThrough { throw .member(fellThrough) }
+        throw .unrouted(session: name, feature: Operation.feature, route: route)
+    }
+
+    /// A write sent to every member of the route at once; it succeeds when all acknowledge.
+    private func mirrored<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request, to members: [(name: String, instance: ActiveInstance)],
+        route: [String], start: ContinuousClock.Instant
+    ) async throws(SessionCallError) -> Served<Operation.Result> {
+        guard !members.isEmpty else { throw .unrouted(session: name, feature: Operation.feature, route: route) }
+        let outcomes = await withTaskGroup(of: (Int, Result<Operation.Result, EngineError>).self) { group in
+            for (index, member) in members.enumerated() {
+                group.addTask { (index, await self.attempt(operation, request, on: member.instance, member: member.name, start: start)) }
+            }
+            var outcomes: [Result<Operation.Result, EngineError>?] = Array(repeating: nil, count: members.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.compactMap { $0 }
+        }
+        var acknowledged: [String] = []
+        var failed: [MemberFailure] = []
+        var result: Operation.Result?
+        for (member, outcome) in zip(members, outcomes) {
+            switch outcome {
+            case .success(let answer):
+                acknowledged.append(member.name)
+                result = result ?? answer
+            case .failure(let error):
+                failed.append(MemberFailure(member: member.name, engine: member.instance.engine.metadata.name, error: error))
+            }
+        }
+        if let result, failed.isEmpty { return Served(result: result, members: acknowledged) }
+        if acknowledged.isEmpty, failed.count == 1 { throw .member(failed[0]) }
+        throw .mirrorIncomplete(feature: Operation.feature, acknowledged: acknowledged, failed: failed)
+    }
+
+    /// One call to one instance, counted by engine (and member, in a composite).
+    private func attempt<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request, on active: ActiveInstance, member: String?, start: ContinuousClock.Instant
+    ) async -> Result<Operation.Result, EngineError> {
+        let engine = active.engine.metadata.name
+        let outcome: Result<Operation.Result, EngineError>
         do {
-            let result = try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) }
-            count("ok")
-            return result
-        } catch where error.kind == .notImplemented {
-            count("unsupported")
-            throw .unsupported(engine: engine, feature: Operation.feature)
+            outcome = .success(try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) })
         } catch {
-            count(error.kind.name)
-            throw .engine(engine: engine, error)
+            outcome = .failure(error)
         }
+        let label = switch outcome {
+        case .success: "ok"
+        case .failure(let error) where error.kind == .notImplemented: "unsupported"
+        case .failure(let error): error.kind.name
+        }
+        metrics.call(engine: engine, feature: Operation.feature, outcome: label, duration: .now - start)
+        if let member { metrics.memberCall(session: name, member: member, feature: Operation.feature, outcome: label) }
+        return outcome
     }
 }

@@ -99,11 +99,10 @@ public actor SessionManager {
         try await serialized { () async throws(SessionError) in
             guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
-            guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+            try check(record)
             let session = Session(record: record, metrics: metrics)
             if record.started {
-                let instance = try await makeInstance(for: record)
-                session.install(instance, status: .working)
+                session.install(try await makeServing(for: record), status: .working)
             }
             do throws(SessionError) {
                 try await persist(record)
@@ -117,35 +116,58 @@ public actor SessionManager {
         }
     }
 
-    /// Replaces a session's engine, engine configuration or WAHA config. A running session whose
-    /// engine or engine configuration changes swaps to a new instance: calls in flight finish on
-    /// the old one, which is then destroyed. If the new instance cannot be created the session
-    /// keeps the old one. Sending the same engine and configuration again swaps nothing.
+    /// Replaces a session's engine, engine configuration or WAHA config, or its composition. A
+    /// running session whose engine or engine configuration changes swaps to a new instance:
+    /// calls in flight finish on the old one, which is then destroyed. If the new instance cannot
+    /// be created the session keeps the old one. Sending the same engine and configuration again
+    /// swaps nothing. A composite swaps only the members that change (engine, configuration or
+    /// isolation), keeping the others' instances, and installs the whole composition at once;
+    /// `members` or `routes` alone keep the other half of the composition as it was; `engine`
+    /// turns a composite back into a single-engine session.
     public func update(
-        _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil
+        _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
+        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil
     ) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             var record = session.record
             if let engine {
-                guard registry.engine(named: engine) != nil else { throw .unknownEngine(engine) }
+                guard members == nil, routes == nil else {
+                    throw .invalidComposition(parameter: "engine", "give 'engine' for one engine or 'members' for a composite, not both")
+                }
                 record.engine = engine
+                record.composition = nil
+            }
+            if members != nil || routes != nil {
+                guard let members = members ?? record.composition?.members else {
+                    throw .invalidComposition(parameter: "members", "session \"\(name)\" is not composite: 'routes' needs 'members'")
+                }
+                guard let routes = routes ?? record.composition?.routes else {
+                    throw .invalidComposition(parameter: "routes", "session \"\(name)\" is not composite: 'members' needs 'routes'")
+                }
+                record = SessionRecord.composite(
+                    name: name, SessionComposition(members: members, routes: routes), config: record.config, started: record.started)
+            }
+            if record.composition != nil, engineConfig != nil || isolation != nil {
+                throw .invalidComposition(
+                    parameter: engineConfig != nil ? "engineConfig" : "isolation",
+                    "a composite session has no engineConfig or isolation of its own: each member has its own")
             }
             if let engineConfig { record.engineConfig = engineConfig }
             if let config { record.config = config }
             if let isolation { record.isolation = isolation }
-            let changesEngine = record.engine != session.record.engine || record.engineConfig != session.record.engineConfig
-                || record.isolation != session.record.isolation
-            if session.status == .working, changesEngine {
-                let instance = try await makeInstance(for: record)
+            try check(record)
+            if session.status == .working, Self.changesInstances(from: session.record, to: record) {
+                let current = session.serving
+                let serving = try await makeServing(for: record, reusing: current)
                 do throws(SessionError) {
                     try await save(record, to: session)
                 } catch {
-                    instance.drain()
+                    discard(serving, keeping: current)
                     throw error
                 }
-                session.install(instance, status: .working)
-                logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engine)"])
+                session.install(serving, status: .working)
+                logger.info("session swapped engine", metadata: ["session": "\(name)", "engine": "\(record.engines.joined(separator: ","))"])
             } else {
                 try await save(record, to: session)
             }
@@ -198,7 +220,7 @@ public actor SessionManager {
     public func upgradeSessions(using engines: [String]) async {
         // Nothing in it throws; the change still waits its turn behind the others.
         _ = try? await serialized { () async throws(SessionError) in
-            for session in sessions where engines.contains(session.record.engine) && session.record.started && session.status != .stopped {
+            for session in sessions where session.record.engines.contains(where: engines.contains) && session.record.started && session.status != .stopped {
                 await startInstance(of: session)
             }
         }
@@ -255,15 +277,15 @@ public actor SessionManager {
             case (let local?, let record?):
                 let old = local.record
                 guard old != record else { return }
-                let changesEngine = record.engine != old.engine || record.engineConfig != old.engineConfig || record.isolation != old.isolation
+                let changesEngine = Self.changesInstances(from: old, to: record)
                 if !record.started {
                     local.state.withLock { $0.record = record }
                     local.install(nil, status: .stopped)
                 } else if changesEngine || local.status != .working {
                     do throws(SessionError) {
-                        let instance = try await makeInstance(for: record)
+                        let serving = try await makeServing(for: record, reusing: local.serving)
                         local.state.withLock { $0.record = record }
-                        local.install(instance, status: .working)
+                        local.install(serving, status: .working)
                     } catch {
                         local.state.withLock { $0.record = record }
                         if local.status != .working { local.install(nil, status: .failed, failure: "\(error)") }
@@ -322,7 +344,7 @@ public actor SessionManager {
     /// Starts (or restarts) a session's instance; a failure leaves it FAILED with the reason.
     private func startInstance(of session: Session) async {
         do {
-            session.install(try await makeInstance(for: session.record), status: .working)
+            session.install(try await makeServing(for: session.record), status: .working)
         } catch {
             let reason = switch error {
             case .engineRefused(_, let engineError): engineError.message
@@ -333,33 +355,89 @@ public actor SessionManager {
         }
     }
 
-    private func makeInstance(for record: SessionRecord) async throws(SessionError) -> ActiveInstance {
-        guard let engine = registry.engine(named: record.engine) else { throw .unknownEngine(record.engine) }
+    /// Whether going from one record to the other needs new instances.
+    private static func changesInstances(from old: SessionRecord, to new: SessionRecord) -> Bool {
+        new.engine != old.engine || new.engineConfig != old.engineConfig || new.isolation != old.isolation || new.composition != old.composition
+    }
+
+    /// The engines a record names are loaded, and its composition can be served.
+    private func check(_ record: SessionRecord) throws(SessionError) {
+        guard let composition = record.composition else {
+            guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+            return
+        }
+        if let invalidity = composition.invalidity { throw invalidity }
+        for member in composition.members where registry.engine(named: member.engine) == nil { throw .unknownEngine(member.engine) }
+    }
+
+    /// The instances a record needs: one, or one per member. A composite keeps the instances of
+    /// `current`'s members that it does not change; if any new one cannot be made, those made
+    /// are destroyed and nothing changes.
+    private func makeServing(for record: SessionRecord, reusing current: Serving? = nil) async throws(SessionError) -> Serving {
+        guard let composition = record.composition else {
+            return .single(try await makeInstance(
+                session: record.name, engine: record.engine, configuration: record.engineConfig, isolation: record.isolation,
+                folder: record.engine))
+        }
+        var instances: [String: ActiveInstance] = [:]
+        if case .composite(let old, let running)? = current {
+            for member in composition.members {
+                if let previous = old.member(named: member.name), previous.sameInstance(as: member), let instance = running[member.name] {
+                    instances[member.name] = instance
+                }
+            }
+        }
+        let kept = instances
+        do throws(SessionError) {
+            for member in composition.members where kept[member.name] == nil {
+                instances[member.name] = try await makeInstance(
+                    session: record.name, engine: member.engine, configuration: member.engineConfig, isolation: member.isolation,
+                    folder: "members/\(member.name)", member: member.name)
+            }
+        } catch {
+            for (name, instance) in instances where kept[name] == nil { instance.drain() }
+            throw error
+        }
+        return .composite(composition, instances)
+    }
+
+    /// Destroys the instances of `serving` that `current` does not run (a swap that was not installed).
+    private func discard(_ serving: Serving, keeping current: Serving?) {
+        let running = current?.instances ?? []
+        for instance in serving.instances where !running.contains(where: { $0 === instance }) { instance.drain() }
+    }
+
+    private func makeInstance(
+        session: String, engine name: String, configuration: Data, isolation requested: EngineIsolation?, folder: String, member: String? = nil
+    ) async throws(SessionError) -> ActiveInstance {
+        guard let engine = registry.engine(named: name) else { throw .unknownEngine(name) }
         let context = InstanceContext(
-            session: record.name, stateDirectory: stateDirectory(session: record.name, engine: record.engine),
-            callTimeout: callTimeout, logger: logger)
-        let isolation = isolation.isolation(for: engine, requested: record.isolation)
+            session: session, stateDirectory: stateDirectory(session: session, folder: folder), callTimeout: callTimeout, logger: logger)
+        let isolation = isolation.isolation(for: engine, requested: requested)
         do throws(EngineError) {
-            try enginePaths.check(record.engineConfig)
+            try enginePaths.check(configuration)
             let handle: any EngineHandle
             switch isolation {
             case .inProcess:
-                handle = try await engine.makeInstance(configuration: record.engineConfig, context: context)
+                handle = try await engine.makeInstance(configuration: configuration, context: context)
             case .process:
                 guard let launcher = self.isolation.launcher else {
                     throw EngineError(.unavailable, "this host cannot run engines in a process of their own")
                 }
-                handle = try await launcher.makeInstance(of: engine, configuration: record.engineConfig, context: context)
+                handle = try await launcher.makeInstance(of: engine, configuration: configuration, context: context)
             }
             return ActiveInstance(handle: handle, engine: engine, isolation: isolation)
         } catch {
-            throw .engineRefused(engine: record.engine, error)
+            // A member's refusal names the member: two members may run one engine.
+            let reason = member.map { EngineError(error.kind, "member \"\($0)\": \(error.message)") } ?? error
+            throw .engineRefused(engine: name, reason)
         }
     }
 
-    private func stateDirectory(session: String, engine: String) -> String? {
+    /// A single engine's folder is named after the engine, a member's after the member.
+    private func stateDirectory(session: String, folder: String) -> String? {
         guard let stateRoot else { return nil }
-        let path = "\(stateRoot)/\(session)/\(engine)"
+        let path = "\(stateRoot)/\(session)/\(folder)"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

@@ -1,7 +1,8 @@
 import Foundation
 
-/// A session as it is persisted: its name, engine, the engine's configuration and whether it
-/// should be running. Status is not persisted: it is what happens when the record is started.
+/// A session as it is persisted: its name, engine (or composition of engines), the engine's
+/// configuration and whether it should be running. Status is not persisted: it is what happens
+/// when the record is started.
 public struct SessionRecord: Codable, Hashable, Sendable {
     public var name: String
     public var engine: String
@@ -12,10 +13,12 @@ public struct SessionRecord: Codable, Hashable, Sendable {
     public var started: Bool
     /// Where the engine runs; nil follows the server's default for the engine.
     public var isolation: EngineIsolation?
+    /// The members and routes of a composite session; `engine` is then `composite`.
+    public var composition: SessionComposition?
 
     public init(
         name: String, engine: String, engineConfig: Data = Data("{}".utf8), config: Data = Data("{}".utf8), started: Bool,
-        isolation: EngineIsolation? = nil
+        isolation: EngineIsolation? = nil, composition: SessionComposition? = nil
     ) {
         self.name = name
         self.engine = engine
@@ -23,7 +26,16 @@ public struct SessionRecord: Codable, Hashable, Sendable {
         self.config = config
         self.started = started
         self.isolation = isolation
+        self.composition = composition
     }
+
+    /// A composite session's record: its engine reads `composite`, its members hold the configurations.
+    public static func composite(name: String, _ composition: SessionComposition, config: Data = Data("{}".utf8), started: Bool) -> SessionRecord {
+        SessionRecord(name: name, engine: SessionComposition.engineName, config: config, started: started, composition: composition)
+    }
+
+    /// The engines the session's instances run.
+    public var engines: [String] { composition?.members.map(\.engine) ?? [engine] }
 }
 
 /// Where a session's engine instance runs.

@@ -6,7 +6,7 @@ import SwitchboardCore
 /// Every error the API answers, in one documented JSON shape:
 /// `{"statusCode": 400, "error": "Bad Request", "message": "...", ...context}`.
 /// Context keys name what the error is about: `parameter`, `engine`, `feature`, `session`,
-/// `status`, `expected`, `kind`.
+/// `status`, `expected`, `kind`; in a composite session `member`, `route`, `acknowledged`, `failed`.
 public struct APIError: Error, HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     public let message: String
@@ -78,6 +78,9 @@ public struct APIError: Error, HTTPResponseError, Sendable {
                             context: ["engine": .string(engine), "kind": .string(engineError.kind.name), "parameter": "engineConfig"])
         case .storage(let message):
             return APIError(.serviceUnavailable, message)
+        case .invalidComposition(let parameter, let message):
+            // 422, not 400: the body has the documented shape, its parts do not fit together.
+            return APIError(.unprocessableContent, message, context: ["parameter": .string(parameter)])
         }
     }
 
@@ -86,7 +89,43 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .session(let sessionError): return session(sessionError)
         case .unsupported(let engine, let feature): return unsupported(engine: engine, feature: feature)
         case .engine(let engine, let engineError): return APIError.engine(engine, engineError)
+        case .unrouted(let session, let feature, let route): return unrouted(session: session, feature: feature, route: route)
+        case .member(let failure):
+            let error = APIError.engine(failure.engine, failure.error)
+            var context = error.context
+            context["member"] = .string(failure.member)
+            return APIError(error.status, "member \"\(failure.member)\" (engine \(failure.engine)): \(failure.error.message)", context: context)
+        case .mirrorIncomplete(let feature, let acknowledged, let failed): return mirrorIncomplete(feature, acknowledged, failed)
         }
+    }
+
+    static func unrouted(session: String, feature: Feature, route: [String]) -> APIError {
+        let endpoints = feature.endpoints.map(\.description).joined(separator: ", ")
+        let why = route.isEmpty
+            ? "has no route for it and no \"\(SessionComposition.anyFeature)\" route"
+            : "routes it to \(route.joined(separator: ", ")), and none of them serves it now"
+        return APIError(
+            .notImplemented,
+            "Feature '\(feature.rawValue)' (\(endpoints)) is not served by composite session \"\(session)\": it \(why). GET /api/sessions/\(session)/features shows its routes.",
+            context: [
+                "engine": .string(SessionComposition.engineName), "feature": .string(feature.rawValue), "session": .string(session),
+                "route": .array(route.map { .string($0) }),
+            ])
+    }
+
+    /// A mirrored write not every member acknowledged: the status of the first failure, and who did what.
+    static func mirrorIncomplete(_ feature: Feature, _ acknowledged: [String], _ failed: [MemberFailure]) -> APIError {
+        let first = failed.first.map { APIError.engine($0.engine, $0.error) }
+        let failures = failed.map { "\($0.member) (\($0.error.kind.name): \($0.error.message))" }.joined(separator: "; ")
+        let done = acknowledged.isEmpty ? "no member acknowledged it" : "acknowledged by \(acknowledged.joined(separator: ", ")), not undone"
+        return APIError(
+            first?.status ?? .badGateway, "mirrored \(feature.rawValue) failed on \(failures); \(done)",
+            context: [
+                "feature": .string(feature.rawValue), "kind": first?.context["kind"] ?? "internal",
+                "member": .string(failed.first?.member ?? ""),
+                "acknowledged": .array(acknowledged.map { .string($0) }),
+                "failed": .array(failed.map { .string($0.member) }),
+            ])
     }
 
     /// Engine error kinds → documented status codes.
@@ -151,7 +190,8 @@ enum APIErrorCase: String, Sendable, CaseIterable {
         case .engineConflict: "A conflicting concurrent change (kind conflict)"
         case .bodyTooLarge: "The request body is over \(BodyLimit.maxBytes) bytes"
         case .sessionUnavailable: "The session does not exist or is not WORKING"
-        case .sessionConflict: "The session exists already, its engine is not loaded, or the engine refused its engineConfig"
+        case .sessionConflict:
+            "The session exists already, its engine (or a member's) is not loaded, the engine refused its engineConfig, or its members and routes do not fit together"
         case .notImplemented: "The session's engine does not serve this endpoint"
         case .engineFailed: "The engine failed or answered something malformed (kind internal)"
         case .engineUnavailable: "A backend the engine needs is unavailable (kind unavailable)"

@@ -182,7 +182,16 @@ enum ContactsRoutes {
 
     /// The checks a call to the engine makes, for an answer that needs no call.
     private static func requireServing(_ feature: Feature, _ session: Session) async throws(APIError) {
-        guard session.status == .working, let report = await session.engineReport else {
+        guard session.status == .working else { throw .session(.notWorking(session: session.name, status: session.status)) }
+        if let composition = session.record.composition {
+            let route = SessionFeatures.routes(composition, live: await session.memberReports)[feature]
+            guard let member = route?.servedBy else {
+                throw .call(.unrouted(session: session.name, feature: feature, route: route?.route ?? []))
+            }
+            ServedMembers.current?.note([member])
+            return
+        }
+        guard let report = await session.engineReport else {
             throw .session(.notWorking(session: session.name, status: session.status))
         }
         guard report.features.contains(feature), report.engine.metadata.features.contains(feature) else {
@@ -210,7 +219,9 @@ enum ContactsRoutes {
         _ operation: Operation.Type, _ request: Operation.Request, on session: Session
     ) async throws(APIError) -> Operation.Result {
         do {
-            return try await session.perform(operation, request)
+            let served = try await session.performRouted(operation, request)
+            ServedMembers.current?.note(served.members)
+            return served.result
         } catch {
             throw .call(error)
         }

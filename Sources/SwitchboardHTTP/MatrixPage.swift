@@ -67,13 +67,17 @@ struct MatrixPage {
         let header = matrix.features.map { "<th scope=\"col\"><code>\(escape($0.id))</code></th>" }.joined()
         let rows = sessions.map { session in
             let served = Set(session.features)
-            let cells = matrix.features.map { mark(served.contains($0.id)) }.joined()
+            let cells = matrix.features.map { feature in
+                // A composite names the member serving the feature now.
+                guard let routing = session.routing else { return mark(served.contains(feature.id)) }
+                return mark(routing[feature.id]?.servedBy != nil, by: routing[feature.id]?.servedBy)
+            }.joined()
             return "<tr><th scope=\"row\">\(escape(session.session))</th><td>\(escape(session.engine))</td>"
                 + "<td>\(escape(session.status.rawValue))</td>\(cells)</tr>"
         }
         return """
             <h2>Sessions</h2>
-            <p>What each session answers now, from its engine instance; a session that is not working answers none.</p>
+            <p>What each session answers now, from its engine instance (a composite session: the member serving each feature now); a session that is not working answers none.</p>
             <table id="sessions">
             <thead><tr><th scope="col">session</th><th scope="col">engine</th><th scope="col">status</th>\(header)</tr></thead>
             <tbody>
@@ -98,8 +102,8 @@ struct MatrixPage {
     }
 
     /// Words as well as colour, for a text browser and a reader who cannot tell the colours apart.
-    private func mark(_ supported: Bool) -> String {
-        supported ? "<td class=\"yes\">✔ yes</td>" : "<td class=\"no\">no</td>"
+    private func mark(_ supported: Bool, by member: String? = nil) -> String {
+        supported ? "<td class=\"yes\">✔ \(escape(member ?? "yes"))</td>" : "<td class=\"no\">no</td>"
     }
 
     private func escape(_ text: String) -> String {

@@ -3,15 +3,15 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// One info line per request: method, path, status and duration.
+/// One info line per request: method, path, status and duration, and the composite member that answered.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: [
-            "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
-        ])
+        var metadata: Logger.Metadata = ["ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"]
+        if let member = response.headers[ServedMembers.header] { metadata["member"] = "\(member)" }
+        context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: metadata)
         return response
     }
 }

@@ -31,7 +31,14 @@ enum OpenAPIDocument {
     private static func operation(_ route: APIRoute, apiKeyRequired: Bool) -> JSONValue {
         var content: [String: JSONValue] = [:]
         for (type, schema) in route.success.content { content[type] = ["schema": schema.json] }
-        var responses: [String: JSONValue] = [String(route.success.status): ["description": "Success", "content": .object(content)]]
+        var success: [String: JSONValue] = ["description": "Success", "content": .object(content)]
+        if route.feature != nil {
+            success["headers"] = [ServedMembers.header.rawName: [
+                "description": "Composite sessions only: the member that answered (every member, comma-separated, for a mirrored write)",
+                "schema": string,
+            ]]
+        }
+        var responses: [String: JSONValue] = [String(route.success.status): .object(success)]
         var cases = route.errors.union(APIErrorCase.everyRoute)
         if apiKeyRequired, !route.isOpen { cases.insert(.unauthorized) }
         for (status, group) in Dictionary(grouping: cases, by: \.status) {
@@ -120,7 +127,8 @@ enum OpenAPIDocument {
             "Error": object([
                 "statusCode": integer, "error": string, "message": string, "parameter": string, "engine": string,
                 "feature": string, "session": string, "status": string, "expected": ["type": "array", "items": string], "kind": string,
-                "allowed": ["type": "array", "items": string],
+                "allowed": ["type": "array", "items": string], "member": string, "route": ["type": "array", "items": string],
+                "acknowledged": ["type": "array", "items": string], "failed": ["type": "array", "items": string],
             ], required: ["statusCode", "error", "message"]),
             "Unauthorized": object(["statusCode": integer, "message": string], required: ["statusCode", "message"]),
             "SessionInfo": object([
@@ -131,6 +139,11 @@ enum OpenAPIDocument {
                     [
                         "engine": string, "version": string, "config": anyObject, "health": Schema.reference("EngineStatus").json,
                         "isolation": isolation,
+                        "members": ["type": "array", "items": object([
+                            "name": string, "engine": string, "version": string, "config": anyObject,
+                            "health": Schema.reference("EngineStatus").json, "isolation": isolation, "features": ["type": "array", "items": string],
+                        ], required: ["name", "engine", "config"])],
+                        "routes": ["type": "object", "additionalProperties": Schema.reference("SessionRoute").json],
                     ],
                     required: ["engine", "config"]),
                 "failure": nullableString,
@@ -155,11 +168,17 @@ enum OpenAPIDocument {
             "SessionCreateRequest": object([
                 "name": nullable(pattern(.sessionName)), "engine": nullableString, "engineConfig": nullable(anyObject),
                 "config": nullable(anyObject), "start": nullable(boolean), "isolation": nullableIsolation, "apps": noApps,
+                "members": membersSchema, "routes": routesSchema,
             ]),
             "SessionUpdateRequest": object([
                 "engine": nullableString, "engineConfig": nullable(anyObject), "config": nullable(anyObject), "isolation": nullableIsolation,
-                "apps": noApps,
+                "apps": noApps, "members": membersSchema, "routes": routesSchema,
             ]),
+            "SessionMember": object(
+                ["name": pattern(.sessionName), "engine": string, "engineConfig": nullable(anyObject), "isolation": nullableIsolation],
+                required: ["name", "engine"]),
+            "SessionRoute": object(
+                ["members": ["type": "array", "items": pattern(.sessionName), "minItems": 1], "mirror": boolean], required: ["members", "mirror"]),
             "SessionLogoutRequest": anyObject,
             "SessionStartDeprecatedRequest": object(["name": pattern(.sessionName), "config": nullable(anyObject)], required: ["name"]),
             "SessionStopDeprecatedRequest": object(["name": string, "logout": nullable(boolean)], required: ["name"]),
@@ -168,6 +187,10 @@ enum OpenAPIDocument {
                 "session": string, "status": sessionStatus, "engine": string, "engineVersion": nullableString,
                 "features": ["type": "array", "items": string],
                 "endpoints": ["type": "array", "items": object(["method": string, "path": string, "feature": string, "supported": boolean])],
+                "routing": ["type": "object", "additionalProperties": object([
+                    "route": ["type": "array", "items": string], "mirror": boolean, "servedBy": nullableString,
+                    "standby": ["type": "array", "items": string],
+                ], required: ["route", "mirror", "servedBy", "standby"])],
             ]),
             "Engine": object([
                 "name": nullableString, "version": nullableString, "abiVersion": nullableString, "summary": nullableString,
@@ -199,6 +222,25 @@ enum OpenAPIDocument {
     }
 
     private static let noApps: JSONValue = ["type": "array", "maxItems": 0, "nullable": true]
+
+    /// A composite's members; routes name them, as a list or `{"members", "mirror"}`.
+    private static let membersSchema: JSONValue = [
+        "type": "array", "nullable": true, "minItems": 1, "maxItems": .integer(SessionComposition.maxMembers),
+        "items": Schema.reference("SessionMember").json,
+    ]
+    /// Keyed by feature id or `*`.
+    private static let routesSchema: JSONValue = {
+        let route: JSONValue = ["oneOf": [
+            ["type": "array", "items": pattern(.sessionName), "minItems": 1],
+            ["type": "object", "properties": ["members": ["type": "array", "items": pattern(.sessionName), "minItems": 1], "mirror": boolean],
+             "required": ["members"]],
+        ]]
+        let keys = Feature.allCases.map(\.rawValue) + [SessionComposition.anyFeature]
+        return [
+            "type": "object", "nullable": true, "additionalProperties": false,
+            "properties": .object(Dictionary(uniqueKeysWithValues: keys.map { ($0, route) })),
+        ]
+    }()
 }
 
 extension JSONValue: ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByIntegerLiteral {

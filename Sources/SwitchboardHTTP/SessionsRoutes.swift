@@ -31,12 +31,7 @@ enum SessionsRoutes {
             ) { request, context throws(APIError) in
                 let body = try await context.decode(SessionCreate.self, from: request)
                 try requireNoApps(body.apps)
-                let record = SessionRecord(
-                    name: body.name ?? SessionManager.defaultSessionName,
-                    engine: body.engine ?? SessionManager.defaultEngineName,
-                    engineConfig: try objectData(body.engineConfig, parameter: "engineConfig"),
-                    config: try objectData(body.config, parameter: "config"),
-                    started: body.start ?? true, isolation: body.isolation)
+                let record = try body.record()
                 let session = try await manage(context, record.name) { manager async throws(SessionError) in try await manager.create(record) }
                 return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
             },
@@ -49,7 +44,7 @@ enum SessionsRoutes {
             },
             APIRoute(
                 .put, "/api/sessions/{session}", "SessionsController_update", tag: .sessions,
-                summary: "Update a session; a new engine or engineConfig swaps the running engine without failing a request",
+                summary: "Update a session; a new engine, engineConfig, members or routes swap the running engines without failing a request",
                 parameters: [.sessionPath], body: .json(.reference("SessionUpdateRequest")), success: .json(.reference("SessionInfo")),
                 errors: [.sessionNotFound, .sessionConflict, .storageUnavailable]
             ) { request, context throws(APIError) in
@@ -58,8 +53,11 @@ enum SessionsRoutes {
                 try requireNoApps(body.apps)
                 let engineConfig = try body.engineConfig.map { value throws(APIError) in try objectData(value, parameter: "engineConfig") }
                 let config = try body.config.map { value throws(APIError) in try objectData(value, parameter: "config") }
+                let members = try body.members?.members()
                 let session = try await manage(context, name) { manager async throws(SessionError) in
-                    try await manager.update(name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation)
+                    try await manager.update(
+                        name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation, members: members,
+                        routes: body.routes?.routes)
                 }
                 return try JSONBody.response(await SessionInfo(session, context.server))
             },
@@ -214,7 +212,7 @@ enum SessionsRoutes {
         }
     }
 
-    private static func objectData(_ value: JSONValue?, parameter: String) throws(APIError) -> Data {
+    static func objectData(_ value: JSONValue?, parameter: String) throws(APIError) -> Data {
         switch value {
         case nil, .null?: return Data("{}".utf8)
         case .object?: return value!.data
@@ -224,7 +222,8 @@ enum SessionsRoutes {
 }
 
 /// The body of `POST /api/sessions`: WAHA's fields (`name`, `start`, `config`, `apps`) and
-/// ours (`engine`, `engineConfig`). Each optional; `null` counts as left out.
+/// ours (`engine`, `engineConfig`, or `members` and `routes` for a composite). Each optional;
+/// `null` counts as left out.
 struct SessionCreate: Decodable, Sendable {
     var name: String?
     var engine: String?
@@ -233,6 +232,29 @@ struct SessionCreate: Decodable, Sendable {
     var start: Bool?
     var isolation: EngineIsolation?
     var apps: [JSONValue]?
+    var members: [MemberBody]?
+    var routes: [String: RouteBody]?
+
+    func record() throws(APIError) -> SessionRecord {
+        let name = name ?? SessionManager.defaultSessionName
+        let config = try SessionsRoutes.objectData(config, parameter: "config")
+        guard members != nil || routes != nil else {
+            return SessionRecord(
+                name: name, engine: engine ?? SessionManager.defaultEngineName,
+                engineConfig: try SessionsRoutes.objectData(engineConfig, parameter: "engineConfig"), config: config,
+                started: start ?? true, isolation: isolation)
+        }
+        for (key, given) in [("engine", engine != nil), ("engineConfig", engineConfig != nil), ("isolation", isolation != nil)] where given {
+            throw .session(.invalidComposition(
+                parameter: key, "a composite session takes 'members' and 'routes', not '\(key)': each member has its own engine, engineConfig and isolation"))
+        }
+        guard let members else { throw .session(.invalidComposition(parameter: "members", "'routes' needs 'members': the engines the routes name")) }
+        guard let routes else {
+            throw .session(.invalidComposition(parameter: "routes", "'members' needs 'routes': which member serves which feature (\"*\" for any)"))
+        }
+        return SessionRecord.composite(
+            name: name, SessionComposition(members: try members.members(), routes: routes.routes), config: config, started: start ?? true)
+    }
 }
 
 /// The body of `PUT /api/sessions/{session}`.
@@ -242,6 +264,8 @@ struct SessionUpdate: Decodable, Sendable {
     var config: JSONValue?
     var isolation: EngineIsolation?
     var apps: [JSONValue]?
+    var members: [MemberBody]?
+    var routes: [String: RouteBody]?
 }
 
 struct SessionStartDeprecated: Decodable, Sendable {
@@ -280,6 +304,20 @@ struct SessionInfo: Encodable, Sendable {
         var health: EngineStatus?
         /// Where the engine runs now; the session's choice when it runs none.
         var isolation: EngineIsolation?
+        /// A composite's members, in its order, each as it runs now.
+        var members: [MemberInfo]?
+        var routes: [String: SessionComposition.Route]?
+    }
+
+    struct MemberInfo: Encodable, Sendable {
+        var name: String
+        var engine: String
+        var version: String?
+        var config: JSONValue
+        var health: EngineStatus?
+        var isolation: EngineIsolation?
+        /// What the member serves now: its live features that its engine declares.
+        var features: [String]?
     }
 
     struct Timestamps: Encodable, Sendable {
@@ -310,6 +348,17 @@ struct SessionInfo: Encodable, Sendable {
             engine: record.engine, version: report?.engine.metadata.version,
             config: JSONValue(objectData: record.engineConfig), health: report?.status,
             isolation: session.isolation ?? record.isolation)
+        if let composition = record.composition {
+            let running = Dictionary(await session.memberReports.map { ($0.member.name, $0) }, uniquingKeysWith: { $1 })
+            engine.members = composition.members.map { member in
+                let report = running[member.name]
+                return MemberInfo(
+                    name: member.name, engine: member.engine, version: report?.engine.metadata.version,
+                    config: JSONValue(objectData: member.engineConfig), health: report?.status,
+                    isolation: report?.isolation ?? member.isolation, features: report.map { $0.features.sorted().map(\.rawValue) })
+            }
+            engine.routes = composition.routes
+        }
         failure = Nullable(session.failure)
         timestamps = Timestamps(activity: server.activity.milliseconds(session.name))
         apps = expand.contains(.apps) ? [] : nil
@@ -350,25 +399,81 @@ struct SessionFeatures: Codable, Sendable {
         var supported: Bool
     }
 
+    /// A composite's route for one feature, as it stands now.
+    struct FeatureRoute: Codable, Sendable {
+        /// Every member the route names, in order.
+        var route: [String]
+        var mirror: Bool
+        /// The first member of the route that serves the feature now (live), or nil: none does.
+        var servedBy: String?
+        /// The route's other members that serve it now, in the order they would be tried.
+        var standby: [String]
+
+        private enum CodingKeys: String, CodingKey { case route, mirror, servedBy, standby }
+
+        init(route: [String], mirror: Bool, servedBy: String?, standby: [String]) {
+            self.route = route
+            self.mirror = mirror
+            self.servedBy = servedBy
+            self.standby = standby
+        }
+
+        /// `servedBy` is `null` when no member serves the feature, not left out.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(route, forKey: .route)
+            try container.encode(mirror, forKey: .mirror)
+            try container.encode(servedBy, forKey: .servedBy)
+            try container.encode(standby, forKey: .standby)
+        }
+    }
+
     var session: String
     var status: SessionStatus
     var engine: String
     var engineVersion: String?
     var features: [String]
     var endpoints: [EndpointSupport]
+    /// Composites only: feature id → its route now.
+    var routing: [String: FeatureRoute]?
 
     init(_ session: Session) async {
-        let report = await session.engineReport
-        let served = report.map { $0.features.intersection($0.engine.metadata.features) } ?? []
+        let record = session.record
         self.session = session.name
         status = session.status
-        engine = session.record.engine
-        engineVersion = report?.engine.metadata.version
+        engine = record.engine
+        let served: Set<Feature>
+        if let composition = record.composition {
+            let routes = Self.routes(composition, live: await session.memberReports)
+            routing = Dictionary(uniqueKeysWithValues: routes.map { ($0.key.rawValue, $0.value) })
+            served = Set(routes.filter { $0.value.servedBy != nil }.keys)
+        } else {
+            let report = await session.engineReport
+            served = report.map { $0.features.intersection($0.engine.metadata.features) } ?? []
+            engineVersion = report?.engine.metadata.version
+        }
         features = served.sorted().map(\.rawValue)
         endpoints = Feature.allCases.flatMap { feature in
             feature.endpoints.map {
                 EndpointSupport(method: $0.method.rawValue, path: $0.path, feature: feature.rawValue, supported: served.contains(feature))
             }
         }
+    }
+
+    /// Each routed feature: the members of its route that serve it now, live, in route order.
+    /// A read is served by the first of them that is healthy (one failing falls through to the
+    /// next); a write by the first of them, healthy or not, since a write never falls through.
+    static func routes(_ composition: SessionComposition, live reports: [Session.MemberReport]) -> [Feature: FeatureRoute] {
+        let running = Dictionary(reports.map { ($0.member.name, $0) }, uniquingKeysWith: { $1 })
+        var routes: [Feature: FeatureRoute] = [:]
+        for feature in Feature.allCases {
+            guard let route = composition.route(for: feature) else { continue }
+            var live = route.members.filter { running[$0]?.features.contains(feature) == true }
+            if feature.isIdempotentRead, let healthy = live.firstIndex(where: { running[$0]?.status.health == .ok }) {
+                live.insert(live.remove(at: healthy), at: 0)
+            }
+            routes[feature] = FeatureRoute(route: route.members, mirror: route.mirror, servedBy: live.first, standby: Array(live.dropFirst()))
+        }
+        return routes
     }
 }

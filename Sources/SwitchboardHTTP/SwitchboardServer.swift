@@ -63,7 +63,11 @@ public enum SwitchboardServer {
                 var request = request
                 let apiContext = APIContext(
                     server: state, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
-                return try await route.handler(&request, apiContext)
+                guard route.feature != nil else { return try await route.handler(&request, apiContext) }
+                let served = ServedMembers()
+                var response = try await ServedMembers.$current.withValue(served) { try await route.handler(&request, apiContext) }
+                if let members = served.headerValue { response.headers[ServedMembers.header] = members }
+                return response
             }
         }
         return router

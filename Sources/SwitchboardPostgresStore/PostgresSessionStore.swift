@@ -31,6 +31,7 @@ public final class PostgresSessionStore: SharedSessionStore {
                 FOR EACH ROW EXECUTE FUNCTION switchboard_session_notify()
             """,
         ],
+        ["ALTER TABLE switchboard_session ADD COLUMN composition bytea"],
     ]
 
     /// Any number will do, as long as it is Switchboard's: migrations take this advisory lock,
@@ -100,33 +101,36 @@ public final class PostgresSessionStore: SharedSessionStore {
 
     public func loadAll() async throws -> [SessionRecord] {
         let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation FROM switchboard_session ORDER BY name", logger: logger)
+            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session ORDER BY name", logger: logger)
         return try await Self.records(rows)
     }
 
     public func load(named name: String) async throws -> SessionRecord? {
         let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation FROM switchboard_session WHERE name = \(name)", logger: logger)
+            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session WHERE name = \(name)", logger: logger)
         return try await Self.records(rows).first
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [SessionRecord] {
         var records: [SessionRecord] = []
-        for try await (name, engine, engineConfig, config, started, isolation) in rows.decode((String, String, Data, Data, Bool, String?).self) {
+        for try await (name, engine, engineConfig, config, started, isolation, composition)
+            in rows.decode((String, String, Data, Data, Bool, String?, Data?).self) {
             records.append(SessionRecord(
                 name: name, engine: engine, engineConfig: engineConfig, config: config, started: started,
-                isolation: isolation.flatMap(EngineIsolation.init(rawValue:))))
+                isolation: isolation.flatMap(EngineIsolation.init(rawValue:)), composition: try SessionComposition.stored(composition)))
         }
         return records
     }
 
     public func save(_ record: SessionRecord) async throws {
+        let composition = try record.composition?.stored
         try await client.query(
             """
-            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation)
-            VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue))
+            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation, composition)
+            VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue),
+                \(composition))
             ON CONFLICT (name) DO UPDATE SET engine = excluded.engine, engine_config = excluded.engine_config,
-                config = excluded.config, started = excluded.started, isolation = excluded.isolation
+                config = excluded.config, started = excluded.started, isolation = excluded.isolation, composition = excluded.composition
             """, logger: logger)
     }
 

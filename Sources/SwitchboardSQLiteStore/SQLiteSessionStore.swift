@@ -23,28 +23,37 @@ public final class SQLiteSessionStore: SessionStore {
         migrator.registerMigration("v2: isolation") { db in
             try db.alter(table: "session") { t in t.add(column: "isolation", .text) }
         }
+        migrator.registerMigration("v3: composition") { db in
+            try db.alter(table: "session") { t in t.add(column: "composition", .blob) }
+        }
         try migrator.migrate(database)
     }
 
     public func loadAll() async throws -> [SessionRecord] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation FROM session ORDER BY name").map {
+            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation, composition FROM session ORDER BY name").map {
                 SessionRecord(
                     name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"],
-                    isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)))
+                    isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)),
+                    composition: try SessionComposition.stored($0["composition"]))
             }
         }
     }
 
     public func save(_ record: SessionRecord) async throws {
+        let composition = try record.composition?.stored
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO session (name, engine, engineConfig, config, started, isolation) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO session (name, engine, engineConfig, config, started, isolation, composition) VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET engine = excluded.engine, engineConfig = excluded.engineConfig,
-                        config = excluded.config, started = excluded.started, isolation = excluded.isolation
+                        config = excluded.config, started = excluded.started, isolation = excluded.isolation,
+                        composition = excluded.composition
                     """,
-                arguments: [record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue])
+                arguments: [
+                    record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue,
+                    composition,
+                ])
         }
     }
 

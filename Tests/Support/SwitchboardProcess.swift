@@ -44,27 +44,28 @@ public final class SwitchboardProcess: @unchecked Sendable {
     /// A started server; the caller stops it. `data` keeps what it stores past `stop`, for a
     /// next server on the same folder.
     /// `findsPluginsItself` starts it as README's `scripts/serve` does: no `--plugins` and no
-    /// `SWITCHBOARD_PLUGINS`, so it looks beside its executable.
+    /// `SWITCHBOARD_PLUGINS`, so it looks beside its executable. `port` brings a stopped server
+    /// back where its clients look for it.
     public static func start(
         data: String? = nil, plugin: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
-        findsPluginsItself: Bool = false
+        findsPluginsItself: Bool = false, port: Int? = nil
     ) async throws -> SwitchboardProcess {
         try await SwitchboardProcess(
-            data: data, plugin: plugin, arguments: arguments, environment: environment, findsPluginsItself: findsPluginsItself)
+            data: data, plugin: plugin, arguments: arguments, environment: environment, findsPluginsItself: findsPluginsItself, port: port)
     }
 
     private init(
-        data: String?, plugin: String?, arguments: [String], environment: [String: String], findsPluginsItself: Bool
+        data: String?, plugin: String?, arguments: [String], environment: [String: String], findsPluginsItself: Bool, port: Int?
     ) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
         }
-        port = try TestPlugins.freePort()
+        self.port = try port ?? TestPlugins.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-process-\(UUID().uuidString)")
         self.data = data ?? directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--port", String(port), "--data", self.data] + (findsPluginsItself ? [] : ["--plugins", Self.plugins])
+        process.arguments = ["serve", "--port", String(self.port), "--data", self.data] + (findsPluginsItself ? [] : ["--plugins", Self.plugins])
             + (plugin.map { ["--plugin", $0] } ?? []) + arguments
         var environment = environment
         if findsPluginsItself { environment["SWITCHBOARD_PLUGINS"] = "" }

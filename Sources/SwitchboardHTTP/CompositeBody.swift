@@ -1,0 +1,75 @@
+import ContactsEngineKit
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+import SwitchboardCore
+
+/// A member in a session body: `{"name", "engine", "engineConfig", "isolation"}`.
+struct MemberBody: Decodable, Sendable {
+    var name: String
+    var engine: String
+    var engineConfig: JSONValue?
+    var isolation: EngineIsolation?
+
+    func member() throws(APIError) -> SessionComposition.Member {
+        let config: Data
+        switch engineConfig {
+        case nil, .null?: config = Data("{}".utf8)
+        case .object?: config = engineConfig!.data
+        default: throw .badParameter("members", "member \"\(name)\": 'engineConfig' must be a JSON object")
+        }
+        return SessionComposition.Member(name: name, engine: engine, engineConfig: config, isolation: isolation)
+    }
+}
+
+/// A route in a session body: a list of member names, or `{"members": [...], "mirror": true}`.
+struct RouteBody: Decodable, Sendable {
+    var route: SessionComposition.Route
+
+    private enum CodingKeys: String, CodingKey { case members, mirror }
+
+    init(from decoder: any Decoder) throws {
+        if let members = try? decoder.singleValueContainer().decode([String].self) {
+            route = SessionComposition.Route(members: members)
+            return
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        route = SessionComposition.Route(
+            members: try container.decode([String].self, forKey: .members),
+            mirror: try container.decodeIfPresent(Bool.self, forKey: .mirror) ?? false)
+    }
+}
+
+extension [MemberBody] {
+    func members() throws(APIError) -> [SessionComposition.Member] {
+        var members: [SessionComposition.Member] = []
+        for body in self { members.append(try body.member()) }
+        return members
+    }
+}
+
+extension [String: RouteBody] {
+    var routes: [String: SessionComposition.Route] { mapValues(\.route) }
+}
+
+/// Which composite members answered the request, for `X-Switchboard-Member`: the contacts
+/// routes note it, the router writes it on the response.
+final class ServedMembers: Sendable {
+    static let header = HTTPField.Name("X-Switchboard-Member")!
+
+    @TaskLocal static var current: ServedMembers?
+
+    private let members = Mutex<[String]>([])
+
+    func note(_ served: [String]) {
+        guard !served.isEmpty else { return }
+        members.withLock { $0 = served }
+    }
+
+    /// `a`, or `a, b` for a mirrored write; nil when no member answered (a single-engine session).
+    var headerValue: String? {
+        let served = members.withLock { $0 }
+        return served.isEmpty ? nil : served.joined(separator: ", ")
+    }
+}
