@@ -51,6 +51,31 @@ import Testing
         }
     }
 
+    @Test func aCompositeChangedOnOneReplicaIsServedByTheOtherWithItsMembersAndRoutes() async throws {
+        try await Self.replicas { a, b, _ in
+            let body = #"{"name": "mixed", "members": [{"name": "dir", "engine": "fixed"}, {"name": "book", "engine": "local"}], "routes": {"contacts.get": ["dir", "book"], "*": ["book"]}}"#
+            try await a.request("POST", "/api/sessions", body: body)
+            _ = try await Self.timeUntil("mixed", runs: "composite", on: b)
+            #expect(try await b.answer("GET", "/api/mixed/contacts/14155550100").status == 200, "served by dir, which knows it")
+            func servedBy(_ feature: String, on server: SwitchboardProcess) async throws -> String? {
+                let reply = try await server.answer("GET", "/api/sessions/mixed/features")
+                let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+                return ((object?["routing"] as? [String: Any])?[feature] as? [String: Any])?["servedBy"] as? String
+            }
+            #expect(try await servedBy("contacts.get", on: b) == "dir")
+            // Routes alone change on A: B swaps to the new composition.
+            try await a.request("PUT", "/api/sessions/mixed", body: #"{"routes": {"*": ["book"]}}"#)
+            try await Self.waitFor(on: b) { try await servedBy("contacts.get", on: b) == "book" }
+            try await a.request("PUT", "/api/sessions/mixed", body: #"{"members": [{"name": "book", "engine": "fixed"}]}"#)
+            try await Self.waitFor(on: b) {
+                let reply = try await b.answer("GET", "/api/sessions/mixed")
+                let object = try JSONSerialization.jsonObject(with: Data(reply.body.utf8)) as? [String: Any]
+                let members = (object?["engine"] as? [String: Any])?["members"] as? [[String: Any]]
+                return members?.count == 1 && members?[0]["engine"] as? String == "fixed" && members?[0]["version"] != nil
+            }
+        }
+    }
+
     static func waitFor(on server: SwitchboardProcess, limit: Duration = .seconds(1), _ condition: () async throws -> Bool) async throws {
         let start = ContinuousClock.now
         while ContinuousClock.now - start < limit {
