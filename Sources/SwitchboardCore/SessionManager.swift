@@ -221,7 +221,7 @@ public actor SessionManager {
         // Nothing in it throws; the change still waits its turn behind the others.
         _ = try? await serialized { () async throws(SessionError) in
             for session in sessions where session.record.engines.contains(where: engines.contains) && session.record.started && session.status != .stopped {
-                await startInstance(of: session)
+                await startInstance(of: session, renewing: engines)
             }
         }
     }
@@ -342,9 +342,11 @@ public actor SessionManager {
     }
 
     /// Starts (or restarts) a session's instance; a failure leaves it FAILED with the reason.
-    private func startInstance(of session: Session) async {
+    /// `renewing` restarts only a composite's members on those engines, keeping the others.
+    private func startInstance(of session: Session, renewing engines: [String]? = nil) async {
         do {
-            session.install(try await makeServing(for: session.record), status: .working)
+            let current = engines == nil ? nil : session.serving
+            session.install(try await makeServing(for: session.record, reusing: current, renewing: engines ?? []), status: .working)
         } catch {
             let reason = switch error {
             case .engineRefused(_, let engineError): engineError.message
@@ -371,9 +373,11 @@ public actor SessionManager {
     }
 
     /// The instances a record needs: one, or one per member. A composite keeps the instances of
-    /// `current`'s members that it does not change; if any new one cannot be made, those made
-    /// are destroyed and nothing changes.
-    private func makeServing(for record: SessionRecord, reusing current: Serving? = nil) async throws(SessionError) -> Serving {
+    /// `current`'s members that it does not change (nor runs on an engine being `renewed`); if any
+    /// new one cannot be made, those made are destroyed and nothing changes.
+    private func makeServing(
+        for record: SessionRecord, reusing current: Serving? = nil, renewing renewed: [String] = []
+    ) async throws(SessionError) -> Serving {
         guard let composition = record.composition else {
             return .single(try await makeInstance(
                 session: record.name, engine: record.engine, configuration: record.engineConfig, isolation: record.isolation,
@@ -382,7 +386,8 @@ public actor SessionManager {
         var instances: [String: ActiveInstance] = [:]
         if case .composite(let old, let running)? = current {
             for member in composition.members {
-                if let previous = old.member(named: member.name), previous.sameInstance(as: member), let instance = running[member.name] {
+                if let previous = old.member(named: member.name), previous.sameInstance(as: member), !renewed.contains(member.engine),
+                   let instance = running[member.name] {
                     instances[member.name] = instance
                 }
             }

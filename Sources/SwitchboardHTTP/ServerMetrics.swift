@@ -24,6 +24,7 @@ public struct ServerMetrics: Sendable {
         // Every known engine gets every status, zeros included, so a status a session left
         // drops to zero instead of keeping its last value.
         for engine in sessions.registry.engines { counts[engine.metadata.name] = [:] }
+        counts[SessionComposition.engineName] = [:]
         for session in sessions.sessions { counts[session.record.engine, default: [:]][session.status, default: 0] += 1 }
         for (engine, byStatus) in counts {
             for status in SessionStatus.allCases {

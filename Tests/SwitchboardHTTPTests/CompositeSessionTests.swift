@@ -194,6 +194,30 @@ struct CompositeSessionTests {
         }
     }
 
+    @Test("a plugin upgrade renews the members on that engine and keeps the others' instances")
+    func upgradeRenewsOnlyItsMembers() async throws {
+        let folder = TestPlugins.makeFolder("composite-upgrade")
+        let kept = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_NAME=\"kept\""])
+        try FileManager.default.copyItem(atPath: kept, toPath: "\(folder)/kept.so")
+        let v1 = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_VERSION=\"1.0.0\""])
+        try FileManager.default.copyItem(atPath: v1, toPath: "\(folder)/test.so")
+        try await withServer(pluginFiles: [], pluginDirectories: [folder]) { server in
+            let body = #"{"name": "c", "members": [{"name": "a", "engine": "test"}, {"name": "b", "engine": "kept"}], "routes": {"contacts.about": ["b"], "*": ["a"]}}"#
+            let created = try await server.request(.POST, "/api/sessions", json: body)
+            #expect(created.status == 201, "\(created.text)")
+            #expect(try await server.get("/api/contacts/about?contactId=\(Self.grace)&session=c").headers["x-switchboard-member"] == "b")
+
+            let v2 = try TestPlugins.compile("test_engine.c", defines: ["ENGINE_VERSION=\"2.0.0\""])
+            try FileManager.default.copyItem(atPath: v2, toPath: "\(folder)/test.so.new")
+            #expect(rename("\(folder)/test.so.new", "\(folder)/test.so") == 0)
+            let report = try await server.request(.POST, "/api/engines/rescan")
+            #expect(report["upgraded"] == ["test"], "\(report.text)")
+            let members = try await server.get("/api/sessions/c")["engine"]?["members"]
+            #expect(members?[0]?["version"] == "2.0.0")
+            #expect(members?[1]?["health"]?["counters"]?["aboutCompleted"] == 1, "member b kept its instance")
+        }
+    }
+
     @Test("a composite persists: a server restarted on the same data serves it again")
     func persists() async throws {
         let data = TestPlugins.makeFolder("composite-persist")
