@@ -156,8 +156,10 @@ public actor SessionManager {
             if let engineConfig { record.engineConfig = engineConfig }
             if let config { record.config = config }
             if let isolation { record.isolation = isolation }
-            try check(record)
-            if session.status == .working, Self.changesInstances(from: session.record, to: record) {
+            let changesInstances = Self.changesInstances(from: session.record, to: record)
+            // A session whose engine is no longer loaded may still have its config changed.
+            if changesInstances { try check(record) }
+            if session.status == .working, changesInstances {
                 let current = session.serving
                 let serving = try await makeServing(for: record, reusing: current)
                 do throws(SessionError) {
