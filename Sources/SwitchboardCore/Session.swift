@@ -51,14 +51,44 @@ final class ActiveInstance: Sendable {
 /// What serves a session now: one engine instance, or one per member of its composition.
 enum Serving: Sendable {
     case single(ActiveInstance)
-    /// Member name → its instance.
-    case composite(SessionComposition, [String: ActiveInstance])
+    case composite(CompositeInstances)
 
     var instances: [ActiveInstance] {
         switch self {
         case .single(let instance): [instance]
-        case .composite(_, let members): Array(members.values)
+        case .composite(let composite): Array(composite.instances.values)
         }
+    }
+}
+
+/// A composite's instances, with each feature's route resolved to them once, when they are
+/// made, so that a call finds its members without looking up a name.
+struct CompositeInstances: Sendable {
+    struct Route: Sendable {
+        /// The route's members whose engines declare the feature, in route order.
+        let members: [(name: String, instance: ActiveInstance)]
+        let mirror: Bool
+        /// Every member the route names.
+        let names: [String]
+    }
+
+    let composition: SessionComposition
+    /// Member name → its instance.
+    let instances: [String: ActiveInstance]
+    let routes: [Feature: Route]
+
+    init(_ composition: SessionComposition, _ instances: [String: ActiveInstance]) {
+        self.composition = composition
+        self.instances = instances
+        var routes: [Feature: Route] = [:]
+        for feature in Feature.allCases {
+            guard let route = composition.route(for: feature) else { continue }
+            let members = route.members.compactMap { name in
+                instances[name].flatMap { $0.engine.metadata.features.contains(feature) ? (name, $0) : nil }
+            }
+            routes[feature] = Route(members: members, mirror: route.mirror, names: route.members)
+        }
+        self.routes = routes
     }
 }
 
@@ -90,11 +120,13 @@ public final class Session: Sendable {
 
     let state: Mutex<State>
     let metrics: HostMetrics
+    let memberCalls: MemberCallCounters
 
     init(record: SessionRecord, metrics: HostMetrics) {
         name = record.name
         state = Mutex(State(record: record, status: .stopped))
         self.metrics = metrics
+        memberCalls = MemberCallCounters(session: record.name, metrics: metrics)
     }
 
     public var record: SessionRecord { state.withLock { $0.record } }
@@ -143,10 +175,10 @@ public final class Session: Sendable {
     /// Each member of a running composite, in the composition's order; empty otherwise.
     public var memberReports: [MemberReport] {
         get async {
-            guard case .composite(let composition, let instances)? = state.withLock({ $0.serving }) else { return [] }
+            guard case .composite(let composite)? = state.withLock({ $0.serving }) else { return [] }
             var reports: [MemberReport] = []
-            for member in composition.members {
-                guard let instance = instances[member.name] else { continue }
+            for member in composite.composition.members {
+                guard let instance = composite.instances[member.name] else { continue }
                 let (engine, features, status) = await Self.report(instance)
                 reports.append(MemberReport(
                     member: member, engine: engine, features: features.intersection(engine.metadata.features), status: status,
@@ -176,15 +208,10 @@ public final class Session: Sendable {
             case .single(let active):
                 active.enter()
                 return .success(.single(active))
-            case .composite(let composition, let instances):
-                let route = composition.route(for: feature)
-                var members: [(name: String, instance: ActiveInstance)] = []
-                for name in route?.members ?? [] {
-                    guard let instance = instances[name], instance.engine.metadata.features.contains(feature) else { continue }
-                    instance.enter()
-                    members.append((name, instance))
-                }
-                return .success(.members(members, mirror: route?.mirror ?? false, route: route?.members ?? []))
+            case .composite(let composite):
+                guard let route = composite.routes[feature] else { return .success(.members([], mirror: false, route: [])) }
+                for member in route.members { member.instance.enter() }
+                return .success(.members(route.members, mirror: route.mirror, route: route.names))
             }
         }
     }

@@ -146,7 +146,7 @@ extension Session {
         case .failure(let error): error.kind.name
         }
         metrics.call(engine: engine, feature: Operation.feature, outcome: label, duration: .now - start)
-        if let member { metrics.memberCall(session: name, member: member, feature: Operation.feature, outcome: label) }
+        if let member { memberCalls.increment(member: member, feature: Operation.feature, outcome: label) }
         return outcome
     }
 }

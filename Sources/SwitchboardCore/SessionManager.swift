@@ -386,10 +386,10 @@ public actor SessionManager {
                 folder: record.engine))
         }
         var instances: [String: ActiveInstance] = [:]
-        if case .composite(let old, let running)? = current {
+        if case .composite(let old)? = current {
             for member in composition.members {
-                if let previous = old.member(named: member.name), previous.sameInstance(as: member), !renewed.contains(member.engine),
-                   let instance = running[member.name] {
+                if let previous = old.composition.member(named: member.name), previous.sameInstance(as: member),
+                   !renewed.contains(member.engine), let instance = old.instances[member.name] {
                     instances[member.name] = instance
                 }
             }
@@ -405,7 +405,7 @@ public actor SessionManager {
             for (name, instance) in instances where kept[name] == nil { instance.drain() }
             throw error
         }
-        return .composite(composition, instances)
+        return .composite(CompositeInstances(composition, instances))
     }
 
     /// Destroys the instances of `serving` that `current` does not run (a swap that was not installed).
