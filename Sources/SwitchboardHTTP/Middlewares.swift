@@ -9,10 +9,17 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        var metadata: Logger.Metadata = ["ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"]
-        if let member = response.headers[ServedMembers.header] { metadata["member"] = "\(member)" }
-        context.logger.info("\(request.method) \(request.uri.path) \(response.status.code)", metadata: metadata)
+        // In the autoclosure: below the info level, nothing is formatted.
+        context.logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: Self.metadata(elapsed, member: response.headers[ServedMembers.header]))
         return response
+    }
+
+    private static func metadata(_ elapsed: Duration, member: String?) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"]
+        if let member { metadata["member"] = "\(member)" }
+        return metadata
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdCore
 import Logging
 import SwitchboardCore
@@ -66,7 +67,8 @@ public enum SwitchboardServer {
                 guard route.feature != nil else { return try await route.handler(&request, apiContext) }
                 let served = ServedMembers()
                 var response = try await ServedMembers.$current.withValue(served) { try await route.handler(&request, apiContext) }
-                if let members = served.headerValue { response.headers[ServedMembers.header] = members }
+                // Appended, not set: the response has no such field, and setting one looks it up first.
+                if let members = served.headerValue { response.headers.append(HTTPField(name: ServedMembers.header, value: members)) }
                 return response
             }
         }
