@@ -236,6 +236,18 @@ struct CompositeSessionTests {
         }
     }
 
+    @Test("the request's log line names the member that answered")
+    func logNamesTheMember() async throws {
+        try await SwitchboardProcess.withServer { server in
+            try await server.request("POST", "/api/sessions", body: #"{"name": "c", "members": [{"name": "dir", "engine": "fixed"}], "routes": {"*": ["dir"]}}"#)
+            try await server.request("GET", "/api/contacts/all?session=c")
+            let logged = try await eventually {
+                server.output.split(separator: "\n").contains { $0.contains("GET /api/contacts/all 200") && $0.contains("member=dir") } ? true : nil
+            }
+            #expect(logged, "\(server.output.suffix(2000))")
+        }
+    }
+
     @Test("a single-engine session answers no member header")
     func singleEngineHasNoMemberHeader() async throws {
         try await withServer { server in
