@@ -236,6 +236,19 @@ struct CompositeSessionTests {
         }
     }
 
+    @Test("a read whose member times out is answered by the next member")
+    func timeoutFallsThroughOnReads() async throws {
+        // `slow` answers about after 20 s; the server waits 1 s for a call.
+        try await withServer(pluginFiles: [try TestPlugins.compile("test_engine.c")], callTimeout: .seconds(1)) { server in
+            let body = #"{"name": "c", "members": [{"name": "slow", "engine": "test", "engineConfig": {"aboutDelayMs": 20000}}, {"name": "quick", "engine": "test"}], "routes": {"*": ["slow", "quick"]}}"#
+            let created = try await server.request(.POST, "/api/sessions", json: body)
+            #expect(created.status == 201, "\(created.text)")
+            let about = try await server.get("/api/contacts/about?contactId=\(Self.grace)&session=c")
+            #expect(about.status == 200, "\(about.text)")
+            #expect(about.headers["x-switchboard-member"] == "quick")
+        }
+    }
+
     @Test("the request's log line names the member that answered")
     func logNamesTheMember() async throws {
         try await SwitchboardProcess.withServer { server in
