@@ -1,14 +1,23 @@
 import ContactsEngineKit
 import CoreMetrics
+import Synchronization
 
 /// What the host counts, through a metrics factory it is given: engine calls with their
 /// latency, plugin loads and refusals, engine restarts. The factory is injected rather than
 /// bootstrapped globally, so servers in one process (the tests') keep their counts apart.
 public struct HostMetrics: Sendable {
     public let factory: any MetricsFactory
+    private let callCounters = MetricHandles<CallOutcome, CoreMetrics.Counter>()
+    private let callTimers = MetricHandles<CallOutcome, CoreMetrics.Timer>()
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+    }
+
+    private struct CallOutcome: Hashable, Sendable {
+        var engine: String
+        var feature: Feature
+        var outcome: String?
     }
 
     /// Counts nothing: for tools and hosts with no `/metrics`.
@@ -18,10 +27,13 @@ public struct HostMetrics: Sendable {
     /// no instance), or the engine error's kind (`timeout`, `not-found`, ...).
     public func call(engine: String, feature: Feature, outcome: String, duration: Duration) {
         let labels = [("engine", engine), ("feature", feature.rawValue)]
-        CoreMetrics.Counter(label: "switchboard_engine_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory).increment()
+        callCounters.handle(CallOutcome(engine: engine, feature: feature, outcome: outcome)) {
+            CoreMetrics.Counter(label: "switchboard_engine_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory)
+        }.increment()
         let (seconds, attoseconds) = duration.components
-        CoreMetrics.Timer(label: "switchboard_engine_call_duration_seconds", dimensions: labels, factory: factory)
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        callTimers.handle(CallOutcome(engine: engine, feature: feature)) {
+            CoreMetrics.Timer(label: "switchboard_engine_call_duration_seconds", dimensions: labels, factory: factory)
+        }.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// An engine registered: `embedded`, `loaded` from a file, or `upgraded` to a new file.
@@ -38,5 +50,21 @@ public struct HostMetrics: Sendable {
     /// An engine's child process ended and is being started again.
     public func engineRestarted(engine: String) {
         CoreMetrics.Counter(label: "switchboard_engine_restarts_total", dimensions: [("engine", engine)], factory: factory).increment()
+    }
+}
+
+/// Metric handles made once per set of labels and kept: asking the factory on every call (name
+/// checks, label sorting, the registry's lock) cost more than the call it counted.
+public final class MetricHandles<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
+    private let handles = Mutex<[Key: Handle]>([:])
+
+    public init() {}
+
+    public func handle(_ key: Key, make: () -> Handle) -> Handle {
+        if let handle = handles.withLock({ $0[key] }) { return handle }
+        // Made outside the lock; two callers racing get handles on the same registry entry.
+        let handle = make()
+        handles.withLock { $0[key] = handle }
+        return handle
     }
 }
