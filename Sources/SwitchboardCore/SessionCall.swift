@@ -14,6 +14,23 @@ extension Session {
     public func perform<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Operation.Result {
+        try await call(operation) { handle, onContractBreak async throws(EngineError) in
+            try await handle.perform(operation, request, onContractBreak: onContractBreak)
+        }
+    }
+
+    /// Runs one operation as `perform` does, giving the answer's JSON (`EngineHandle.performAnswer`).
+    public func performAnswer<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request
+    ) async throws(SessionCallError) -> [UInt8] {
+        try await call(operation) { handle, onContractBreak async throws(EngineError) in
+            try await handle.performAnswer(operation, request, onContractBreak: onContractBreak)
+        }
+    }
+
+    private func call<Operation: EngineOperation, Answer>(
+        _: Operation.Type, _ body: (any EngineHandle, () -> Void) async throws(EngineError) -> Answer
+    ) async throws(SessionCallError) -> Answer {
         let start = ContinuousClock.now
         let active: ActiveInstance
         switch enterActive() {
@@ -32,9 +49,9 @@ extension Session {
             throw .unsupported(engine: engine, feature: Operation.feature)
         }
         do {
-            let result = try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) }
+            let answer = try await body(active.handle) { active.contractBreaks.add(1, ordering: .relaxed) }
             count("ok")
-            return result
+            return answer
         } catch where error.kind == .notImplemented {
             count("unsupported")
             throw .unsupported(engine: engine, feature: Operation.feature)

@@ -216,10 +216,15 @@ enum ContactsRoutes {
         }
     }
 
+    /// Answers with the result's JSON as `performAnswer` gives it.
     static func run<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request, on session: Session
     ) async throws(APIError) -> Response {
-        try JSONBody.response(try await perform(operation, request, on: session))
+        do {
+            return JSONBody.response(bytes: try await session.performAnswer(operation, request))
+        } catch {
+            throw .call(error)
+        }
     }
 }
 
