@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the host may do with the bytes of a result before it decodes them.
 public enum CanonicalReading: Sendable, Equatable {
     /// They are the answer exactly as the host would write it again (the SDK's `JSONWriter`: no
@@ -79,7 +81,8 @@ struct CanonicalScanner {
 
     private mutating func literal(_ text: StaticString) -> Bool {
         let count = text.utf8CodeUnitCount
-        guard bytes.count - index >= count, text.withUTF8Buffer({ bytes[index..<index + count].elementsEqual($0) }) else { return false }
+        guard bytes.count - index >= count, text.withUTF8Buffer({ memcmp(bytes.baseAddress! + index, $0.baseAddress!, count) == 0 })
+        else { return false }
         index += count
         return true
     }
