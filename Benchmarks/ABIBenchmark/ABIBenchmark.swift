@@ -43,11 +43,15 @@ struct ABIBenchmark {
         let fixedRequest = ContactRequest(contactId: "14155550101@c.us")
 
         var directTimes: [Double] = [], abiTimes: [Double] = [], fixedTimes: [Double] = []
+        var directAnswerTimes: [Double] = [], abiAnswerTimes: [Double] = []
         for _ in 0..<rounds {
-            // Interleaved so that machine noise hits all three alike.
+            // Interleaved so that machine noise hits all of them alike.
             directTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.contact(request) })
             abiTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.perform(Operations.GetContact.self, request) })
             fixedTimes.append(try await nanosecondsPerCall(calls) { _ = try await fixed.perform(Operations.GetContact.self, fixedRequest) })
+            // What the contact route needs: the answer's JSON.
+            directAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try JSONCoders.encode(try await direct.contact(request)) })
+            abiAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.performAnswer(Operations.GetContact.self, request) })
         }
         throughABI.shutdown()
         fixed.shutdown()
@@ -57,6 +61,10 @@ struct ABIBenchmark {
         print(String(format: "  local, direct Swift call:          %8.0f ns/call", directMedian))
         print(String(format: "  local, through the C ABI (.so):    %8.0f ns/call  (+%.0f ns, %.2fx)", abiMedian, abiMedian - directMedian, abiMedian / directMedian))
         print(String(format: "  fixed (C), through the C ABI:      %8.0f ns/call", median(fixedTimes)))
+        let directAnswer = median(directAnswerTimes), abiAnswer = median(abiAnswerTimes)
+        print("the answer's JSON, as the contact route sends it:")
+        print(String(format: "  local, direct Swift call + JSONWriter: %8.0f ns/call", directAnswer))
+        print(String(format: "  local, performAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, abiAnswer - directAnswer, abiAnswer / directAnswer))
 
         // Where the ABI's cost goes: the four JSON codings of one call (Foundation's coders beside
         // the SDK's JSONWriter and JSONReader), and a task per call in the SDK.

@@ -41,13 +41,44 @@ extension EngineHandle {
     public func perform<Operation: EngineOperation>(
         _: Operation.Type, _ request: Operation.Request, enforcingContract: Bool = true, onContractBreak: () -> Void = {}
     ) async throws(EngineError) -> Operation.Result {
-        let body: [UInt8]
+        let bytes = try await perform(Operation.feature, request: try Self.encoded(Operation.self, request))
+        return try checked(Operation.self, bytes, for: request, enforcingContract: enforcingContract, onContractBreak: onContractBreak)
+    }
+
+    /// The answer's JSON, held to the same contract as `perform`: the engine's own bytes when
+    /// they are already what the host would write (`canonicalReading`), so a big list is neither
+    /// decoded nor written again; otherwise the result decoded, checked and written again.
+    public func performAnswer<Operation: EngineOperation>(
+        _: Operation.Type, _ request: Operation.Request, onContractBreak: () -> Void = {}
+    ) async throws(EngineError) -> [UInt8] {
+        let bytes = try await perform(Operation.feature, request: try Self.encoded(Operation.self, request))
+        switch Operation.canonicalReading(of: bytes, for: request) {
+        case .forward:
+            return bytes
+        case .violation(let violation):
+            onContractBreak()
+            throw contractBreak(Operation.self, violation)
+        case .decode:
+            let result = try checked(Operation.self, bytes, for: request, enforcingContract: true, onContractBreak: onContractBreak)
+            do {
+                return try JSONCoders.encode(result)
+            } catch {
+                throw EngineError(.internal, "cannot encode the answer of \(Operation.feature.rawValue): \(error)")
+            }
+        }
+    }
+
+    private static func encoded<Operation: EngineOperation>(_: Operation.Type, _ request: Operation.Request) throws(EngineError) -> [UInt8] {
         do {
-            body = try JSONCoders.encode(request)
+            return try JSONCoders.encode(request)
         } catch {
             throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
         }
-        let bytes = try await perform(Operation.feature, request: body)
+    }
+
+    private func checked<Operation: EngineOperation>(
+        _: Operation.Type, _ bytes: [UInt8], for request: Operation.Request, enforcingContract: Bool, onContractBreak: () -> Void
+    ) throws(EngineError) -> Operation.Result {
         let result: Operation.Result
         do {
             result = try JSONCoders.decode(Operation.Result.self, from: bytes)
@@ -58,9 +89,13 @@ extension EngineHandle {
         }
         if enforcingContract, let violation = Operation.contractViolation(of: result, for: request, bytes: bytes) {
             onContractBreak()
-            throw EngineError(.internal, "engine \"\(engineName)\" broke the contract of \(Operation.feature.rawValue): \(violation)")
+            throw contractBreak(Operation.self, violation)
         }
         return result
+    }
+
+    private func contractBreak<Operation: EngineOperation>(_: Operation.Type, _ violation: String) -> EngineError {
+        EngineError(.internal, "engine \"\(engineName)\" broke the contract of \(Operation.feature.rawValue): \(violation)")
     }
 }
 

@@ -228,11 +228,27 @@ public final class EngineRegistry: Sendable {
         }
     }
 
-    /// A shipped plugin is mapped here at once. Any other is read by the scanner, in a process of
-    /// its own, and mapped here only if a session asks for it in-process.
+    /// A third-party plugin is read by the scanner, in a process of its own, and mapped here only
+    /// if a session asks for it in-process. A shipped one is trusted to load here: mapped at once
+    /// from its own path, unless the scanner remembers what the same file declared, in which case
+    /// it too waits for a session (a restart maps only the engines its sessions use), and the
+    /// engine compiled into the server serves in its place if it declares exactly the same.
     private func read(_ path: String) throws(PluginRefusal) -> (PluginLibrary, EngineMetadata) {
-        guard let scanner = policy.scanner, !policy.isShipped(path) else {
-            let (descriptor, metadata) = try PluginLoader.open(path, trust: policy.trust)
+        let shipped = policy.isShipped(path)
+        guard let scanner = policy.scanner else {
+            let (descriptor, metadata) = try PluginLoader.open(path, trust: policy.trust, inPlace: shipped)
+            return (PluginLibrary(loaded: descriptor), metadata)
+        }
+        if shipped {
+            if case .success(let remembered)? = scanner.remembered(path, trust: policy.trust) {
+                let metadata = remembered.metadata
+                if let embedded = state.withLock({ $0.engines[metadata.name] }), embedded.origin == .embedded, embedded.metadata == metadata {
+                    return (embedded.library, metadata)
+                }
+                return (PluginLibrary(deferred: path, trust: policy.trust, metadata: metadata, inPlace: true), metadata)
+            }
+            let (descriptor, metadata) = try PluginLoader.open(path, trust: policy.trust, inPlace: true)
+            scanner.remember(ScannedPlugin(metadata: metadata, sha256: nil), for: path)
             return (PluginLibrary(loaded: descriptor), metadata)
         }
         let scanned = try scanner.scan(path, trust: policy.trust).get()

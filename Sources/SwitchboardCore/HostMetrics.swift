@@ -7,9 +7,25 @@ import Synchronization
 /// bootstrapped globally, so servers in one process (the tests') keep their counts apart.
 public struct HostMetrics: Sendable {
     public let factory: any MetricsFactory
+    private let callCounters = MetricHandles<CallOutcome, CoreMetrics.Counter>()
+    private let callTimers = MetricHandles<CallOutcome, CoreMetrics.Timer>()
+    private let memberCalls = MetricHandles<MemberCall, CoreMetrics.Counter>()
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+    }
+
+    private struct CallOutcome: Hashable, Sendable {
+        var engine: String
+        var feature: Feature
+        var outcome: String?
+    }
+
+    private struct MemberCall: Hashable, Sendable {
+        var session: String
+        var member: String
+        var feature: Feature
+        var outcome: String
     }
 
     /// Counts nothing: for tools and hosts with no `/metrics`.
@@ -19,10 +35,23 @@ public struct HostMetrics: Sendable {
     /// no instance), or the engine error's kind (`timeout`, `not-found`, ...).
     public func call(engine: String, feature: Feature, outcome: String, duration: Duration) {
         let labels = [("engine", engine), ("feature", feature.rawValue)]
-        CoreMetrics.Counter(label: "switchboard_engine_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory).increment()
+        callCounters.handle(CallOutcome(engine: engine, feature: feature, outcome: outcome)) {
+            CoreMetrics.Counter(label: "switchboard_engine_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory)
+        }.increment()
         let (seconds, attoseconds) = duration.components
-        CoreMetrics.Timer(label: "switchboard_engine_call_duration_seconds", dimensions: labels, factory: factory)
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        callTimers.handle(CallOutcome(engine: engine, feature: feature)) {
+            CoreMetrics.Timer(label: "switchboard_engine_call_duration_seconds", dimensions: labels, factory: factory)
+        }.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// A call to one member of a composite session, by member: which one served, which were
+    /// passed over and why.
+    public func memberCall(session: String, member: String, feature: Feature, outcome: String) {
+        memberCalls.handle(MemberCall(session: session, member: member, feature: feature, outcome: outcome)) {
+            CoreMetrics.Counter(
+                label: "switchboard_member_calls_total",
+                dimensions: [("session", session), ("member", member), ("feature", feature.rawValue), ("outcome", outcome)], factory: factory)
+        }.increment()
     }
 
     /// An engine registered: `embedded`, `loaded` from a file, or `upgraded` to a new file.
@@ -42,35 +71,18 @@ public struct HostMetrics: Sendable {
     }
 }
 
-/// One session's count of calls to each of its composite members: which member served, which
-/// were passed over and why. Each counter is made once and kept, so that counting costs a call
-/// less than the routing it counts.
-final class MemberCallCounters: Sendable {
-    private struct Key: Hashable {
-        let member: String
-        let feature: Feature
-        let outcome: String
-    }
+/// Metric handles made once per set of labels and kept: asking the factory on every call (name
+/// checks, label sorting, the registry's lock) cost more than the call it counted.
+public final class MetricHandles<Key: Hashable & Sendable, Handle: Sendable>: Sendable {
+    private let handles = Mutex<[Key: Handle]>([:])
 
-    private let session: String
-    private let factory: any MetricsFactory
-    private let counters = Mutex<[Key: CoreMetrics.Counter]>([:])
+    public init() {}
 
-    init(session: String, metrics: HostMetrics) {
-        self.session = session
-        factory = metrics.factory
-    }
-
-    func increment(member: String, feature: Feature, outcome: String) {
-        let key = Key(member: member, feature: feature, outcome: outcome)
-        let counter = counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = CoreMetrics.Counter(
-                label: "switchboard_member_calls_total",
-                dimensions: [("session", session), ("member", member), ("feature", feature.rawValue), ("outcome", outcome)], factory: factory)
-            counters[key] = counter
-            return counter
-        }
-        counter.increment()
+    public func handle(_ key: Key, make: () -> Handle) -> Handle {
+        if let handle = handles.withLock({ $0[key] }) { return handle }
+        // Made outside the lock; two callers racing get handles on the same registry entry.
+        let handle = make()
+        handles.withLock { $0[key] = handle }
+        return handle
     }
 }

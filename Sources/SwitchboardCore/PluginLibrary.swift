@@ -17,6 +17,10 @@ public struct ScannedPlugin: Codable, Hashable, Sendable {
 /// hangs while loading is refused with the reason and never mapped into the server.
 public protocol PluginScanner: Sendable {
     func scan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal>
+    /// What a scan of the file, as it is now, found before; nil when none did (no scan is run).
+    func remembered(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal>?
+    /// Keeps what loading the file in the server found (a shipped plugin), for `remembered`.
+    func remember(_ scanned: ScannedPlugin, for path: String)
 }
 
 /// A plugin's code in this process: mapped at once (shipped and embedded engines), or only when
@@ -24,19 +28,23 @@ public protocol PluginScanner: Sendable {
 final class PluginLibrary: Sendable {
     private let path: String?
     private let trust: PluginTrust
+    private let inPlace: Bool
     private let scanned: EngineMetadata?
     private let mapped: Mutex<Result<DescriptorPointer, PluginRefusal>?>
 
     init(loaded descriptor: DescriptorPointer) {
         path = nil
         trust = PluginTrust()
+        inPlace = false
         scanned = nil
         mapped = Mutex(.success(descriptor))
     }
 
-    init(deferred path: String, trust: PluginTrust, metadata: EngineMetadata) {
+    /// - Parameter inPlace: a shipped plugin, mapped from its own path (`PluginStaging`).
+    init(deferred path: String, trust: PluginTrust, metadata: EngineMetadata, inPlace: Bool = false) {
         self.path = path
         self.trust = trust
+        self.inPlace = inPlace
         scanned = metadata
         mapped = Mutex(nil)
     }
@@ -48,7 +56,7 @@ final class PluginLibrary: Sendable {
             if let mapped { return try mapped.get() }
             let outcome: Result<DescriptorPointer, PluginRefusal>
             do throws(PluginRefusal) {
-                let (descriptor, metadata) = try PluginLoader.open(path ?? "", trust: trust)
+                let (descriptor, metadata) = try PluginLoader.open(path ?? "", trust: trust, inPlace: inPlace)
                 outcome = metadata == scanned
                     ? .success(descriptor)
                     : .failure(PluginRefusal("the file changed since it was scanned; rescan the plugins"))

@@ -56,8 +56,10 @@ public enum PluginLoader {
     /// Opened with RTLD_NODELETE and never dlclose'd: the Swift runtime keeps pointers into a
     /// loaded Swift library (type metadata and conformance caches), so unmapping it crashes the
     /// host later. A refused plugin stays mapped too; that costs address space, not safety.
-    static func open(_ path: String, trust: PluginTrust = PluginTrust()) throws(PluginRefusal) -> (DescriptorPointer, EngineMetadata) {
-        let opened = try openStaged(path, trust: trust)
+    ///
+    /// `inPlace` maps a shipped plugin from its own path the first time (`PluginStaging`).
+    static func open(_ path: String, trust: PluginTrust = PluginTrust(), inPlace: Bool = false) throws(PluginRefusal) -> (DescriptorPointer, EngineMetadata) {
+        let opened = try openStaged(path, trust: trust, inPlace: inPlace)
         return (opened.descriptor, opened.scanned.metadata)
     }
 
@@ -66,9 +68,11 @@ public enum PluginLoader {
         try openStaged(path, trust: trust).scanned
     }
 
-    private static func openStaged(_ path: String, trust: PluginTrust) throws(PluginRefusal) -> (descriptor: DescriptorPointer, scanned: ScannedPlugin) {
-        let staged = try PluginStaging.stage(path, trust: trust)
-        defer { unlink(staged.path) }  // the mapping outlives the directory entry
+    private static func openStaged(
+        _ path: String, trust: PluginTrust, inPlace: Bool = false
+    ) throws(PluginRefusal) -> (descriptor: DescriptorPointer, scanned: ScannedPlugin) {
+        let staged = try PluginStaging.stage(path, trust: trust, inPlace: inPlace)
+        defer { if staged.isCopy { unlink(staged.path) } }  // the mapping outlives the directory entry
         guard let handle = dlopen(staged.path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE) else {
             let message = dlerror().map { String(cString: $0) } ?? "unknown error"
             throw PluginRefusal("dlopen failed: \(message.replacingOccurrences(of: staged.path, with: path))")

@@ -1,18 +1,25 @@
 import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Checks a plugin file and copies the bytes it checked into this process's private folder,
-/// which is where dlopen maps it from.
+/// Checks a plugin file and says where dlopen maps it from: a copy of the bytes it checked, in
+/// this process's private folder, or, for a shipped plugin's first load, the file itself.
 enum PluginStaging {
     struct Staged {
         let path: String
         /// Lowercase hex, computed only when some engine is pinned.
         let sha256: String?
+        /// A copy, to unlink once it is mapped.
+        let isCopy: Bool
     }
+
+    /// Files mapped from their own path. dlopen answers a path it has mapped with the handle it
+    /// already has, so a second load of one of these (a new version) must come from a copy.
+    private static let mappedInPlace = Mutex<Set<String>>([])
 
     /// Made with mkdtemp (mode 0700, a name nobody can predict) on first use, under $TMPDIR;
     /// removed when the process exits. Never reused: each process gets a new one.
@@ -29,7 +36,13 @@ enum PluginStaging {
 
     private static let counter = Counter()
 
-    static func stage(_ path: String, trust: PluginTrust) throws(PluginRefusal) -> Staged {
+    /// - Parameter inPlace: map the file itself when nothing else was mapped from its path and no
+    ///   engine is pinned. Copying the two 60 MB plugins carrying an HTTP stack was most of the
+    ///   server's start-up; the copy's guarantees (the bytes checked are the bytes mapped, and
+    ///   overwriting the file in place leaves the mapping intact) matter for files anyone may
+    ///   drop in, not for the ones built and installed with the server, which builds and
+    ///   packages replace by renaming.
+    static func stage(_ path: String, trust: PluginTrust, inPlace: Bool = false) throws(PluginRefusal) -> Staged {
         let source = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard source >= 0 else { throw PluginRefusal("cannot open file for reading: \(String(cString: strerror(errno)))") }
         defer { close(source) }
@@ -43,6 +56,9 @@ enum PluginStaging {
             try checkTrusted(folderInfo, what: "folder \(folder)")
         }
         try checkIsSharedObject(source)
+        if inPlace, trust.pinnedSHA256.isEmpty, mappedInPlace.withLock({ $0.insert(path).inserted }) {
+            return Staged(path: path, sha256: nil, isCopy: false)
+        }
 
         let target = "\(try folder.get())/\(counter.next())-\((path as NSString).lastPathComponent)"
         let copy = Glibc.open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o500)
@@ -60,7 +76,7 @@ enum PluginStaging {
             let written = buffer.withUnsafeBytes { write(copy, $0.baseAddress, count) }
             guard written == count else { unlink(target); throw PluginRefusal("cannot copy plugin to the staging folder: short write") }
         }
-        return Staged(path: target, sha256: hash.map { $0.finalize().map { String(format: "%02x", $0) }.joined() })
+        return Staged(path: target, sha256: hash.map { $0.finalize().map { String(format: "%02x", $0) }.joined() }, isCopy: true)
     }
 
     /// OpenSSH's StrictModes rule: owned by this user or root, and writable by nobody else.

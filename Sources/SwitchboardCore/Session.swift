@@ -120,13 +120,11 @@ public final class Session: Sendable {
 
     let state: Mutex<State>
     let metrics: HostMetrics
-    let memberCalls: MemberCallCounters
 
     init(record: SessionRecord, metrics: HostMetrics) {
         name = record.name
         state = Mutex(State(record: record, status: .stopped))
         self.metrics = metrics
-        memberCalls = MemberCallCounters(session: record.name, metrics: metrics)
     }
 
     public var record: SessionRecord { state.withLock { $0.record } }

@@ -41,6 +41,26 @@ extension Session {
     public func performRouted<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Served<Operation.Result> {
+        try await call(operation) { handle, onContractBreak async throws(EngineError) in
+            try await handle.perform(operation, request, onContractBreak: onContractBreak)
+        }
+    }
+
+    /// Runs one operation as `performRouted` does, giving the answer's JSON (`EngineHandle.performAnswer`).
+    public func performAnswer<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request
+    ) async throws(SessionCallError) -> Served<[UInt8]> {
+        try await call(operation) { handle, onContractBreak async throws(EngineError) in
+            try await handle.performAnswer(operation, request, onContractBreak: onContractBreak)
+        }
+    }
+
+    /// What one instance is asked: the operation, typed or as its answer's JSON.
+    private typealias Call<Answer> = @Sendable (any EngineHandle, @escaping @Sendable () -> Void) async throws(EngineError) -> Answer
+
+    private func call<Operation: EngineOperation, Answer: Sendable>(
+        _ operation: Operation.Type, _ body: @escaping Call<Answer>
+    ) async throws(SessionCallError) -> Served<Answer> {
         let start = ContinuousClock.now
         let entered: EnteredRoute
         switch enter(for: Operation.feature) {
@@ -52,24 +72,24 @@ extension Session {
         defer { entered.leave() }
         switch entered {
         case .single(let active):
-            return Served(result: try await single(operation, request, on: active, start: start), members: [])
+            return Served(result: try await single(operation, body, on: active, start: start), members: [])
         case .members(let members, let mirror, let route):
             if mirror, !Operation.feature.isIdempotentRead {
-                return try await mirrored(operation, request, to: members, route: route, start: start)
+                return try await mirrored(operation, body, to: members, route: route, start: start)
             }
-            return try await routed(operation, request, through: members, route: route, start: start)
+            return try await routed(operation, body, through: members, route: route, start: start)
         }
     }
 
-    private func single<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, on active: ActiveInstance, start: ContinuousClock.Instant
-    ) async throws(SessionCallError) -> Operation.Result {
+    private func single<Operation: EngineOperation, Answer: Sendable>(
+        _ operation: Operation.Type, _ body: Call<Answer>, on active: ActiveInstance, start: ContinuousClock.Instant
+    ) async throws(SessionCallError) -> Answer {
         let engine = active.engine.metadata.name
         guard active.engine.metadata.features.contains(Operation.feature) else {
             metrics.call(engine: engine, feature: Operation.feature, outcome: "unsupported", duration: .now - start)
             throw .unsupported(engine: engine, feature: Operation.feature)
         }
-        switch await attempt(operation, request, on: active, member: nil, start: start) {
+        switch await attempt(operation, body, on: active, member: nil, start: start) {
         case .success(let result): return result
         case .failure(let error) where error.kind == .notImplemented: throw .unsupported(engine: engine, feature: Operation.feature)
         case .failure(let error): throw .engine(engine: engine, error)
@@ -79,14 +99,14 @@ extension Session {
     /// The route's members in order: one that does not serve the feature now (it answers
     /// not-implemented, having done nothing) is passed over; one that is unavailable or times out
     /// is passed over for a read only; any other answer is the call's.
-    private func routed<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, through members: [(name: String, instance: ActiveInstance)],
+    private func routed<Operation: EngineOperation, Answer: Sendable>(
+        _ operation: Operation.Type, _ body: Call<Answer>, through members: [(name: String, instance: ActiveInstance)],
         route: [String], start: ContinuousClock.Instant
-    ) async throws(SessionCallError) -> Served<Operation.Result> {
+    ) async throws(SessionCallError) -> Served<Answer> {
         var fellThrough: MemberFailure?
         for (member, instance) in members {
             let failure: MemberFailure
-            switch await attempt(operation, request, on: instance, member: member, start: start) {
+            switch await attempt(operation, body, on: instance, member: member, start: start) {
             case .success(let result): return Served(result: result, members: [member])
             case .failure(let error) where error.kind == .notImplemented: continue
             case .failure(let error): failure = MemberFailure(member: member, engine: instance.engine.metadata.name, error: error)
@@ -99,22 +119,22 @@ extension Session {
     }
 
     /// A write sent to every member of the route at once; it succeeds when all acknowledge.
-    private func mirrored<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, to members: [(name: String, instance: ActiveInstance)],
+    private func mirrored<Operation: EngineOperation, Answer: Sendable>(
+        _ operation: Operation.Type, _ body: @escaping Call<Answer>, to members: [(name: String, instance: ActiveInstance)],
         route: [String], start: ContinuousClock.Instant
-    ) async throws(SessionCallError) -> Served<Operation.Result> {
+    ) async throws(SessionCallError) -> Served<Answer> {
         guard !members.isEmpty else { throw .unrouted(session: name, feature: Operation.feature, route: route) }
-        let outcomes = await withTaskGroup(of: (Int, Result<Operation.Result, EngineError>).self) { group in
+        let outcomes = await withTaskGroup(of: (Int, Result<Answer, EngineError>).self) { group in
             for (index, member) in members.enumerated() {
-                group.addTask { (index, await self.attempt(operation, request, on: member.instance, member: member.name, start: start)) }
+                group.addTask { (index, await self.attempt(operation, body, on: member.instance, member: member.name, start: start)) }
             }
-            var outcomes: [Result<Operation.Result, EngineError>?] = Array(repeating: nil, count: members.count)
+            var outcomes: [Result<Answer, EngineError>?] = Array(repeating: nil, count: members.count)
             for await (index, outcome) in group { outcomes[index] = outcome }
             return outcomes.compactMap { $0 }
         }
         var acknowledged: [String] = []
         var failed: [MemberFailure] = []
-        var result: Operation.Result?
+        var result: Answer?
         for (member, outcome) in zip(members, outcomes) {
             switch outcome {
             case .success(let answer):
@@ -130,13 +150,13 @@ extension Session {
     }
 
     /// One call to one instance, counted by engine (and member, in a composite).
-    private func attempt<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, on active: ActiveInstance, member: String?, start: ContinuousClock.Instant
-    ) async -> Result<Operation.Result, EngineError> {
+    private func attempt<Operation: EngineOperation, Answer: Sendable>(
+        _: Operation.Type, _ body: Call<Answer>, on active: ActiveInstance, member: String?, start: ContinuousClock.Instant
+    ) async -> Result<Answer, EngineError> {
         let engine = active.engine.metadata.name
-        let outcome: Result<Operation.Result, EngineError>
+        let outcome: Result<Answer, EngineError>
         do {
-            outcome = .success(try await active.handle.perform(operation, request) { active.contractBreaks.add(1, ordering: .relaxed) })
+            outcome = .success(try await body(active.handle) { active.contractBreaks.add(1, ordering: .relaxed) })
         } catch {
             outcome = .failure(error)
         }
@@ -146,7 +166,7 @@ extension Session {
         case .failure(let error): error.kind.name
         }
         metrics.call(engine: engine, feature: Operation.feature, outcome: label, duration: .now - start)
-        if let member { memberCalls.increment(member: member, feature: Operation.feature, outcome: label) }
+        if let member { metrics.memberCall(session: name, member: member, feature: Operation.feature, outcome: label) }
         return outcome
     }
 }

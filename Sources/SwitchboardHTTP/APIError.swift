@@ -212,7 +212,12 @@ enum JSONBody {
         } catch {
             throw APIError(.badGateway, "cannot encode the answer: \(error)")
         }
-        return Response(
+        return response(bytes: bytes, status: status)
+    }
+
+    /// An answer whose JSON is already written.
+    static func response(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(
             status: status,
             headers: [.contentType: "application/json; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -227,10 +227,17 @@ enum ContactsRoutes {
         }
     }
 
+    /// Answers with the result's JSON as `performAnswer` gives it.
     static func run<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request, on session: Session
     ) async throws(APIError) -> Response {
-        try JSONBody.response(try await perform(operation, request, on: session))
+        do {
+            let served = try await session.performAnswer(operation, request)
+            ServedMembers.current?.note(served.members)
+            return JSONBody.response(bytes: served.result)
+        } catch {
+            throw .call(error)
+        }
     }
 }
 

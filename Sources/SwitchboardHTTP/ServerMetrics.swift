@@ -9,14 +9,21 @@ import SwitchboardCore
 public struct ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: PrometheusMetricsFactory
+    /// For the engine registry, the sessions and the process launcher.
+    public let host: HostMetrics
+    private let requestCounters = MetricHandles<RequestOutcome, CoreMetrics.Counter>()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         factory = PrometheusMetricsFactory(registry: registry)
+        host = HostMetrics(factory: factory)
     }
 
-    /// For the engine registry, the sessions and the process launcher.
-    public var host: HostMetrics { HostMetrics(factory: factory) }
+    private struct RequestOutcome: Hashable, Sendable {
+        var method: HTTPRequest.Method
+        var route: String
+        var status: Int
+    }
 
     /// The text exposition format, with the session gauges read as of now.
     func exposition(sessions: SessionManager) -> [UInt8] {
@@ -36,11 +43,18 @@ public struct ServerMetrics: Sendable {
     }
 
     func countRequest(method: HTTPRequest.Method, route: String, status: HTTPResponse.Status) {
-        Counter(
-            label: "switchboard_http_requests_total",
-            dimensions: [("method", method.rawValue), ("route", route), ("status", String(status.code))], factory: factory
-        ).increment()
+        requestCounters.handle(RequestOutcome(method: method, route: route, status: status.code)) {
+            CoreMetrics.Counter(
+                label: "switchboard_http_requests_total",
+                dimensions: [("method", method.rawValue), ("route", route), ("status", String(status.code))], factory: factory)
+        }.increment()
     }
+}
+
+/// A route as the router knows it, by method and router path.
+struct RouterRoute: Hashable, Sendable {
+    var method: HTTPRequest.Method
+    var routerPath: String
 }
 
 /// Counts each request by method, declared route (WAHA's template, so `{session}` rather than
@@ -48,14 +62,14 @@ public struct ServerMetrics: Sendable {
 /// client gets.
 struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
-    /// `METHOD router-path` of each route to its declared path (GET and PUT of one router path
+    /// Each route's declared path, by its method and router path (GET and PUT of one router path
     /// name their parameter differently).
-    let templates: [String: String]
+    let templates: [RouterRoute: String]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
         // A path no route has is one label, not one per path a client made up.
-        let route = context.endpointPath.flatMap { templates["\(request.method) \($0)"] } ?? "unmatched"
+        let route = context.endpointPath.flatMap { templates[RouterRoute(method: request.method, routerPath: $0)] } ?? "unmatched"
         metrics.countRequest(method: request.method, route: route, status: response.status)
         return response
     }

@@ -50,7 +50,9 @@ public enum SwitchboardServer {
         router.middlewares.add(RequestLogMiddleware())
         router.middlewares.add(RequestMetricsMiddleware(
             metrics: state.metrics,
-            templates: Dictionary(uniqueKeysWithValues: routes.map { ("\($0.method) \(RouterPath($0.routerPath).description)", $0.path) })))
+            templates: Dictionary(uniqueKeysWithValues: routes.map {
+                (RouterRoute(method: $0.method, routerPath: RouterPath($0.routerPath).description), $0.path)
+            })))
         router.middlewares.add(JSONErrorMiddleware(allowedMethods: { path in allowedMethods(path, routes) }))
         // After the error middleware, so that an error while reading the body is JSON too;
         // before the key check, so that even a refused request's body is read.

@@ -36,14 +36,8 @@ public final class ChildScanner: PluginScanner {
     }
 
     public func scan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return .failure(PluginRefusal("no such file")) }
-        var entry = CachedScan(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
-        if let cached = cache.withLock({ $0[path] }), cached.sameFile(as: entry), cached.scanned?.sha256 != nil || trust.pinnedSHA256.isEmpty {
-            return cached.result
-        }
+        guard var entry = Self.entry(for: path) else { return .failure(PluginRefusal("no such file")) }
+        if let cached = remembered(path, trust: trust) { return cached }
         switch runScan(path, trust: trust) {
         case .success(let scanned): entry.scanned = scanned
         case .failure(let refusal): entry.refusal = refusal.reason
@@ -51,6 +45,29 @@ public final class ChildScanner: PluginScanner {
         cache.withLock { $0[path] = entry }
         save()
         return entry.result
+    }
+
+    public func remembered(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal>? {
+        guard let entry = Self.entry(for: path), let cached = cache.withLock({ $0[path] }), cached.sameFile(as: entry),
+              cached.scanned?.sha256 != nil || trust.pinnedSHA256.isEmpty
+        else { return nil }
+        return cached.result
+    }
+
+    public func remember(_ scanned: ScannedPlugin, for path: String) {
+        guard var entry = Self.entry(for: path) else { return }
+        entry.scanned = scanned
+        cache.withLock { $0[path] = entry }
+        save()
+    }
+
+    /// The file's identity as it is now, with nothing found yet; nil when it does not exist.
+    private static func entry(for path: String) -> CachedScan? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return CachedScan(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
     private func runScan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {

@@ -90,11 +90,7 @@ struct Serve: AsyncParsableCommand {
     /// and the server and the sessions as services of one group.
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "switchboard")
         // Our own parts are handed the factory; the global bootstrap brings the libraries' metrics
         // into the same registry.

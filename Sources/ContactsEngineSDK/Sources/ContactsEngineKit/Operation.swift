@@ -7,6 +7,9 @@ public protocol EngineOperation: SendableMetatype {
     /// What is wrong with a result that decoded but breaks the contract (ResultContract.swift),
     /// or nil. The host answers 502 for such a result; the conformance kit fails the check.
     static func contractViolation(of result: Result, for request: Request, bytes: [UInt8]) -> String?
+    /// Whether a result's bytes can be answered as they are, read without decoding them
+    /// (CanonicalResult.swift); `.decode` unless the operation has such a reading.
+    static func canonicalReading(of bytes: [UInt8], for request: Request) -> CanonicalReading
 }
 
 extension EngineOperation {

@@ -4,17 +4,26 @@
 
 extension Operations.ListContacts {
     public static func contractViolation(of result: [Contact], for request: ContactsPageRequest, bytes: [UInt8]) -> String? {
-        if let limit = request.limit, result.count > limit { return "\(result.count) contacts for limit \(limit)" }
-        return ResultRules.invalidContactID(in: result.map(\.id))
+        violation(ids: result.map(\.id), for: request)
+    }
+
+    /// The list's rules, which need only its ids (`canonicalReading` reads nothing else).
+    static func violation(ids: [String], for request: ContactsPageRequest) -> String? {
+        if let limit = request.limit, ids.count > limit { return "\(ids.count) contacts for limit \(limit)" }
+        return ResultRules.invalidContactID(in: ids)
     }
 }
 
 extension Operations.GetContact {
     public static func contractViolation(of result: Contact, for request: ContactRequest, bytes: [UInt8]) -> String? {
-        if let invalid = ResultRules.invalidContactID(in: [result.id]) { return invalid }
+        violation(id: result.id, for: request)
+    }
+
+    static func violation(id: String, for request: ContactRequest) -> String? {
+        if let invalid = ResultRules.invalidContactID(in: [id]) { return invalid }
         // A phone number asked for is the contact answered, or that contact known by its LID.
-        if let asked = ChatID.normalizedPhoneNumberID(request.contactId), result.id != asked, !result.id.hasSuffix(ChatID.lidSuffix) {
-            return "asked for \(asked), answered \(result.id)"
+        if let asked = ChatID.normalizedPhoneNumberID(request.contactId), id != asked, !id.hasSuffix(ChatID.lidSuffix) {
+            return "asked for \(asked), answered \(id)"
         }
         return nil
     }
