@@ -34,13 +34,16 @@ public struct HostMetrics: Sendable {
     /// How a call through a session ended: `ok`, `unsupported`, `not-working` (the session had
     /// no instance), or the engine error's kind (`timeout`, `not-found`, ...).
     public func call(engine: String, feature: Feature, outcome: String, duration: Duration) {
-        let labels = [("engine", engine), ("feature", feature.rawValue)]
+        // The label arrays are built only when a handle is first made, not on every call.
         callCounters.handle(CallOutcome(engine: engine, feature: feature, outcome: outcome)) {
-            CoreMetrics.Counter(label: "switchboard_engine_calls_total", dimensions: labels + [("outcome", outcome)], factory: factory)
+            CoreMetrics.Counter(
+                label: "switchboard_engine_calls_total", dimensions: [("engine", engine), ("feature", feature.rawValue), ("outcome", outcome)],
+                factory: factory)
         }.increment()
         let (seconds, attoseconds) = duration.components
         callTimers.handle(CallOutcome(engine: engine, feature: feature)) {
-            CoreMetrics.Timer(label: "switchboard_engine_call_duration_seconds", dimensions: labels, factory: factory)
+            CoreMetrics.Timer(
+                label: "switchboard_engine_call_duration_seconds", dimensions: [("engine", engine), ("feature", feature.rawValue)], factory: factory)
         }.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
