@@ -112,6 +112,7 @@ public struct ConformanceKit: Sendable {
         let findings = await oracle.pages()
         report.check(pagesCheck, findings.wrongPage?.description)
         report.check(idsCheck, findings.invalidID?.description)
+        await report.check("contacts.list in pieces is the full list, in order", oracle.inPieces()?.description)
         if servesGet {
             await report.check("contacts.get answers each listed contact with that contact", oracle.gets()?.description)
         }

@@ -71,6 +71,30 @@ struct ListOracle {
         return findings
     }
 
+    /// The full list asked in pieces (ABI 1.2's `call_in_pieces`, as the unpaginated HTTP list
+    /// asks it) is the full list asked whole: the same contacts in the same order.
+    func inPieces() async -> Finding? {
+        let request = ContactsPageRequest()
+        var ids: [String] = []
+        do {
+            let pieces = try await instance.answerInPieces(Operations.ListContacts.self, request)
+            defer { pieces.close() }
+            var piece = pieces.first
+            while true {
+                ids += try JSONCoders.decode([Contact].self, from: piece.bytes).map(\.id)
+                guard case .more = piece else { break }
+                piece = try await pieces.next()
+            }
+        } catch let error as EngineError {
+            return Finding(.contactsList, request: "in pieces", got: "\(error.kind.name): \(error.message)", expected: "every contact")
+        } catch {
+            return Finding(.contactsList, request: "in pieces", got: "a piece that is not a list of contacts: \(error)", expected: "every contact")
+        }
+        let whole = full.map(\.id)
+        guard ids != whole else { return nil }
+        return Finding(.contactsList, request: "in pieces", got: Self.describe(ids), expected: "the whole answer: \(Self.describe(whole))")
+    }
+
     /// `contacts.get` of listed contacts (up to 50, spread over the list) answers each one.
     func gets() async -> Finding? {
         let step = max(full.count / 50, 1)

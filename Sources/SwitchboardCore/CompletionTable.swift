@@ -1,3 +1,4 @@
+import CContactsEngine
 import ContactsEngineKit
 import Logging
 import Synchronization
@@ -26,6 +27,8 @@ final class CompletionTable: Sendable {
 
     private struct State {
         var pending: [UInt64: PendingCall] = [:]
+        /// Calls whose result may come in pieces (`call_in_pieces`).
+        var inPieces: [UInt64: PieceStream] = [:]
         var issuers: [UInt64: Issuer] = [:]
         var nextIssuer: UInt64 = 1
     }
@@ -43,40 +46,64 @@ final class CompletionTable: Sendable {
         }
     }
 
+    /// The completion context of an instance's call.
+    static func context(issuer: UInt64, serial: UInt64) -> UInt64 {
+        issuer << callBits | (serial & (1 << callBits - 1))
+    }
+
     /// Makes `call` completable; the returned number is the completion context.
     func issue(_ call: PendingCall, issuer: UInt64, serial: UInt64) -> UInt64 {
-        let context = issuer << Self.callBits | (serial & (1 << Self.callBits - 1))
+        let context = Self.context(issuer: issuer, serial: serial)
         state.withLock { _ = $0.pending.updateValue(call, forKey: context) }
         return context
     }
 
+    /// Makes a call whose result may come in pieces completable, under its `context`.
+    func issue(_ stream: PieceStream, context: UInt64) {
+        state.withLock { _ = $0.inPieces.updateValue(stream, forKey: context) }
+    }
+
     /// Whether the plugin may still complete the call with this context.
     func isOutstanding(_ context: UInt64) -> Bool {
-        state.withLock { $0.pending[context] != nil }
+        state.withLock { $0.pending[context] != nil || $0.inPieces[context] != nil }
     }
 
     /// Forgets a call the plugin never received (refused before entering it).
     func withdraw(_ context: UInt64) {
-        state.withLock { _ = $0.pending.removeValue(forKey: context) }
+        state.withLock { state in
+            state.pending.removeValue(forKey: context)
+            state.inPieces.removeValue(forKey: context)
+        }
+    }
+
+    /// Hands a piece to its call; a piece for a call already completed, or never issued, is
+    /// logged as the plugin bug it is and answered with stop.
+    func piece(_ context: UInt64, _ bytes: UnsafeBufferPointer<UInt8>) -> sb_piece_reply {
+        guard let stream = state.withLock({ $0.inPieces[context] }) else {
+            stray(context, "sent a piece of a call that was already completed")
+            return SB_PIECE_STOP
+        }
+        return stream.receive(Array(bytes))
     }
 
     /// Hands a plugin's completion to its call, once; any further one is logged and ignored.
     func complete(_ context: UInt64, _ result: @autoclosure () -> Result<[UInt8], EngineError>) {
-        let found = state.withLock { state -> (PendingCall?, Issuer?) in
-            if let call = state.pending.removeValue(forKey: context) { return (call, nil) }
-            return (nil, state.issuers[context >> Self.callBits])
+        let found = state.withLock { state -> (PendingCall?, PieceStream?) in
+            (state.pending.removeValue(forKey: context), state.inPieces.removeValue(forKey: context))
         }
-        if let call = found.0 {
-            call.settle(result())
-            return
-        }
+        if let call = found.0 { return _ = call.settle(result()) }
+        if let stream = found.1 { return stream.finish(result()) }
+        stray(context, "completed a call that was already completed")
+    }
+
+    private func stray(_ context: UInt64, _ what: String) {
         let serial = context & (1 << Self.callBits - 1)
-        guard let issuer = found.1 else {
-            Logger(label: "switchboard.engines").error("a plugin completed a call with a context the host never issued; ignored", metadata: ["context": "\(context)"])
+        guard let issuer = state.withLock({ $0.issuers[context >> Self.callBits] }) else {
+            Logger(label: "switchboard.engines").error("a plugin answered a call with a context the host never issued; ignored", metadata: ["context": "\(context)"])
             return
         }
         issuer.strayCompletions.add(1, ordering: .relaxed)
-        issuer.logger.error("plugin bug: engine completed a call that was already completed; ignored", metadata: [
+        issuer.logger.error("plugin bug: engine \(what); ignored", metadata: [
             "engine": "\(issuer.engineName)", "call": "\(serial)",
         ])
     }

@@ -11,6 +11,9 @@ public protocol EngineHandle: Sendable {
     /// Runs one feature: JSON request in, JSON result out. Errors are `EngineError`s; a call the
     /// engine does not answer within the call timeout fails with kind `.timeout`.
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8]
+    /// `perform`, with a list's result allowed to arrive in pieces (ABI 1.2); the call timeout
+    /// covers the wait for each piece. Defaults to the whole result as its only piece.
+    func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces
     /// The features this instance serves now. Never waits longer than the query timeout: an
     /// instance that cannot say answers what it said last.
     func activeFeatures() async -> Set<Feature>
@@ -25,6 +28,10 @@ public protocol EngineHandle: Sendable {
 
 extension EngineHandle {
     public var failure: String? { nil }
+
+    public func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
+        ResultPieces(whole: try await perform(feature, request: request))
+    }
 }
 
 /// Makes engine instances that run in a process of their own. Core knows it only through this
@@ -51,7 +58,14 @@ extension EngineHandle {
     public func performAnswer<Operation: EngineOperation>(
         _: Operation.Type, _ request: Operation.Request, onContractBreak: () -> Void = {}
     ) async throws(EngineError) -> [UInt8] {
-        let bytes = try await perform(Operation.feature, request: try Self.encoded(Operation.self, request))
+        try answer(Operation.self, try await perform(Operation.feature, request: try Self.encoded(Operation.self, request)), for: request,
+                   onContractBreak: onContractBreak)
+    }
+
+    /// `performAnswer`'s reading of a result's bytes (or of one piece of a list).
+    func answer<Operation: EngineOperation>(
+        _: Operation.Type, _ bytes: [UInt8], for request: Operation.Request, onContractBreak: () -> Void
+    ) throws(EngineError) -> [UInt8] {
         switch Operation.canonicalReading(of: bytes, for: request) {
         case .forward:
             return bytes
@@ -68,7 +82,7 @@ extension EngineHandle {
         }
     }
 
-    private static func encoded<Operation: EngineOperation>(_: Operation.Type, _ request: Operation.Request) throws(EngineError) -> [UInt8] {
+    static func encoded<Operation: EngineOperation>(_: Operation.Type, _ request: Operation.Request) throws(EngineError) -> [UInt8] {
         do {
             return try JSONCoders.encode(request)
         } catch {

@@ -96,7 +96,7 @@ final class InProcessEngineHandle: EngineHandle {
         let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout)
         let context = CompletionTable.shared.issue(call, issuer: issuerNumber, serial: UInt64(serials.next()))
         if let cancel = descriptor.cancel {
-            call.whenAbandoned { [self] in cancelCall(cancel, context: context) }
+            call.whenAbandoned { [self] in signal(cancel, context: context) }
         }
         let result = await withTaskCancellationHandler {
             await perform(call, feature, request, context: context)
@@ -106,17 +106,55 @@ final class InProcessEngineHandle: EngineHandle {
         return try result.get()
     }
 
+    /// ABI 1.2: a list's result in pieces, when the plugin offers `call_in_pieces`; else whole.
+    func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
+        guard let (callInPieces, resume) = descriptor.callInPieces else {
+            return ResultPieces(whole: try await perform(feature, request: request))
+        }
+        let context = CompletionTable.context(issuer: issuerNumber, serial: UInt64(serials.next()))
+        let stream = PieceStream(
+            engineName: engineName, feature: feature, timeout: callTimeout,
+            resume: { [self] in signal(resume, context: context) },
+            cancel: { [self] in if let cancel = descriptor.cancel { signal(cancel, context: context) } })
+        CompletionTable.shared.issue(stream, context: context)
+        let enterCall: @Sendable () -> Void = { [self] in
+            // A call given up on while it waited for a plugin thread never enters the plugin.
+            guard !stream.hasGivenUp else { return CompletionTable.shared.withdraw(context) }
+            let entered = enter {
+                feature.rawValue.withCString { id in
+                    request.withUnsafeBufferPointer { body in
+                        callInPieces(instance.pointer, id, body.baseAddress, body.count, receivePiece, completeCall,
+                                     UnsafeMutableRawPointer(bitPattern: UInt(context)))
+                    }
+                }
+            }
+            if !entered {
+                CompletionTable.shared.complete(context, .failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+            }
+        }
+        if let threads {
+            guard threads.submit(enterCall) else {
+                CompletionTable.shared.withdraw(context)
+                throw threads.saturated(engineName)
+            }
+        } else {
+            enterCall()
+        }
+        return ResultPieces(first: try await stream.next(), source: stream)
+    }
+
     /// ABI 1.1: tells the plugin the host no longer waits for the call, from the plugin's own
     /// threads when it has them (a third-party `cancel` may block, whatever the header says).
     /// Those threads take work in order, so a call that timed out in the queue has been withdrawn
     /// by then, and the plugin never hears of a context it was not given.
-    private func cancelCall(_ cancel: DescriptorPointer.Cancel, context: UInt64) {
-        let enterCancel: @Sendable () -> Void = { [self] in
+    /// ABI 1.2's `resume` goes the same way.
+    private func signal(_ function: DescriptorPointer.CallSignal, context: UInt64) {
+        let enterSignal: @Sendable () -> Void = { [self] in
             guard CompletionTable.shared.isOutstanding(context) else { return }
-            _ = enter { cancel(instance.pointer, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
+            _ = enter { function(instance.pointer, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
         }
-        guard let threads else { return enterCancel() }
-        _ = threads.submit(enterCancel)
+        guard let threads else { return enterSignal() }
+        _ = threads.submit(enterSignal)
     }
 
     private func perform(_ call: PendingCall, _ feature: Feature, _ request: [UInt8], context: UInt64) async -> Result<[UInt8], EngineError> {
@@ -296,6 +334,12 @@ let collectBytes: sb_bytes_sink = { context, bytes, length in
     guard let context else { return }
     let collector = Unmanaged<ByteCollector>.fromOpaque(context).takeUnretainedValue()
     collector.chunks.append(bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? [])
+}
+
+/// The piece sink the host hands to every call in pieces; its context is the call's number, as
+/// the completion's is.
+private let receivePiece: sb_piece_sink = { context, bytes, length in
+    CompletionTable.shared.piece(UInt64(UInt(bitPattern: context)), UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
 }
 
 /// The completion the host hands to every call: its context is the call's number in the

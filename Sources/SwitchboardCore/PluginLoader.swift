@@ -15,13 +15,23 @@ public struct PluginRefusal: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// A descriptor pointer from a mapped plugin. Plugins are never unmapped, so it stays valid.
 struct DescriptorPointer: @unchecked Sendable {
-    typealias Cancel = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
+    typealias CallSignal = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void
 
     let pointer: UnsafePointer<sb_engine_descriptor>
 
     /// ABI 1.1's optional `cancel`; `nil` for a 1.0 plugin or one that does not support it.
-    var cancel: Cancel? {
+    var cancel: CallSignal? {
         pointer.pointee.covers(\.cancel) ? pointer.pointee.cancel : nil
+    }
+
+    typealias CallInPieces = @convention(c) (
+        OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, sb_piece_sink?, sb_completion?, UnsafeMutableRawPointer?
+    ) -> Void
+
+    /// ABI 1.2's optional `call_in_pieces` with its `resume`; `nil` unless the plugin gives both.
+    var callInPieces: (call: CallInPieces, resume: CallSignal)? {
+        guard pointer.pointee.covers(\.resume), let call = pointer.pointee.call_in_pieces, let resume = pointer.pointee.resume else { return nil }
+        return (call, resume)
     }
 }
 

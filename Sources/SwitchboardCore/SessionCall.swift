@@ -41,8 +41,8 @@ extension Session {
     public func performRouted<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Served<Operation.Result> {
-        try await call(operation) { handle, onContractBreak async throws(EngineError) in
-            try await handle.perform(operation, request, onContractBreak: onContractBreak)
+        try await call(operation) { active, onContractBreak async throws(EngineError) in
+            try await active.handle.perform(operation, request, onContractBreak: onContractBreak)
         }
     }
 
@@ -50,13 +50,29 @@ extension Session {
     public func performAnswer<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> Served<[UInt8]> {
-        try await call(operation) { handle, onContractBreak async throws(EngineError) in
-            try await handle.performAnswer(operation, request, onContractBreak: onContractBreak)
+        try await call(operation) { active, onContractBreak async throws(EngineError) in
+            try await active.handle.performAnswer(operation, request, onContractBreak: onContractBreak)
         }
     }
 
-    /// What one instance is asked: the operation, typed or as its answer's JSON.
-    private typealias Call<Answer> = @Sendable (any EngineHandle, @escaping @Sendable () -> Void) async throws(EngineError) -> Answer
+    /// A list operation's answer in checked pieces (`EngineHandle.answerInPieces`), routed as
+    /// `performAnswer` is: a member that fails before its first piece is passed over as there.
+    /// The instance that answers stays entered (a swap drains it) until the pieces are closed.
+    public func answerInPieces<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request
+    ) async throws(SessionCallError) -> Served<CheckedPieces> where Operation.Result: RangeReplaceableCollection {
+        try await call(operation) { active, onContractBreak async throws(EngineError) in
+            let pieces = try await active.handle.answerInPieces(operation, request, onContractBreak: onContractBreak)
+            if !pieces.isWhole {
+                active.enter()
+                pieces.whenClosed { active.leave() }
+            }
+            return pieces
+        }
+    }
+
+    /// What one instance is asked: the operation, typed, as its answer's JSON, or in pieces.
+    private typealias Call<Answer> = @Sendable (ActiveInstance, @escaping @Sendable () -> Void) async throws(EngineError) -> Answer
 
     private func call<Operation: EngineOperation, Answer: Sendable>(
         _ operation: Operation.Type, _ body: @escaping Call<Answer>
@@ -156,7 +172,7 @@ extension Session {
         let engine = active.engine.metadata.name
         let outcome: Result<Answer, EngineError>
         do {
-            outcome = .success(try await body(active.handle) { active.contractBreaks.add(1, ordering: .relaxed) })
+            outcome = .success(try await body(active) { active.contractBreaks.add(1, ordering: .relaxed) })
         } catch {
             outcome = .failure(error)
         }

@@ -219,7 +219,10 @@ enum JSONBody {
     static func response(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: [.contentType: responseContentType],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
+
+    /// The media type of every JSON answer, as its header says it.
+    static let responseContentType = "application/json; charset=utf-8"
 }

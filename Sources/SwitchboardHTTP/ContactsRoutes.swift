@@ -1,5 +1,6 @@
 import ContactsEngineKit
 import Hummingbird
+import Logging
 import SwitchboardCore
 
 /// WAHA's contacts endpoints, each answered by the session's engine.
@@ -29,7 +30,10 @@ enum ContactsRoutes {
                     offset: try q.integer("offset", in: 0...maxOffset) ?? 0,
                     sortBy: try q.oneOf("sortBy", ContactSortKey.self),
                     sortOrder: try q.oneOf("sortOrder", SortOrder.self) ?? .asc)
-                return try await run(Operations.ListContacts.self, request, on: try context.querySession())
+                let session = try context.querySession()
+                // A page is at most `maxPageSize` contacts; the whole list may be any size, so it streams.
+                guard request.limit == nil else { return try await run(Operations.ListContacts.self, request, on: session) }
+                return try await runInPieces(Operations.ListContacts.self, request, on: session, logger: context.http.logger)
             },
             APIRoute(
                 .get, "/api/contacts", "ContactsController_get", tag: .contacts, summary: Feature.contactsGet.summary, feature: .contactsGet,
@@ -238,6 +242,79 @@ enum ContactsRoutes {
         } catch {
             throw .call(error)
         }
+    }
+}
+
+extension ContactsRoutes {
+    /// Answers a list with its pieces joined into one JSON array as they come, in a chunked
+    /// body: the engine, the host and the socket work on one piece at a time, each writer
+    /// waiting for the next. A result that came whole is answered as `run` answers. A failure
+    /// after the first piece can no longer change the status: it is logged and the connection
+    /// closed before the array ends, so no client takes a cut list for a whole one.
+    static func runInPieces<Operation: EngineOperation>(
+        _ operation: Operation.Type, _ request: Operation.Request, on session: Session, logger: Logger
+    ) async throws(APIError) -> Response where Operation.Result: RangeReplaceableCollection {
+        let pieces: CheckedPieces
+        do {
+            let served = try await session.answerInPieces(operation, request)
+            ServedMembers.current?.note(served.members)
+            pieces = served.result
+        } catch {
+            throw .call(error)
+        }
+        guard !pieces.isWhole else {
+            pieces.close()
+            return JSONBody.response(bytes: pieces.first.bytes)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: JSONBody.responseContentType],
+            body: ResponseBody { writer in
+                defer { pieces.close() }
+                var array = JSONArrayJoiner()
+                var piece = pieces.first
+                do {
+                    while true {
+                        if let buffer = try array.elements(of: piece.bytes) { try await writer.write(buffer) }
+                        guard case .more = piece else { break }
+                        piece = try await pieces.next()
+                    }
+                } catch let error as EngineError {
+                    logger.error("the answer broke off after its first piece; the connection is closed", metadata: [
+                        "session": "\(session.name)", "feature": "\(Operation.feature.rawValue)", "error": "\(error.message)",
+                    ])
+                    throw error
+                }
+                try await writer.write(array.end())
+                try await writer.finish(nil)
+            })
+    }
+}
+
+/// Joins JSON arrays into one, as bytes: the pieces of a list arrive as arrays in the SDK
+/// writer's form (`[` elements `]`, no white space), and the answer is their elements in order.
+struct JSONArrayJoiner {
+    private var opened = false
+    private var hasElements = false
+
+    /// The bytes that carry `piece`'s elements on, or nil when it has none.
+    mutating func elements(of piece: [UInt8]) throws(EngineError) -> ByteBuffer? {
+        guard piece.count >= 2, piece.first == UInt8(ascii: "["), piece.last == UInt8(ascii: "]") else {
+            throw EngineError(.internal, "a piece of the answer is not a JSON array")
+        }
+        let inner = piece[1..<(piece.count - 1)]
+        let separator: UInt8? = !opened ? UInt8(ascii: "[") : (hasElements && !inner.isEmpty ? UInt8(ascii: ",") : nil)
+        opened = true
+        guard separator != nil || !inner.isEmpty else { return nil }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(inner.count + 1)
+        if let separator { buffer.writeInteger(separator) }
+        buffer.writeBytes(inner)
+        if !inner.isEmpty { hasElements = true }
+        return buffer
+    }
+
+    func end() -> ByteBuffer {
+        ByteBuffer(string: opened ? "]" : "[]")
     }
 }
 

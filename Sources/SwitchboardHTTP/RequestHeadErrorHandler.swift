@@ -37,7 +37,7 @@ final class RequestHeadErrorHandler: ChannelInboundHandler, RemovableChannelHand
             : APIError(.badRequest, "malformed HTTP request: \(parserError)")
         let body = ByteBuffer(bytes: (try? JSONCoders.encode(error.body)) ?? [])
         var head = HTTPResponse(status: error.status)
-        head.headerFields[.contentType] = "application/json; charset=utf-8"
+        head.headerFields[.contentType] = JSONBody.responseContentType
         head.headerFields[.contentLength] = String(body.readableBytes)
         head.headerFields[.connection] = "close"
         context.write(wrapOutboundOut(.head(head)), promise: nil)

@@ -30,6 +30,8 @@ public enum TestPlugins {
     public static let currentABI = "\(repositoryRoot)/Sources/ContactsEngineSDK/Sources/CContactsEngine/include"
     /// The folder of the v1.0 header as it shipped, frozen: what old plugin binaries were built against.
     public static let frozenABIv1_0 = "\(repositoryRoot)/Tests/Fixtures/abi-v1.0"
+    /// The v1.1 header as it shipped, frozen: the last before results in pieces.
+    public static let frozenABIv1_1 = "\(repositoryRoot)/Tests/Fixtures/abi-v1.1"
 
     /// Compiles `Tests/Fixtures/plugins/<source>` with an ABI header (today's unless told) and
     /// `libraries` (e.g. `-ljansson`) alone; cached per flags.

@@ -20,6 +20,19 @@ struct ConformanceTests {
         }
     }
 
+    @Test("the kit joins a C engine's list pieces and holds them to its whole list")
+    func piecesAgainstWholeList() async throws {
+        let plugin = try await TestPlugins.compileOffPool("piecewise_engine.c")
+        let check = "contacts.list in pieces is the full list, in order"
+        let honest = await ConformanceKit(path: plugin, configuration: Data(#"{"count": 2500}"#.utf8)).run()
+        let passed = honest.first { $0.name == check }
+        #expect(passed?.passed == true, "\(String(describing: passed))")
+        // Its third piece starts with a contact whose id is no chat id; its whole answer is right.
+        let broken = await ConformanceKit(path: plugin, configuration: Data(#"{"count": 2500, "mode": "break"}"#.utf8)).run()
+        let failed = broken.first { $0.name == check }
+        #expect(failed?.failure?.contains("x49000000200@c.us") == true, "\(String(describing: failed))")
+    }
+
     @Test("a feature declared but not served by the instance gets only the not-implemented check")
     func unservedFeatureIsOnlyAskedOnce() async throws {
         // The fixed engine declares check-exists; {"checkExists": false} narrows the instance to list and get.

@@ -30,6 +30,11 @@ public protocol ContactsEngine: Sendable {
     func shutdown()
 
     func listContacts(_ request: ContactsPageRequest) async throws -> [Contact]
+    /// `listContacts` a piece at a time, as the host streams a whole list: `send` each run of at
+    /// most `size` contacts, in order, and stop once it answers false (the client went away).
+    /// The default cuts `listContacts`'s answer; an engine that keeps its contacts in memory can
+    /// look each piece up as it goes, so the first piece leaves before the last is built.
+    func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws
     func contact(_ request: ContactRequest) async throws -> Contact
     func upsertContact(_ request: UpsertContactRequest) async throws
     func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult
@@ -51,6 +56,15 @@ extension ContactsEngine {
     public func shutdown() {}
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] { throw EngineError.notImplemented(.contactsList) }
+    public func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws {
+        let contacts = try await listContacts(request)
+        var start = contacts.startIndex
+        while start < contacts.endIndex {
+            let end = min(start + max(size, 1), contacts.endIndex)
+            guard await send(contacts[start..<end]) else { return }
+            start = end
+        }
+    }
     public func contact(_ request: ContactRequest) async throws -> Contact { throw EngineError.notImplemented(.contactsGet) }
     public func upsertContact(_ request: UpsertContactRequest) async throws { throw EngineError.notImplemented(.contactsUpsert) }
     public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult { throw EngineError.notImplemented(.contactsCheckExists) }

@@ -1,5 +1,10 @@
 import Foundation
 
+/// About 200 KB of JSON: small enough that the first piece leaves at once and the host holds
+/// a few at a time, big enough that the per-piece costs (a call across the ABI, a write to the
+/// socket) vanish beside the bytes.
+let contactsPerPiece = 1_000
+
 extension ContactsEngine {
     /// Runs one feature from its JSON request to its JSON result: what the C ABI calls into.
     public func perform(_ feature: Feature, request: [UInt8]) async throws -> [UInt8] {
@@ -19,18 +24,49 @@ extension ContactsEngine {
         }
     }
 
+    /// `perform` with the result in pieces, for the C ABI's `call_in_pieces`: a list goes to
+    /// `send` as JSON arrays of `contactsPerPiece` contacts, the last one returned,
+    /// so a 100,000-contact list is never one 20 MB buffer. Any other feature is answered whole.
+    /// `send` answers false when the host wants no more; the rest is then not written.
+    public func performInPieces(
+        _ feature: Feature, request: [UInt8], send: ([UInt8]) async -> Bool
+    ) async throws -> [UInt8] {
+        guard feature == .contactsList else { return try await perform(feature, request: request) }
+        // Each piece waits for the next before it goes: the last one travels in the completion.
+        var written: [UInt8]?
+        var stopped = false
+        try await listContacts(try Self.decoded(Operations.ListContacts.self, request), inPiecesOf: contactsPerPiece) { contacts in
+            if let previous = written, !(await send(previous)) {
+                stopped = true
+                return false
+            }
+            written = Self.piece(contacts)
+            return true
+        }
+        if stopped { throw CancellationError() }
+        return written ?? Self.piece([])
+    }
+
+    private static func piece(_ contacts: ArraySlice<Contact>) -> [UInt8] {
+        var writer = JSONWriter()
+        writer.array(contacts)
+        return writer.bytes
+    }
+
+    private static func decoded<Operation: EngineOperation>(_: Operation.Type, _ body: [UInt8]) throws -> Operation.Request {
+        do {
+            return try JSONCoders.decode(Operation.Request.self, from: body)
+        } catch let error as DecodingError {
+            throw EngineError(.invalidInput, "invalid \(Operation.feature.rawValue) request: \(error.readableDescription)")
+        }
+    }
+
     private func run<Operation: EngineOperation>(
         _: Operation.Type,
         _ body: [UInt8],
         _ work: (Operation.Request) async throws -> Operation.Result
     ) async throws -> [UInt8] {
-        let request: Operation.Request
-        do {
-            request = try JSONCoders.decode(Operation.Request.self, from: body)
-        } catch let error as DecodingError {
-            throw EngineError(.invalidInput, "invalid \(Operation.feature.rawValue) request: \(error.readableDescription)")
-        }
-        return try JSONCoders.encode(try await work(request))
+        try JSONCoders.encode(try await work(try Self.decoded(Operation.self, body)))
     }
 }
 

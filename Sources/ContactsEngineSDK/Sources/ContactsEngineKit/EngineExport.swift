@@ -42,7 +42,9 @@ public enum EngineExport {
                 status: reportInstanceStatus,
                 license: Engine.license.isEmpty ? nil : UnsafePointer(strdup(Engine.license)),
                 homepage: Engine.homepage.isEmpty ? nil : UnsafePointer(strdup(Engine.homepage)),
-                cancel: cancelCall
+                cancel: cancelCall,
+                call_in_pieces: callInstanceInPieces,
+                resume: resumeCall
             ))
             table[UInt(bitPattern: descriptor)] = ObjectIdentifier(engine)
             factories.withLock { $0[UInt(bitPattern: descriptor)] = { try Engine(configuration: $0, host: $1) } }
@@ -104,6 +106,44 @@ final class RunningCalls: Sendable {
         let entry = entries.withLock { $0[context] }
         if case .running(let task)? = entry { task.cancel() }
     }
+
+    /// A call the host paused (`SB_PIECE_PAUSE`): waiting for its `resume`, or resumed before it
+    /// began to wait (the host may drain what it holds and resume as soon as the reply is out).
+    private enum Pause {
+        case waiting(CheckedContinuation<Void, Never>)
+        case resumedEarly
+    }
+    private let pauses = Mutex<[UInt: Pause]>([:])
+
+    /// Returns at the host's `resume`, or when the call's task is cancelled (the host's `cancel`).
+    func pause(_ context: UInt) async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumed = pauses.withLock { pauses -> Bool in
+                    if case .resumedEarly? = pauses.removeValue(forKey: context) { return true }
+                    pauses[context] = .waiting(continuation)
+                    return false
+                }
+                if resumed { continuation.resume() }
+            }
+        } onCancel: {
+            resume(context)
+        }
+    }
+
+    func resume(_ context: UInt) {
+        let waiting = pauses.withLock { pauses -> CheckedContinuation<Void, Never>? in
+            if case .waiting(let continuation)? = pauses.removeValue(forKey: context) { return continuation }
+            pauses[context] = .resumedEarly
+            return nil
+        }
+        waiting?.resume()
+    }
+
+    /// Forgets a resume that came for a call that no longer waits for one.
+    func endPauses(_ context: UInt) {
+        pauses.withLock { _ = $0.removeValue(forKey: context) }
+    }
 }
 
 /// A completion callback and its context, carried to the task that finishes the call.
@@ -163,6 +203,45 @@ private let destroyInstance: @convention(c) (OpaquePointer?) -> Void = { pointer
 private let callInstance: @convention(c) (
     OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, sb_completion?, UnsafeMutableRawPointer?
 ) -> Void = { pointer, featureID, request, requestLength, completion, context in
+    startCall(pointer, featureID, request, requestLength, completion, context) { engine, feature, body, _ in
+        try await engine.perform(feature, request: body)
+    }
+}
+
+private let callInstanceInPieces: @convention(c) (
+    OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, sb_piece_sink?, sb_completion?, UnsafeMutableRawPointer?
+) -> Void = { pointer, featureID, request, requestLength, piece, completion, context in
+    guard let piece else { return callInstance(pointer, featureID, request, requestLength, completion, context) }
+    let sink = PieceSink(sink: piece, context: context), key = UInt(bitPattern: context)
+    startCall(pointer, featureID, request, requestLength, completion, context) { engine, feature, body, calls in
+        try await engine.performInPieces(feature, request: body) { bytes in
+            switch sink(bytes) {
+            case SB_PIECE_MORE: return !Task.isCancelled
+            case SB_PIECE_PAUSE:
+                await calls.pause(key)
+                return !Task.isCancelled
+            default: return false
+            }
+        }
+    }
+}
+
+/// The host's piece sink and the call's context, carried to the task that sends the pieces.
+private struct PieceSink: @unchecked Sendable {
+    let sink: sb_piece_sink
+    let context: UnsafeMutableRawPointer?
+
+    func callAsFunction(_ bytes: [UInt8]) -> sb_piece_reply {
+        bytes.withUnsafeBufferPointer { sink(context, $0.baseAddress, $0.count) }
+    }
+}
+
+private typealias CallWork = @Sendable (any ContactsEngine, Feature, [UInt8], RunningCalls) async throws -> [UInt8]
+
+private func startCall(
+    _ pointer: OpaquePointer?, _ featureID: UnsafePointer<CChar>?, _ request: UnsafePointer<UInt8>?, _ requestLength: Int,
+    _ completion: sb_completion?, _ context: UnsafeMutableRawPointer?, _ work: @escaping CallWork
+) {
     guard let completion else { return }
     let complete = PendingCompletion(completion: completion, context: context)
     guard let pointer else { return complete.fail(EngineError(.internal, "no instance")) }
@@ -172,16 +251,16 @@ private let callInstance: @convention(c) (
     let engine = instance(pointer).engine
     guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
     let body = request.map { Array(UnsafeBufferPointer(start: $0, count: requestLength)) } ?? []
-    // Runs on the caller's thread until the engine first suspends (on I/O, say), then on the
-    // global pool: an engine answering from memory completes without a thread hop, and one that
-    // waits never holds the caller's thread while it waits.
+    // Runs on the caller's thread until the engine first suspends (on I/O, say, or a pause the
+    // host asked for), then on the global pool: an engine answering from memory completes
+    // without a thread hop, and one that waits never holds the caller's thread while it waits.
     // Cancellation (the host's `cancel`) reaches the engine as Swift task cancellation: an
     // engine awaiting AsyncHTTPClient or `Task.sleep` stops waiting.
     let calls = instance(pointer).calls, key = UInt(bitPattern: context)
     let task = Task.immediate {
         let outcome: Result<[UInt8], EngineError>
         do {
-            outcome = .success(try await engine.perform(feature, request: body))
+            outcome = .success(try await work(engine, feature, body, calls))
         } catch let error as EngineError {
             outcome = .failure(error)
         } catch is CancellationError {
@@ -191,12 +270,18 @@ private let callInstance: @convention(c) (
         }
         // Before completing: once completed, the host may issue this context again.
         calls.finished(key)
+        calls.endPauses(key)
         switch outcome {
         case .success(let bytes): complete(SB_STATUS_OK, bytes)
         case .failure(let error): complete.fail(error)
         }
     }
     calls.started(key, task)
+}
+
+private let resumeCall: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { pointer, context in
+    guard let pointer else { return }
+    instance(pointer).calls.resume(UInt(bitPattern: context))
 }
 
 private let cancelCall: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { pointer, context in

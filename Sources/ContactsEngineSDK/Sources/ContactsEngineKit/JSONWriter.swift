@@ -48,7 +48,7 @@ public struct JSONWriter: Sendable {
     /// copied it twice over. A contact takes about 200.
     private static let bytesPerElement = 200
 
-    public mutating func array<Element: JSONWritable>(_ elements: [Element]) {
+    public mutating func array<Elements: Collection>(_ elements: Elements) where Elements.Element: JSONWritable {
         bytes.reserveCapacity(bytes.count + elements.count * Self.bytesPerElement)
         bytes.append(UInt8(ascii: "["))
         for (index, element) in elements.enumerated() {

@@ -1,5 +1,5 @@
 /*
- * switchboard_engine.h: the Switchboard contacts-engine plugin ABI, version 1.1.
+ * switchboard_engine.h: the Switchboard contacts-engine plugin ABI, version 1.2.
  *
  * This header is the whole contract between the Switchboard host and an engine plugin.
  * A plugin is a shared object (.so) that exports one function, SB_ENTRY_SYMBOL, returning
@@ -18,6 +18,8 @@
  *   1.1  `license`, `homepage` and `cancel` appended to the descriptor; sb_status and
  *        sb_log_level become int32_t (the width the 1.0 enums had on every supported
  *        platform), feature ids become macros. A 1.0 plugin keeps loading and working.
+ *   1.2  `call_in_pieces` and `resume` appended to the descriptor: a list result may be
+ *        delivered in pieces, with back-pressure. A 1.0 or 1.1 plugin keeps loading and working.
  *
  * Buffer ownership, in one place:
  *   - Strings in the descriptor (name, version, description, features) belong to the plugin
@@ -44,7 +46,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 1
+#define SB_ABI_VERSION_MINOR 2
 
 /* The one exported symbol. Its name carries the major version. */
 #define SB_ENTRY_SYMBOL "switchboard_engine_abi_v1"
@@ -112,6 +114,21 @@ typedef void (*sb_bytes_sink)(void *sink_context, const uint8_t *bytes, size_t l
  * other status they are a UTF-8 message for humans (may be empty).
  */
 typedef void (*sb_completion)(void *completion_context, sb_status status, const uint8_t *bytes, size_t length);
+
+/*
+ * The host's answer to one piece of a result delivered in pieces (`call_in_pieces`). A
+ * fixed-width type, not an enum, because it crosses the boundary in function signatures.
+ */
+typedef int32_t sb_piece_reply;
+#define SB_PIECE_MORE 0  /* send the next piece when it is ready */
+#define SB_PIECE_PAUSE 1 /* the host holds enough: send the next piece only after `resume` */
+#define SB_PIECE_STOP 2  /* the host no longer wants the result: stop, then complete (ignored) */
+
+/*
+ * Receives one piece of a result: a JSON array holding the result's next elements. With the
+ * completion's context of the call, so one sink serves every call. Bytes as in "Buffer ownership".
+ */
+typedef sb_piece_reply (*sb_piece_sink)(void *completion_context, const uint8_t *bytes, size_t length);
 
 typedef struct sb_engine_instance sb_engine_instance; /* opaque, owned by the plugin */
 
@@ -188,6 +205,37 @@ typedef struct sb_engine_descriptor {
      * context the plugin does not know (its call already completed): then it does nothing.
      */
     void (*cancel)(sb_engine_instance *instance, void *completion_context);
+
+    /* ---- 1.2 ---- */
+
+    /*
+     * Optional (NULL when the plugin does not support it; then `resume` is ignored). `call`,
+     * for a feature whose result is a JSON array (the host asks contacts.list this way), with
+     * the result delivered in pieces so that a big list never sits whole in one buffer:
+     *   - `piece` zero or more times, each with a JSON array of the result's next elements;
+     *   - then `completion` exactly once: SB_STATUS_OK with the last elements as a JSON array
+     *     (`[]` when none are left), or another status, which fails the whole call.
+     * The result is every piece's elements, in order, then the completion's. A plugin may send
+     * the whole result in the completion, as `call` does. It never calls `piece` after the
+     * completion, nor for one call from two threads at once; each piece, like the completion,
+     * may come from any thread, possibly before `call_in_pieces` returns.
+     * The reply of each `piece` says what next: SB_PIECE_MORE, go on; SB_PIECE_PAUSE, send no
+     * further piece, nor the OK completion, until the host calls `resume` for this call (a
+     * failure, or the completion after `cancel`, need not wait);
+     * SB_PIECE_STOP, the host gave up on the call: stop and complete it (status ignored). The
+     * call timeout covers the wait for each piece, never the time the host keeps a call paused.
+     * A host that does not know 1.2 calls `call` instead, so a plugin must keep serving both.
+     */
+    void (*call_in_pieces)(sb_engine_instance *instance, const char *feature,
+                           const uint8_t *request, size_t request_length,
+                           sb_piece_sink piece, sb_completion completion, void *completion_context);
+
+    /*
+     * Required with `call_in_pieces`. Lets a call paused by SB_PIECE_PAUSE go on. Must not
+     * block; may be called from any thread, and for a context the plugin does not know (its
+     * call already completed): then it does nothing. The host calls it at most once per pause.
+     */
+    void (*resume)(sb_engine_instance *instance, void *completion_context);
 } sb_engine_descriptor;
 
 /* The signature of the exported entry symbol. */
