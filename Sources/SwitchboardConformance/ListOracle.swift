@@ -79,12 +79,7 @@ struct ListOracle {
         do {
             let pieces = try await instance.answerInPieces(Operations.ListContacts.self, request)
             defer { pieces.close() }
-            var piece = pieces.first
-            while true {
-                ids += try JSONCoders.decode([Contact].self, from: piece.bytes).map(\.id)
-                guard case .more = piece else { break }
-                piece = try await pieces.next()
-            }
+            try await pieces.forEach { ids += try JSONCoders.decode([Contact].self, from: $0).map(\.id) }
         } catch let error as EngineError {
             return Finding(.contactsList, request: "in pieces", got: "\(error.kind.name): \(error.message)", expected: "every contact")
         } catch {

@@ -117,28 +117,20 @@ final class InProcessEngineHandle: EngineHandle {
             resume: { [self] in signal(resume, context: context) },
             cancel: { [self] in if let cancel = descriptor.cancel { signal(cancel, context: context) } })
         CompletionTable.shared.issue(stream, context: context)
-        let enterCall: @Sendable () -> Void = { [self] in
+        let enterPlugin: @Sendable () -> Void = { [self] in
             // A call given up on while it waited for a plugin thread never enters the plugin.
             guard !stream.hasGivenUp else { return CompletionTable.shared.withdraw(context) }
-            let entered = enter {
-                feature.rawValue.withCString { id in
-                    request.withUnsafeBufferPointer { body in
-                        callInPieces(instance.pointer, id, body.baseAddress, body.count, receivePiece, completeCall,
-                                     UnsafeMutableRawPointer(bitPattern: UInt(context)))
-                    }
-                }
-            }
-            if !entered {
-                CompletionTable.shared.complete(context, .failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+            enterCall(feature, request, context: context) { instance, id, body, context in
+                callInPieces(instance, id, body.baseAddress, body.count, receivePiece, completeCall, context)
             }
         }
         if let threads {
-            guard threads.submit(enterCall) else {
+            guard threads.submit(enterPlugin) else {
                 CompletionTable.shared.withdraw(context)
                 throw threads.saturated(engineName)
             }
         } else {
-            enterCall()
+            enterPlugin()
         }
         return ResultPieces(first: try await stream.next(), source: stream)
     }
@@ -161,7 +153,7 @@ final class InProcessEngineHandle: EngineHandle {
         await withUnsafeContinuation { continuation in
             call.install(continuation)
             guard let threads else {
-                enterCall(feature, request, context: context, call: call)
+                enterWholeCall(feature, request, context: context)
                 // An engine answering from memory has completed by now: its call never needs the
                 // watchdog. One completing meanwhile from another thread just leaves a settled call
                 // in the heap until its deadline, where expiring it does nothing.
@@ -172,7 +164,7 @@ final class InProcessEngineHandle: EngineHandle {
             let accepted = threads.submit { [self] in
                 // A call whose deadline passed while it waited for a thread never enters the plugin.
                 guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
-                enterCall(feature, request, context: context, call: call)
+                enterWholeCall(feature, request, context: context)
             }
             if !accepted {
                 CompletionTable.shared.withdraw(context)
@@ -181,18 +173,25 @@ final class InProcessEngineHandle: EngineHandle {
         }
     }
 
-    private func enterCall(_ feature: Feature, _ request: [UInt8], context: UInt64, call: PendingCall) {
+    private func enterWholeCall(_ feature: Feature, _ request: [UInt8], context: UInt64) {
+        enterCall(feature, request, context: context) { instance, id, body, context in
+            descriptor.pointer.pointee.call(instance, id, body.baseAddress, body.count, completeCall, context)
+        }
+    }
+
+    /// Hands a call to the plugin through `invoke` (`call` or `call_in_pieces`) with the C forms
+    /// of its arguments; a call refused because the instance is shut down completes as failed.
+    private func enterCall(
+        _ feature: Feature, _ request: [UInt8], context: UInt64,
+        _ invoke: (OpaquePointer, UnsafePointer<CChar>, UnsafeBufferPointer<UInt8>, UnsafeMutableRawPointer?) -> Void
+    ) {
         let entered = enter {
             feature.rawValue.withCString { id in
-                request.withUnsafeBufferPointer { body in
-                    descriptor.pointer.pointee.call(
-                        instance.pointer, id, body.baseAddress, body.count, completeCall, UnsafeMutableRawPointer(bitPattern: UInt(context)))
-                }
+                request.withUnsafeBufferPointer { body in invoke(instance.pointer, id, body, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
             }
         }
         if !entered {
-            CompletionTable.shared.withdraw(context)
-            call.settle(.failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
+            CompletionTable.shared.complete(context, .failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
         }
     }
 

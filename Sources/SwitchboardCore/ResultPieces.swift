@@ -126,6 +126,17 @@ public final class CheckedPieces: Sendable {
         try await raw.next().map(check)
     }
 
+    /// Hands `body` the bytes of every piece in order, the first included, each taken only once
+    /// `body` is done with the one before; stops at the first failure, the engine's or `body`'s.
+    public func forEach(_ body: ([UInt8]) async throws -> Void) async throws {
+        var piece = first
+        while true {
+            try await body(piece.bytes)
+            guard case .more = piece else { return }
+            piece = try await next()
+        }
+    }
+
     public func whenClosed(_ hook: @escaping @Sendable () -> Void) {
         raw.whenClosed(hook)
     }

@@ -271,12 +271,9 @@ extension ContactsRoutes {
             body: ResponseBody { writer in
                 defer { pieces.close() }
                 var array = JSONArrayJoiner()
-                var piece = pieces.first
                 do {
-                    while true {
-                        if let buffer = try array.elements(of: piece.bytes) { try await writer.write(buffer) }
-                        guard case .more = piece else { break }
-                        piece = try await pieces.next()
+                    try await pieces.forEach { bytes in
+                        if let buffer = try array.elements(of: bytes) { try await writer.write(buffer) }
                     }
                 } catch let error as EngineError {
                     logger.error("the answer broke off after its first piece; the connection is closed", metadata: [

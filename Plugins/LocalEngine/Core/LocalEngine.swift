@@ -86,12 +86,8 @@ public final class LocalEngine: ContactsEngine {
     /// leaves after a thousand lookups, not a hundred thousand.
     public func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws {
         let contacts = try await read { $0.contacts }
-        let ids = try contacts.pageIDs(request)
-        var start = ids.startIndex
-        while start < ids.endIndex {
-            let end = min(start + max(size, 1), ids.endIndex)
-            guard await send(ids[start..<end].map { contacts[$0]!.contact }[...]) else { return }
-            start = end
+        try await contacts.pageIDs(request).forEachPiece(of: size) { ids in
+            await send(ids.map { contacts[$0]!.contact }[...])
         }
     }
 

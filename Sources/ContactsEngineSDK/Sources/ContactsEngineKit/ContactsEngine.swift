@@ -57,13 +57,7 @@ extension ContactsEngine {
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] { throw EngineError.notImplemented(.contactsList) }
     public func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws {
-        let contacts = try await listContacts(request)
-        var start = contacts.startIndex
-        while start < contacts.endIndex {
-            let end = min(start + max(size, 1), contacts.endIndex)
-            guard await send(contacts[start..<end]) else { return }
-            start = end
-        }
+        try await listContacts(request).forEachPiece(of: size, send)
     }
     public func contact(_ request: ContactRequest) async throws -> Contact { throw EngineError.notImplemented(.contactsGet) }
     public func upsertContact(_ request: UpsertContactRequest) async throws { throw EngineError.notImplemented(.contactsUpsert) }

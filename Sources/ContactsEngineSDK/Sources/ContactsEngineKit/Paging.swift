@@ -17,6 +17,17 @@ extension Array {
         guard size > 0 else { return [] }
         return descending ? self[(remaining - size)..<remaining].reversed() : Array(self[(count - remaining)..<(count - remaining + size)])
     }
+
+    /// Hands `body` each run of at most `size` elements (at least one), in order, until it
+    /// answers false: how a list goes out in pieces.
+    public func forEachPiece(of size: Int, _ body: (ArraySlice<Element>) async -> Bool) async {
+        var start = startIndex
+        while start < endIndex {
+            let end = Swift.min(start + Swift.max(size, 1), endIndex)
+            guard await body(self[start..<end]) else { return }
+            start = end
+        }
+    }
 }
 
 /// The order of `sortBy=name`, the same in every engine: named contacts first, by name, then
