@@ -124,7 +124,7 @@ public struct ConformanceKit: Sendable {
             case .contactsList:
                 let page = try await instance.perform(Operations.ListContacts.self, ContactsPageRequest(limit: 3, offset: 0, sortBy: .id), enforcingContract: false)
                 if page.count > 3 { return "limit 3 answered \(page.count) contacts" }
-                if page.map(\.id) != page.map(\.id).sorted() { return "sortBy=id answered ids out of order: \(page.map(\.id))" }
+                if page.map(\.id) != page.map(\.id).sorted(by: CodePointOrder.precedes) { return "sortBy=id answered ids out of order: \(page.map(\.id))" }
             case .contactsGet:
                 let contact = try await instance.perform(Operations.GetContact.self, ContactRequest(contactId: samples.contactID), enforcingContract: false)
                 if contact.id != samples.contactID { return "asked for \(samples.contactID), answered \(contact.id)" }

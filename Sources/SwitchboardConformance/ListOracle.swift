@@ -42,7 +42,7 @@ struct ListOracle {
         let limits = unique([nil, 1, 2, 3, 7, count].filter { $0.map { $0 > 0 } ?? true })
         let offsets = unique([0, 1, count / 2, count - 1, count, count + 3].filter { $0 >= 0 })
         for sortBy in ContactSortKey.allCases {
-            let ascending = sortBy == .id ? full.sorted { $0.id < $1.id } : full.sorted { ContactNameKey($0) < ContactNameKey($1) }
+            let ascending = sortBy == .id ? full.sorted { CodePointOrder.precedes($0.id, $1.id) } : full.sorted { ContactNameKey($0) < ContactNameKey($1) }
             for order in SortOrder.allCases {
                 let sorted = order == .asc ? ascending : Array(ascending.reversed())
                 for limit in limits {

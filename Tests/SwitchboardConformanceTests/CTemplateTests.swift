@@ -21,7 +21,9 @@ struct CTemplateTests {
     }
 
     /// Names that sort differently by id and by name, a tie, unnamed lines, a comma in a name,
-    /// and accented names (precomposed, as NFC text is), whose UTF-8 byte order is Swift's order.
+    /// accented names precomposed (É, U+00C9) and decomposed (E and U+0301, which Swift's `String`
+    /// order would put beside É), and names differing only in case: `strcmp` in C and the kit's
+    /// code point order must agree on every page.
     static let csv = """
         id,name
         4930555010,Konrad Zuse
@@ -33,10 +35,12 @@ struct CTemplateTests {
         819012345678,Zoë
         33123456789,Émile Borel
         14155550101,Grace Hopper
+        33123456780,E\u{301}douard Lucas
+        14155550102,ada lovelace
 
         """
 
-    @Test("csv_engine.c passes every check on a file of nine contacts, and its pages are the documented slices")
+    @Test("csv_engine.c passes every check on a file of eleven contacts, and its pages are the documented slices")
     func csvPasses() async throws {
         let file = "\(TestPlugins.makeFolder("csv"))/contacts.csv"
         try Self.csv.write(toFile: file, atomically: true, encoding: .utf8)

@@ -16,8 +16,8 @@ struct contact { char *id, *name; }; /* name NULL: unnamed */
 struct sb_engine_instance { struct contact *by_id, **by_name; size_t count; };
 
 static int compare_id(const void *a, const void *b) { return strcmp(((const struct contact *)a)->id, ((const struct contact *)b)->id); }
-/* The name order of every engine: named contacts first, by name (UTF-8 byte order is Unicode
- * scalar order), then unnamed ones; ties by id. Descending is the exact reverse. */
+/* The name order of every engine: named contacts first, by name (strcmp's UTF-8 byte order is
+ * code point order), then unnamed ones; ties by id. Descending is the exact reverse. */
 static int compare_name(const void *a, const void *b) {
     const struct contact *x = *(struct contact *const *)a, *y = *(struct contact *const *)b;
     if (!x->name != !y->name) return x->name ? -1 : 1;

@@ -30,8 +30,10 @@ extension Array {
     }
 }
 
-/// The order of `sortBy=name`, the same in every engine: named contacts first, by name, then
-/// unnamed ones; ties by id. Engines keep their contacts sorted by it to answer any page as a slice.
+/// The order of `sortBy=name`, the same in every engine and every language: named contacts
+/// first, by name in `CodePointOrder`, then unnamed ones (`nil`); ties, and the unnamed among
+/// themselves, by id in the same order. `""` is a name, the first of all names: only `nil` is
+/// unnamed. Engines keep their contacts sorted by it to answer any page as a slice.
 public struct ContactNameKey: Comparable, Hashable, Sendable {
     public let name: String?
     public let id: String
@@ -43,10 +45,23 @@ public struct ContactNameKey: Comparable, Hashable, Sendable {
 
     public static func < (lhs: ContactNameKey, rhs: ContactNameKey) -> Bool {
         switch (lhs.name, rhs.name) {
-        case let (left?, right?) where left != right: left < right
-        case (.some, nil): true
-        case (nil, .some): false
-        default: lhs.id < rhs.id
+        case let (left?, right?):
+            let names = CodePointOrder.compare(left, right)
+            return names != 0 ? names < 0 : CodePointOrder.precedes(lhs.id, rhs.id)
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return CodePointOrder.precedes(lhs.id, rhs.id)
         }
+    }
+
+    /// Equal exactly when neither sorts before the other: the same code points, not Swift's
+    /// canonical equivalence.
+    public static func == (lhs: ContactNameKey, rhs: ContactNameKey) -> Bool {
+        CodePointOrder.same(lhs.name, rhs.name) && CodePointOrder.same(lhs.id, rhs.id)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name.map { Array($0.utf8) })
+        hasher.combine(Array(id.utf8))
     }
 }
