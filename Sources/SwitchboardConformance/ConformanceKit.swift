@@ -7,7 +7,8 @@ import SwitchboardCore
 /// it declares answers in the documented shape, every other one answers not-implemented, bad
 /// input (and a battery of malformed phone numbers and ids) is invalid-input rather than a crash
 /// or a lookup, its pages are the slices of its own full list in the documented orders with
-/// valid ids and `get` agreeing (`ListOracle`), concurrent calls are safe, and destroying an
+/// valid ids, `get` answers each listed contact field by field and not-found for others, and
+/// `check-exists` names the number asked about (`ListOracle`), concurrent calls are safe, and destroying an
 /// instance with calls in flight completes every call. `switchboard verify` prints the report;
 /// a failing check names the request that showed it.
 ///
@@ -32,12 +33,19 @@ public struct ConformanceKit: Sendable {
 
     let path: String
     let configuration: Data
+    /// The instances' state folder, as a server gives each session's: where a relative path in
+    /// the configuration points.
+    let stateDirectory: String?
     let callTimeout: Duration
     let concurrentCalls: Int
 
-    public init(path: String, configuration: Data = Data("{}".utf8), callTimeout: Duration = .seconds(10), concurrentCalls: Int = 64) {
+    public init(
+        path: String, configuration: Data = Data("{}".utf8), stateDirectory: String? = nil, callTimeout: Duration = .seconds(10),
+        concurrentCalls: Int = 64
+    ) {
         self.path = path
         self.configuration = configuration
+        self.stateDirectory = stateDirectory
         self.callTimeout = callTimeout
         self.concurrentCalls = concurrentCalls
     }
@@ -52,7 +60,7 @@ public struct ConformanceKit: Sendable {
             return report.checks
         }
         report.pass("loads through dlopen with a valid descriptor: \(name) \(engine.metadata.version), ABI \(engine.metadata.abiVersion)")
-        let context = InstanceContext(session: "verify", callTimeout: callTimeout, logger: quiet)
+        let context = InstanceContext(session: "verify", stateDirectory: stateDirectory, callTimeout: callTimeout, logger: quiet)
 
         let instance: any EngineHandle
         do {
@@ -88,7 +96,7 @@ public struct ConformanceKit: Sendable {
             }
         }
         if active.contains(.contactsList) {
-            await checkAgainstFullList(instance, servesGet: active.contains(.contactsGet), into: &report)
+            await checkAgainstFullList(instance, active: active, into: &report)
         }
         await report.check("\(concurrentCalls) concurrent calls per feature all answer, as they do one at a time",
                            concurrentCalls(instance, active: active, samples: samples))
@@ -99,7 +107,7 @@ public struct ConformanceKit: Sendable {
     // MARK: The checks
 
     /// After the feature checks, so an engine that starts empty holds the contact upsert added.
-    private func checkAgainstFullList(_ instance: any EngineHandle, servesGet: Bool, into report: inout Report) async {
+    private func checkAgainstFullList(_ instance: any EngineHandle, active: Set<Feature>, into report: inout Report) async {
         let pagesCheck = "contacts.list pages equal the slices of the full list, for every limit, offset, sortBy and sortOrder"
         let idsCheck = "every id contacts.list answers is a valid chat id"
         let oracle: ListOracle
@@ -113,8 +121,12 @@ public struct ConformanceKit: Sendable {
         report.check(pagesCheck, findings.wrongPage?.description)
         report.check(idsCheck, findings.invalidID?.description)
         await report.check("contacts.list in pieces is the full list, in order", oracle.inPieces()?.description)
-        if servesGet {
-            await report.check("contacts.get answers each listed contact with that contact", oracle.gets()?.description)
+        if active.contains(.contactsGet) {
+            await report.check("contacts.get answers each listed contact as listed, field by field", oracle.gets()?.description)
+            await report.check("contacts.get invents no contact for ids contacts.list does not hold", oracle.unknownIDs()?.description)
+        }
+        if active.contains(.contactsCheckExists) {
+            await report.check("contacts.check-exists says a listed number exists only under its own chatId", oracle.checkExists()?.description)
         }
     }
 

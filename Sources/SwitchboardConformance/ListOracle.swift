@@ -2,9 +2,12 @@ import ContactsEngineKit
 import Foundation
 import SwitchboardCore
 
-/// Checks of what `contacts.list` and `contacts.get` answer against the engine's own full list:
-/// an engine that ignores `offset`, `sortBy` or `sortOrder`, answers more than `limit`, invents
-/// ids or answers `get` with another contact contradicts itself, whatever data it holds.
+/// Checks of what `contacts.list`, `contacts.get` and `contacts.check-exists` answer against the
+/// engine's own full list: an engine that ignores `offset`, `sortBy` or `sortOrder` (for some
+/// limits only, too), answers more than `limit`, invents ids or contacts, answers `get` with
+/// another contact's fields, or says a number exists under another number's chat id,
+/// contradicts itself, whatever data it holds. Each finding names the first position or field
+/// where the answer differs.
 struct ListOracle {
     let instance: any EngineHandle
     /// Every contact, asked for once with no limit.
@@ -27,9 +30,10 @@ struct ListOracle {
         var invalidID: Finding?
     }
 
-    /// Every page for several limits and offsets (first, second, middle, last, end, past the
-    /// end), both sort keys, both orders, against the matching slice of the full list in the
-    /// documented order; every id of every answer must be a valid chat id.
+    /// Every limit from 1 to 25, the whole count, a few drawn at random and none, with offsets
+    /// first, second, middle, last, end and past the end, both sort keys, both orders, against
+    /// the matching slice of the full list in the documented order; every id of every answer
+    /// must be a valid chat id.
     func pages() async -> Findings {
         var findings = Findings()
         findings.invalidID = firstInvalidID(full, ContactsPageRequest())
@@ -39,7 +43,9 @@ struct ListOracle {
             return findings
         }
         let count = full.count
-        let limits = unique([nil, 1, 2, 3, 7, count].filter { $0.map { $0 > 0 } ?? true })
+        // An engine may be right for the limits a kit tends to try and wrong for others.
+        let drawn = (0..<3).map { _ in Int.random(in: 26...max(27, count * 2)) }
+        let limits = unique([nil] + Array(1...25) + [count] + drawn).filter { $0.map { $0 > 0 } ?? true }
         let offsets = unique([0, 1, count / 2, count - 1, count, count + 3].filter { $0 >= 0 })
         for sortBy in ContactSortKey.allCases {
             let ascending = sortBy == .id ? full.sorted { CodePointOrder.precedes($0.id, $1.id) } : full.sorted { ContactNameKey($0) < ContactNameKey($1) }
@@ -60,10 +66,9 @@ struct ListOracle {
                             continue
                         }
                         findings.invalidID = findings.invalidID ?? firstInvalidID(page, request)
-                        guard findings.wrongPage == nil, page.map(\.id) != expected else { continue }
-                        let got = limit.map { page.count > $0 } == true
-                            ? "\(page.count) contacts for limit \(limit!): \(Self.describe(page.map(\.id)))" : Self.describe(page.map(\.id))
-                        findings.wrongPage = Finding(.contactsList, request, got: got, expected: Self.describe(expected))
+                        guard findings.wrongPage == nil, let difference = Self.firstDifference(page.map(\.id), expected) else { continue }
+                        let long = limit.map { page.count > $0 } == true ? "\(page.count) contacts for limit \(limit!): " : ""
+                        findings.wrongPage = Finding(.contactsList, request, got: long + difference.got, expected: difference.expected)
                     }
                 }
             }
@@ -85,21 +90,66 @@ struct ListOracle {
         } catch {
             return Finding(.contactsList, request: "in pieces", got: "a piece that is not a list of contacts: \(error)", expected: "every contact")
         }
-        let whole = full.map(\.id)
-        guard ids != whole else { return nil }
-        return Finding(.contactsList, request: "in pieces", got: Self.describe(ids), expected: "the whole answer: \(Self.describe(whole))")
+        guard let difference = Self.firstDifference(ids, full.map(\.id)) else { return nil }
+        return Finding(.contactsList, request: "in pieces", got: difference.got, expected: "\(difference.expected) in the whole answer")
     }
 
-    /// `contacts.get` of listed contacts (up to 50, spread over the list) answers each one.
+    /// `contacts.get` of listed contacts (up to 50, spread over the list) answers each one as
+    /// the list holds it, field by field.
     func gets() async -> Finding? {
         let step = max(full.count / 50, 1)
         for contact in stride(from: 0, to: full.count, by: step).prefix(50).map({ full[$0] }) {
             let request = ContactRequest(contactId: contact.id)
             do {
                 let answer = try await instance.perform(Operations.GetContact.self, request, enforcingContract: false)
-                if answer.id != contact.id { return Finding(.contactsGet, request, got: "contact \(answer.id)", expected: "contact \(contact.id)") }
+                if let field = Self.firstDifferentField(answer, contact) {
+                    return Finding(.contactsGet, request, got: "\(field.name) \(field.got)", expected: "\(field.name) \(field.expected), as contacts.list holds it")
+                }
             } catch {
                 return Finding(.contactsGet, request, got: "\(error.kind.name): \(error.message)", expected: "contact \(contact.id)")
+            }
+        }
+        return nil
+    }
+
+    /// Ids of every kind that the full list does not hold answer not-found, or, as WAHA answers
+    /// for any number, a stranger: that id, no name, not one of my contacts. An engine must not
+    /// invent a contact the list does not hold.
+    func unknownIDs() async -> Finding? {
+        let listed = Set(full.map(\.id))
+        for suffix in [ChatID.contactSuffix, ChatID.lidSuffix, ChatID.groupSuffix] {
+            let id = (10_000_000_000...).lazy.map { "\($0)\(suffix)" }.first { !listed.contains($0) }!
+            let request = ContactRequest(contactId: id)
+            let expected = "not-found, or a stranger (that id, no name, not my contact): contacts.list does not hold \(id)"
+            do {
+                let answer = try await instance.perform(Operations.GetContact.self, request, enforcingContract: false)
+                if answer.id != id || answer.name != nil || answer.isMyContact {
+                    return Finding(.contactsGet, request, got: "contact \(answer.id) (name \(Self.quoted(answer.name)), isMyContact \(answer.isMyContact))",
+                                   expected: expected)
+                }
+            } catch where error.kind == .notFound {
+                continue
+            } catch {
+                return Finding(.contactsGet, request, got: "\(error.kind.name): \(error.message)", expected: expected)
+            }
+        }
+        return nil
+    }
+
+    /// `contacts.check-exists` of listed numbers (up to 10): when a number exists, its `chatId`
+    /// is that number's (or its Brazilian ninth-digit form), the rule the host holds every call to.
+    func checkExists() async -> Finding? {
+        let phones = full.map { ChatID.userPart(of: $0.id) }.filter { ChatID.isPhoneNumber($0) }
+        for phone in phones.prefix(10) {
+            let request = CheckExistsRequest(phone: phone)
+            do {
+                let answer = try await instance.perform(Operations.CheckExists.self, request, enforcingContract: false)
+                if Operations.CheckExists.contractViolation(of: answer, for: request, bytes: []) != nil {
+                    return Finding(.contactsCheckExists, request, got: "numberExists \(answer.numberExists), chatId \(Self.quoted(answer.chatId))",
+                                   expected: "chatId \"\(phone)@c.us\" (or its Brazilian ninth-digit form)")
+                }
+            } catch {
+                return Finding(.contactsCheckExists, request, got: "\(error.kind.name): \(error.message)", expected: "an answer")
             }
         }
         return nil
@@ -113,6 +163,34 @@ struct ListOracle {
     private func unique<T: Hashable>(_ values: [T]) -> [T] {
         var seen = Set<T>()
         return values.filter { seen.insert($0).inserted }
+    }
+
+    /// Where `got` first differs from `expected`, as a finding shows it: the position, and what
+    /// each holds there.
+    static func firstDifference(_ got: [String], _ expected: [String]) -> (got: String, expected: String)? {
+        let common = min(got.count, expected.count)
+        guard let at = (0..<common).first(where: { !CodePointOrder.same(got[$0], expected[$0]) }) ?? (got.count == expected.count ? nil : common)
+        else { return nil }
+        func item(_ ids: [String]) -> String { at < ids.count ? "\"\(ids[at])\"" : "nothing (the end, after \(ids.count))" }
+        return ("\(item(got)) first at position \(at)", "\(item(expected)) there, of \(expected.count)")
+    }
+
+    /// The first field in which `got` and `expected` differ, code point by code point.
+    static func firstDifferentField(_ got: Contact, _ expected: Contact) -> (name: String, got: String, expected: String)? {
+        let texts: [(String, String?, String?)] = [
+            ("id", got.id, expected.id), ("number", got.number, expected.number), ("name", got.name, expected.name),
+            ("pushname", got.pushname, expected.pushname), ("shortName", got.shortName, expected.shortName),
+        ]
+        if let (name, a, b) = texts.first(where: { !CodePointOrder.same($0.1, $0.2) }) { return (name, quoted(a), quoted(b)) }
+        let flags: [(String, Bool, Bool)] = [
+            ("isMe", got.isMe, expected.isMe), ("isGroup", got.isGroup, expected.isGroup), ("isWAContact", got.isWAContact, expected.isWAContact),
+            ("isMyContact", got.isMyContact, expected.isMyContact), ("isBlocked", got.isBlocked, expected.isBlocked),
+        ]
+        return flags.first { $0.1 != $0.2 }.map { ($0.0, "\($0.1)", "\($0.2)") }
+    }
+
+    static func quoted(_ text: String?) -> String {
+        text.map { "\"\($0)\"" } ?? "null"
     }
 
     /// Ids as the report shows them: the first ten, then how many more.

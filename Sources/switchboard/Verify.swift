@@ -9,11 +9,15 @@ struct Verify: AsyncParsableCommand {
             Loads the plugin, creates an engine from --config, and checks that every feature it serves \
             answers in the documented shape and every other one answers not-implemented, that malformed \
             input (and every phone number or id of a battery of malformed ones) gets invalid-input, that \
-            every page of contacts.list for several limits, offsets, sort keys and orders is the matching \
-            slice of the engine's own full list, that every id it answers is a chat id and contacts.get \
-            answers each listed contact, that concurrent calls are safe, and that destroying an instance \
-            with calls in flight completes them. A failing check prints the request that showed it. The \
-            checks call upsert, block and unblock too: point the engine at a test backend.
+            every page of contacts.list for every limit from 1 to 25 and a few more, several offsets, both sort \
+            keys and both orders is the matching slice of the engine's own full list, that every id it \
+            answers is a chat id, that contacts.get answers each listed contact field by field and invents \
+            none it does not list, that check-exists gives each listed number its own chat id, that \
+            concurrent calls are safe, and that destroying an instance \
+            with calls in flight completes them. A failing check prints the request that showed it and the first position or field that differs. The \
+            checks call upsert, block and unblock too: point the engine at a test backend. The engine gets \
+            a state folder, as a session does on a server, where a relative path in --config points: a new \
+            temporary one, removed afterwards, unless --state names one.
             """)
 
     @Argument(help: "The plugin file (.so).")
@@ -21,6 +25,9 @@ struct Verify: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The engine's configuration, a JSON object.", valueName: "json"))
     var config = "{}"
+
+    @Option(help: ArgumentHelp("The engine's state folder, kept (default: a temporary one, removed afterwards).", valueName: "folder"))
+    var state: String?
 
     @Option(help: ArgumentHelp("Seconds one call may take.", valueName: "seconds"))
     var callTimeout: Double = 10
@@ -33,7 +40,11 @@ struct Verify: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let kit = ConformanceKit(path: file, configuration: Data(config.utf8), callTimeout: .milliseconds(Int(callTimeout * 1000)))
+        let stateDirectory = try state ?? Self.temporaryFolder()
+        defer { if state == nil { try? FileManager.default.removeItem(atPath: stateDirectory) } }
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let kit = ConformanceKit(
+            path: file, configuration: Data(config.utf8), stateDirectory: stateDirectory, callTimeout: .milliseconds(Int(callTimeout * 1000)))
         let checks = await kit.run()
         for check in checks {
             print(check.passed ? "PASS  \(check.name)" : "FAIL  \(check.name): \(check.failure ?? "")")
@@ -41,5 +52,12 @@ struct Verify: AsyncParsableCommand {
         let failed = checks.filter { !$0.passed }.count
         print("\(checks.count - failed) passed, \(failed) failed")
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// A new folder of this run's own (mkdtemp: no other process can have made it).
+    static func temporaryFolder() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "switchboard-verify-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary state folder: errno \(errno)") }
+        return String(cString: made)
     }
 }

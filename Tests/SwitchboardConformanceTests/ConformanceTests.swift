@@ -80,8 +80,10 @@ struct ConformanceTests {
             ("contacts.get answers malformed input with invalid-input", #"accepted {"contactId": 42}"#),
             ("contacts.get answers every malformed phone number or id with invalid-input",
              #"contacts.get {"contactId":"12ab"} answered success; expected invalid-input"#),
-            ("contacts.get answers each listed contact with that contact",
-             #"contacts.get {"contactId":"12025550123@c.us"} answered contact 4930555010@c.us; expected contact 12025550123@c.us"#),
+            ("contacts.get answers each listed contact as listed, field by field",
+             #"contacts.get {"contactId":"12025550123@c.us"} answered id "4930555010@c.us"; expected id "12025550123@c.us", as contacts.list holds it"#),
+            ("contacts.get invents no contact for ids contacts.list does not hold",
+             #"contacts.get {"contactId":"10000000000@c.us"} answered contact 4930555010@c.us (name "Konrad Zuse", isMyContact true); expected not-found, or a stranger"#),
         ]),
     ])
     func wrongEnginesAreCaught(flaw: String, expected: [(check: String, failure: String)]) async throws {

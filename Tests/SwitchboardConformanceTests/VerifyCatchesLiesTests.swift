@@ -7,6 +7,7 @@ import Testing
 @Suite("verify catches an engine's lies and prints the request that shows each", .serialized)
 struct VerifyCatchesLiesTests {
     static let pages = "contacts.list pages equal the slices of the full list, for every limit, offset, sortBy and sortOrder"
+    static let get = "contacts.get answers each listed contact as listed, field by field"
 
     @Test("the honest fixture passes: exit 0, every check passed")
     func honestPasses() async throws {
@@ -23,8 +24,16 @@ struct VerifyCatchesLiesTests {
         ("INVALID_IDS", "contacts.list {\"offset\":0,\"sortOrder\":\"asc\"} answered "),
         ("ACCEPTS_MALFORMED", "FAIL  contacts.check-exists answers every malformed phone number or id with invalid-input: "
             + "contacts.check-exists {\"phone\":\"12ab\"} answered success; expected invalid-input"),
-        ("GET_ANSWERS_OTHER", "FAIL  contacts.get answers each listed contact with that contact: "
-            + "contacts.get {\"contactId\":\"12025550123@c.us\"} answered contact 33612345678@c.us; expected contact 12025550123@c.us"),
+        ("GET_ANSWERS_OTHER", "FAIL  \(get): contacts.get {\"contactId\":\"12025550123@c.us\"} "
+            + "answered id \"33612345678@c.us\"; expected id \"12025550123@c.us\", as contacts.list holds it"),
+        ("GET_OTHER_NAME", "FAIL  \(get): contacts.get {\"contactId\":\"12025550123@c.us\"} "
+            + "answered name \"Someone else\"; expected name \"Ada Lovelace\", as contacts.list holds it"),
+        ("GET_INVENTS", "FAIL  contacts.get invents no contact for ids contacts.list does not hold: contacts.get {\"contactId\":\"10000000000@c.us\"} "
+            + "answered contact 10000000000@c.us (name \"Invented\", isMyContact false); expected not-found, or a stranger"),
+        ("CHECK_EXISTS_OTHER", "FAIL  contacts.check-exists says a listed number exists only under its own chatId: contacts.check-exists "
+            + "{\"phone\":\"12025550123\"} answered numberExists true, chatId \"33612345678@c.us\"; expected chatId \"12025550123@c.us\""),
+        ("DESC_IGNORED_8_20", "FAIL  \(pages): contacts.list {\"limit\":8,\"offset\":0,\"sortBy\":\"id\",\"sortOrder\":\"desc\"} "
+            + "answered \"12025550123@c.us\" first at position 0; expected \"819012345678@c.us\" there, of 8"),
     ])
     func lieIsCaught(lie: String, failingRequest: String) async throws {
         let plugin = try await TestPlugins.compileOffPool("honest_engine.c", defines: [lie], libraries: ["-ljansson"])

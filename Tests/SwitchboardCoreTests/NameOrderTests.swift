@@ -54,3 +54,24 @@ struct NameOrderTests {
     }
 }
 
+/// `contacts.check-exists`'s rule, in the result contract the host holds every call to.
+@Suite("check-exists names the number asked about, or its Brazilian ninth-digit form")
+struct CheckExistsContractTests {
+    @Test("the number itself, and both forms of a Brazilian mobile number, keep the contract", arguments: [
+        ("14155550100", "14155550100@c.us"), ("5511987654321", "5511987654321@c.us"), ("5511987654321", "551187654321@c.us"),
+        ("551187654321", "5511987654321@c.us"), ("551187654321", "551187654321@c.us"),
+    ])
+    func keeps(phone: String, chatId: String) {
+        let result = CheckExistsResult(numberExists: true, chatId: chatId)
+        #expect(Operations.CheckExists.contractViolation(of: result, for: CheckExistsRequest(phone: phone), bytes: []) == nil)
+    }
+
+    @Test("another number, a ninth digit outside Brazil, a LID, breaks it", arguments: [
+        ("14155550100", "14155550101@c.us"), ("14155550100", "141555550100@c.us"), ("4411987654321", "441187654321@c.us"),
+        ("14155550100", "14155550100@lid"), ("5511987654321", "5511887654321@c.us"),
+    ])
+    func breaks(phone: String, chatId: String) {
+        let result = CheckExistsResult(numberExists: true, chatId: chatId)
+        #expect(Operations.CheckExists.contractViolation(of: result, for: CheckExistsRequest(phone: phone), bytes: []) == "asked about \(phone), answered chatId \(chatId)")
+    }
+}

@@ -34,4 +34,19 @@ struct ResultContractTests {
             #expect(session["engine"]?["health"]?["counters"]?["host.contractBreaks"]?.int == cases.count, "\(session.text)")
         }
     }
+
+    @Test("check-exists saying a number exists under another number's chatId is a 502, never copied into pn")
+    func checkExistsNamesTheNumberAskedAbout() async throws {
+        let plugin = try await TestPlugins.compileOffPool("honest_engine.c", defines: ["CHECK_EXISTS_OTHER"], libraries: ["-ljansson"])
+        try await withServer(pluginFiles: [plugin]) { server in
+            let created = try await server.request(.POST, "/api/sessions", json: #"{"name": "liar", "engine": "honest"}"#)
+            #expect((200..<300).contains(created.status), "\(created.text)")
+            let answer = try await server.request(.GET, "/api/contacts/check-exists?session=liar&phone=12025550123", json: nil)
+            #expect(answer.status == 502, "\(answer.text)")
+            #expect(answer["message"]?.string == "engine \"honest\" broke the contract of contacts.check-exists: asked about 12025550123, answered chatId 33612345678@c.us",
+                    "\(answer.text)")
+            let absent = try await server.request(.GET, "/api/contacts/check-exists?session=liar&phone=12025550199", json: nil)
+            #expect(absent.status == 200, "a number that does not exist has no chatId to check: \(absent.text)")
+        }
+    }
 }

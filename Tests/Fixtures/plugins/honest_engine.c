@@ -17,6 +17,10 @@
  *   LIES_ABOUT_FEATURE  declares contacts.about but answers it not-implemented
  *   WRONG_SHAPE         answers contacts.list with an object instead of an array
  *   ACCEPTS_GARBAGE     get answers a contact whatever the request holds
+ *   GET_OTHER_NAME      get answers the right id with the next contact's name
+ *   GET_INVENTS         get answers a contact for an id the list does not hold
+ *   CHECK_EXISTS_OTHER  check-exists says a listed number exists under the next contact's chat id
+ *   DESC_IGNORED_8_20   sortOrder=desc is ignored for limits 8 to 20 only
  *
  * JSON through jansson (libjansson-dev), as docs/engine-template-c does.
  */
@@ -90,6 +94,12 @@ static json_t *contact(const struct entry *e) {
     return json_pack("{s:s, s:s*, s:b}", "id", e->id, "name", e->name, "isMyContact", 1);
 }
 
+/* The contact after `e` in the directory, for the lies that answer another contact's data
+ * (unused by the honest build). */
+__attribute__((unused)) static const struct entry *next(const struct entry *e) {
+    return &directory[(size_t)(e - directory + 1) % COUNT];
+}
+
 static void list(sb_engine_instance *self, json_t *request, sb_completion done, void *context) {
     json_t *limit = NULL;
     json_int_t offset = 0;
@@ -106,6 +116,9 @@ static void list(sb_engine_instance *self, json_t *request, sb_completion done, 
 #endif
 #ifdef IGNORES_SORT
     by_name = descending = 0;
+#endif
+#ifdef DESC_IGNORED_8_20
+    if (json_is_integer(limit) && size >= 8 && size <= 20) descending = 0;
 #endif
 #ifdef LONG_PAGE
     size++;
@@ -146,9 +159,17 @@ static void get(json_t *request, sb_completion done, void *context) {
     if (json_unpack(request, "{s:s}", "contactId", &id) != 0 || !is_chat_id(id))
         return fail(done, context, SB_STATUS_INVALID_INPUT, "contactId must be a chat id, e.g. 14155550100@c.us");
     const struct entry *found = find(id);
+#ifdef GET_INVENTS
+    if (!found) return answer(done, context, json_pack("{s:s, s:s}", "id", id, "name", "Invented"));
+#endif
     if (!found) return fail(done, context, SB_STATUS_NOT_FOUND, "no such contact");
 #ifdef GET_ANSWERS_OTHER
-    found = &directory[(size_t)(found - directory + 1) % COUNT];
+    found = next(found);
+#endif
+#ifdef GET_OTHER_NAME
+    json_t *lie = contact(found);
+    json_object_set_new(lie, "name", json_string(next(found)->name ? next(found)->name : "Someone else"));
+    return answer(done, context, lie);
 #endif
     answer(done, context, contact(found));
 }
@@ -164,6 +185,9 @@ static void check_exists(json_t *request, sb_completion done, void *context) {
 #endif
     char id[64];
     int exists = strlen(phone) < 32 && (strcpy(id, phone), strcat(id, "@c.us"), find(id) != NULL);
+#ifdef CHECK_EXISTS_OTHER
+    if (exists) strcpy(id, next(find(id))->id);
+#endif
     answer(done, context, exists ? json_pack("{s:b, s:s}", "numberExists", 1, "chatId", id) : json_pack("{s:b}", "numberExists", 0));
 }
 

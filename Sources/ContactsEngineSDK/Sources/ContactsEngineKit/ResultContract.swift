@@ -50,7 +50,13 @@ extension Operations.Unblock {
 extension Operations.CheckExists {
     public static func contractViolation(of result: CheckExistsResult, for request: CheckExistsRequest, bytes: [UInt8]) -> String? {
         if result.numberExists, result.chatId == nil { return "numberExists is true but chatId is missing" }
-        return result.chatId.flatMap { ResultRules.invalidContactID(in: [$0]) }
+        if let invalid = result.chatId.flatMap({ ResultRules.invalidContactID(in: [$0]) }) { return invalid }
+        // The chat id of the number asked about, not of another one (the host copies it into `pn`).
+        if result.numberExists, let chatId = result.chatId,
+           !ChatID.registrableForms(of: request.phone).contains(where: { $0 + ChatID.contactSuffix == chatId }) {
+            return "asked about \(request.phone), answered chatId \(chatId)"
+        }
+        return nil
     }
 }
 

@@ -41,8 +41,9 @@ public final class HelloEngine: ContactsEngine {
     }
 
     public func contact(_ request: ContactRequest) async throws -> Contact {
-        guard let id = ChatID.normalizedPhoneNumberID(request.contactId) else {
-            throw EngineError(.invalidInput, "not a phone number: \(request.contactId)")
+        // Any chat id (a LID or a group's too) is a fair question; only a malformed one is invalid.
+        guard let id = ChatID.normalizedContactID(request.contactId) else {
+            throw EngineError(.invalidInput, "not a chat id: \(request.contactId)")
         }
         guard let contact = contacts[id] else { throw EngineError(.notFound, "no contact \(id)") }
         return contact
