@@ -72,3 +72,21 @@ struct HeaderFeatureTests {
         }
     }
 }
+
+/// The Rust crate's `Feature` (switchboard-engine/src/feature.rs) names the same features as
+/// `Feature.swift`, in the same order; and its ABI version is the header's, as the Swift SDK's is.
+@Suite("The Rust SDK's feature ids and version are the header's and Feature.swift's")
+struct RustSDKFeatureTests {
+    @Test("same ids, same order; the crate's major.minor is the ABI's")
+    func idsMatchFeatures() throws {
+        let source = try String(contentsOfFile: "\(Cargo.sdkCrate)/src/feature.rs", encoding: .utf8)
+        let ids = source.matches(of: /=> "([a-z.-]+)\\0",/).map { String($0.1) }
+        #expect(ids == Feature.allCases.map(\.rawValue))
+        let manifest = try String(contentsOfFile: "\(Cargo.sdkCrate)/Cargo.toml", encoding: .utf8)
+        let version = try #require(manifest.firstMatch(of: /\nversion = "(\d+\.\d+)\.\d+"/)?.1)
+        #expect(try String(version) + ".0" == EngineTemplateTests.sdkVersion())
+        let ffi = try String(contentsOfFile: "\(Cargo.sdkCrate)/src/ffi.rs", encoding: .utf8)
+        let abi = try #require(ffi.firstMatch(of: /ABI_VERSION_MAJOR: u32 = (\d+);\npub const ABI_VERSION_MINOR: u32 = (\d+);/))
+        #expect("\(abi.1).\(abi.2).0" == (try EngineTemplateTests.sdkVersion()))
+    }
+}
