@@ -9,13 +9,14 @@ public enum Cargo {
     public static let sdkCrate = "\(TestPlugins.repositoryRoot)/Sources/ContactsEngineSDK/Rust/switchboard-engine"
     public static let debianRegistry = "\(TestPlugins.repositoryRoot)/Sources/ContactsEngineSDK/Rust/debian-registry.toml"
 
-    /// Builds the crate in `folder` (debug) into `folder/target`, on a thread of its own, and
-    /// returns its `lib<library>.so`.
-    public static func buildPlugin(_ folder: String, library: String) async throws -> String {
+    /// Builds the crate in `folder` (debug) into `target` (default `folder/target`), on a thread
+    /// of its own, and returns its `lib<library>.so`.
+    public static func buildPlugin(_ folder: String, library: String, target: String? = nil) async throws -> String {
+        let target = target ?? "\(folder)/target"
         try await TestPlugins.runOffPool("/usr/bin/env", [
-            "cargo", "build", "--offline", "--quiet", "--manifest-path", "\(folder)/Cargo.toml", "--target-dir", "\(folder)/target",
+            "cargo", "build", "--offline", "--quiet", "--manifest-path", "\(folder)/Cargo.toml", "--target-dir", target,
             "--config", debianRegistry, "--config", #"patch.crates-io.switchboard-engine.path="\#(sdkCrate)""#,
         ])
-        return "\(folder)/target/debug/lib\(library).so"
+        return "\(target)/debug/lib\(library).so"
     }
 }
