@@ -27,7 +27,7 @@ import Testing
         let firstMapped = try Self.mappedEngines(first.pid)
         let engines = try await first.request("GET", "/api/engines").body
         first.stop()
-        for plugin in ["libLocalEngine.so", "libFixedEngine.so", "libVCardEngine.so", "libWAHAEngine.so", "libCardDAVEngine.so"] {
+        for plugin in ["libLocalEngine.so", "libFixedEngine.so", "libVCardEngine.so", "libWAHAEngine.so", "libCardDAVEngine.so", "libJSONLinesEngine.so"] {
             #expect(firstMapped.contains("\(products)/\(plugin)"), "\(plugin) not mapped from its own file: \(firstMapped.sorted())")
         }
         #expect(!firstMapped.contains { $0.hasSuffix("(deleted)") }, "a shipped plugin was mapped from a copy: \(firstMapped.sorted())")
