@@ -33,6 +33,10 @@ struct RustBoundaryTests {
         #expect(page.map(\.name) == ["Contact 011998", "Contact 011997"])
         let whole = try await instance.perform(Operations.ListContacts.self, ContactsPageRequest()).map(\.id)
         #expect(whole.count == 12_000)
+        // serde_json writes the SDK writer's form, which the host forwards without decoding.
+        let request = ContactsPageRequest(limit: 3)
+        let bytes = try await instance.perform(.contactsList, request: try JSONCoders.encode(request))
+        #expect(Operations.ListContacts.canonicalReading(of: bytes, for: request) == .forward, "\(String(decoding: bytes, as: UTF8.self))")
         // 12,000 contacts are about 2.4 MB: read slowly, the host asks the engine to pause above 1 MiB.
         let pieces = try await instance.answerInPieces(Operations.ListContacts.self, ContactsPageRequest())
         defer { pieces.close() }

@@ -1,6 +1,7 @@
 /* A Switchboard engine in C serving a CSV file's contacts, with jansson for JSON. Configuration:
- * {"path": "<file>"}. An optional first line "id,name"; then one contact a line: a phone number
- * (6 to 15 digits, or <digits>@c.us), a comma, the name (the rest of the line; empty: unnamed).
+ * {"path": "<file>"}, a relative path meaning the session's state folder. An optional first line
+ * "id,name"; then one contact a line: a phone number (6 to 15 digits, or <digits>@c.us), a comma,
+ * the name (the rest of the line; empty: unnamed).
  * The file is read in `create`, where blocking is fine; `call` must not block, and answers from
  * memory before it returns. Build: cc -shared -fPIC -I <SDK>/Sources/CContactsEngine/include csv_engine.c -ljansson */
 #define _POSIX_C_SOURCE 200809L /* strdup */
@@ -10,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const features[] = {SB_FEATURE_CONTACTS_LIST, SB_FEATURE_CONTACTS_GET, SB_FEATURE_CONTACTS_CHECK_EXISTS};
+/* No contacts.check-exists: it means "registered on WhatsApp", which an address book cannot know. */
+static const char *const features[] = {SB_FEATURE_CONTACTS_LIST, SB_FEATURE_CONTACTS_GET};
 struct contact { char *id, *name; }; /* name NULL: unnamed */
 /* Every contact sorted by id, and the same contacts in the name order: any page is a slice. */
 struct sb_engine_instance { struct contact *by_id, **by_name; size_t count; };
@@ -45,10 +47,13 @@ static const char *add(sb_engine_instance *self, char *line) {
 
 static sb_status csv_create(const sb_engine_descriptor *descriptor, const sb_host_services *host, const uint8_t *config,
                             size_t length, sb_engine_instance **out, sb_bytes_sink error_sink, void *error_context) {
-    (void)descriptor, (void)host;
+    (void)descriptor;
     const char *path = NULL;
+    char resolved[4096]; /* a relative path means the session's state folder, as for every engine */
     json_t *json = json_loadb((const char *)config, length, 0, NULL);
-    FILE *file = json && json_unpack(json, "{s:s}", "path", &path) == 0 ? fopen(path, "r") : NULL;
+    if (json && json_unpack(json, "{s:s}", "path", &path) == 0 && path[0] != '/' && host->state_directory)
+        snprintf(resolved, sizeof resolved, "%s/%s", host->state_directory, path), path = resolved;
+    FILE *file = path ? fopen(path, "r") : NULL;
     char line[1024], error[160] = ""; /* a line longer than 1023 bytes is read as two */
     if (!file) snprintf(error, sizeof error, "configuration must be {\"path\": \"<a readable CSV file>\"}, not %.80s", path ? path : "that");
     json_decref(json);
@@ -113,7 +118,6 @@ static void csv_call(sb_engine_instance *self, const char *feature, const uint8_
                      sb_completion done, void *context) {
     json_t *request = json_loadb((const char *)bytes, length, 0, NULL);
     const char *text = "";
-    char id[sizeof "123456789012345@c.us"];
     if (!request) return fail(done, context, SB_STATUS_INVALID_INPUT, "the request is not JSON");
     if (strcmp(feature, SB_FEATURE_CONTACTS_LIST) == 0) {
         list(self, request, done, context);
@@ -122,11 +126,6 @@ static void csv_call(sb_engine_instance *self, const char *feature, const uint8_
             fail(done, context, SB_STATUS_INVALID_INPUT, "contactId must be a chat id, e.g. 14155550100@c.us");
         else if (!find(self, text)) fail(done, context, SB_STATUS_NOT_FOUND, "no such contact in the file");
         else answer(done, context, contact_json(find(self, text)));
-    } else if (strcmp(feature, SB_FEATURE_CONTACTS_CHECK_EXISTS) == 0) {
-        size_t digits = json_unpack(request, "{s:s}", "phone", &text) == 0 ? phone_digits(text) : 0;
-        snprintf(id, sizeof id, "%.15s@c.us", text);
-        if (!digits || text[digits]) fail(done, context, SB_STATUS_INVALID_INPUT, "phone must be 6 to 15 digits, country code first");
-        else answer(done, context, find(self, id) ? json_pack("{s:b, s:s}", "numberExists", 1, "chatId", id) : json_pack("{s:b}", "numberExists", 0));
     } else {
         fail(done, context, SB_STATUS_NOT_IMPLEMENTED, "not served by csv");
     }
@@ -146,4 +145,4 @@ static const sb_engine_descriptor descriptor = {
     .feature_count = sizeof features / sizeof features[0], .create = csv_create, .destroy = csv_destroy, .call = csv_call,
     .instance_features = csv_features, .status = csv_status, .license = "Apache-2.0", .homepage = "https://example.com/csv" /* yours */};
 
-__attribute__((visibility("default"))) const sb_engine_descriptor *switchboard_engine_abi_v1(void) { return &descriptor; }
+SB_EXPORT const sb_engine_descriptor *switchboard_engine_abi_v1(void) { return &descriptor; }

@@ -117,6 +117,6 @@ static const sb_engine_descriptor hello_descriptor = {
     .homepage = "https://example.com/hello-c",
 };
 
-__attribute__((visibility("default"))) const sb_engine_descriptor *switchboard_engine_abi_v1(void) {
+SB_EXPORT const sb_engine_descriptor *switchboard_engine_abi_v1(void) {
     return &hello_descriptor;
 }

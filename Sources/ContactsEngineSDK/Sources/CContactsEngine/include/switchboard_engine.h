@@ -32,6 +32,20 @@
  *     copies what it keeps. Nothing is ever freed across the boundary, so host and plugin may
  *     use different allocators.
  *
+ * NULL, in one place:
+ *   - The host never passes NULL for a function pointer (`completion`, `piece`, `sink`,
+ *     `error_sink`, the host's `log`), nor for `descriptor`, `host`, `out`, `instance` or
+ *     `feature`. Every `*_context` is opaque and may be any value, NULL included: pass it back
+ *     unchanged, never dereference it. `config` and `request` may be NULL when their length is
+ *     0. `host->state_directory` may be NULL (no folder given).
+ *   - A plugin passes NULL only where this header says "NULL when": `description`, `license`
+ *     and `homepage`; `cancel`, `call_in_pieces` and `resume` when not supported; `bytes` of a
+ *     completion or sink call whose `length` is 0.
+ *
+ * Failures stay on the plugin's side: a C++ exception or a Rust panic must never unwind
+ * through a function the host called (undefined behaviour across a C frame; Rust aborts the
+ * process). Catch it in every entry (`catch (...)`, `catch_unwind`) and answer with a status.
+ *
  * Text is UTF-8. Request and result bodies are JSON documents in the shapes documented in
  * docs/plugin-abi.md (those of the WAHA contacts API).
  */
@@ -50,6 +64,13 @@ extern "C" {
 
 /* The one exported symbol. Its name carries the major version. */
 #define SB_ENTRY_SYMBOL "switchboard_engine_abi_v1"
+
+/*
+ * Marks the entry function for export: default visibility keeps it in the dynamic symbol table
+ * even in a plugin compiled with -fvisibility=hidden. Its C linkage comes from the prototype at
+ * the end of this header, inside the header's extern "C": a C++ plugin needs nothing more.
+ */
+#define SB_EXPORT __attribute__((visibility("default")))
 
 /* True when a struct whose struct_size is `size` contains `member` of `type`. */
 #define SB_HAS_MEMBER(type, size, member) \
@@ -240,6 +261,15 @@ typedef struct sb_engine_descriptor {
 
 /* The signature of the exported entry symbol. */
 typedef const sb_engine_descriptor *(*sb_entry_function)(void);
+
+#ifndef __swift__ /* a Swift engine exports it with @_cdecl (ContactsEngineKit's EngineExport) */
+/*
+ * The entry function every plugin defines, named SB_ENTRY_SYMBOL. The host calls it once per
+ * load; it returns a descriptor in static storage, never NULL:
+ *     SB_EXPORT const sb_engine_descriptor *switchboard_engine_abi_v1(void) { return &descriptor; }
+ */
+SB_EXPORT const sb_engine_descriptor *switchboard_engine_abi_v1(void);
+#endif
 
 #ifdef __cplusplus
 }
