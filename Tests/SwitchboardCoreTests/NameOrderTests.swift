@@ -40,6 +40,8 @@ struct NameOrderTests {
         #expect(!CodePointOrder.same("\u{C9}mile", "E\u{301}mile"))
         #expect(CodePointOrder.precedes("E\u{301}mile", "\u{C9}mile"))
         #expect(ContactNameKey(Self.contacts[0]) != ContactNameKey(Contact(id: "33100000001@c.us", name: "E\u{301}mile")))
+        #expect(Set(Self.contacts.map(ContactNameKey.init)).count == Self.contacts.count, "equal keys hash alike, different ones apart")
+        #expect(Set([ContactNameKey(Self.contacts[2]), ContactNameKey(Contact(id: "33100000003@c.us", name: "Emile"))]).count == 1)
         #expect(CodePointOrder.precedes("Zoe", "ada") && CodePointOrder.precedes("", "A") && CodePointOrder.precedes("ab", "abc"))
     }
 

@@ -61,7 +61,9 @@ public struct ContactNameKey: Comparable, Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(name.map { Array($0.utf8) })
-        hasher.combine(Array(id.utf8))
+        var name = name, id = id
+        hasher.combine(name?.utf8.count ?? -1)
+        name?.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        id.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

@@ -6,7 +6,7 @@
 //! big lists in pieces with back-pressure. Its major and minor versions are the plugin ABI's
 //! (`switchboard_engine.h`), as the Swift SDK's are.
 //!
-//! ```ignore
+//! ```no_run
 //! use switchboard_engine::*;
 //!
 //! struct Hello(ContactIndex);
