@@ -36,11 +36,6 @@ impl Host {
         }
     }
 
-    /// A host with no log and no state folder, for an engine's own tests.
-    pub fn detached() -> Host {
-        Host { log: None, state_directory: None }
-    }
-
     /// This engine's folder in this session (`<data>/state/<session>/<engine>`), kept across
     /// restarts; `None` when the host gives none.
     pub fn state_directory(&self) -> Option<&Path> {

@@ -66,10 +66,6 @@ impl ContactIndex {
         self.by_id.get(id).cloned().ok_or_else(|| EngineError::not_found(format!("no contact {id}")))
     }
 
-    pub fn contains(&self, id: &str) -> bool {
-        self.by_id.contains_key(id)
-    }
-
     /// `contacts.list`: the page `request` asks for.
     pub fn page(&self, request: &ContactsPageRequest) -> Result<Vec<Contact>, EngineError> {
         match request.sort_by {

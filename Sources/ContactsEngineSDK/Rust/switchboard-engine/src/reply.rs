@@ -142,10 +142,6 @@ impl<T: Serialize> Reply<T> {
         }
     }
 
-    pub fn ok(self, value: T) {
-        self.send(Ok(value))
-    }
-
     pub fn fail(self, error: EngineError) {
         self.send(Err(error))
     }
