@@ -24,13 +24,13 @@ struct Snapshot: Sendable {
 
     init(version: Int64, entries: [Entry], accounts: [String], lids: [(lid: String, pn: String)]) {
         self.version = version
-        // Sorted by ContactIndex rather than by SQL: its binary searches need Swift's own String
-        // order, which no database collation promises.
+        // Sorted by ContactIndex rather than by SQL: its binary searches need the SDK's code point
+        // order (CodePointOrder), which a database's collation need not keep.
         contacts = ContactIndex(entries)
         self.accounts = Set(accounts)
         pnByLid = Dictionary(uniqueKeysWithValues: lids.map { ($0.lid, $0.pn) })
         lidByPn = Dictionary(uniqueKeysWithValues: lids.map { ($0.pn, $0.lid) })
-        lidOrder = lids.map(\.lid).sorted()
+        lidOrder = lids.map(\.lid).sorted(by: CodePointOrder.precedes)
     }
 
     /// Whether `number` has a WhatsApp account: in the directory, or an address-book entry that says so.
