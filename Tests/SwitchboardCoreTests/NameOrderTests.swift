@@ -43,6 +43,9 @@ struct NameOrderTests {
         #expect(Set(Self.contacts.map(ContactNameKey.init)).count == Self.contacts.count, "equal keys hash alike, different ones apart")
         #expect(Set([ContactNameKey(Self.contacts[2]), ContactNameKey(Contact(id: "33100000003@c.us", name: "Emile"))]).count == 1)
         #expect(CodePointOrder.precedes("Zoe", "ada") && CodePointOrder.precedes("", "A") && CodePointOrder.precedes("ab", "abc"))
+        #expect(CodePointOrder.same("", "") && !CodePointOrder.precedes("", "") && CodePointOrder.compare("b", "a") > 0)
+        // Past 15 bytes a string is no longer stored inline: both layouts compare alike.
+        #expect(CodePointOrder.precedes(String(repeating: "E", count: 20) + "\u{C9}", String(repeating: "E", count: 20) + "\u{301}"), "C3 89 before CC 81")
     }
 
     @Test("renaming a contact to its decomposed form moves it, and removing it leaves the rest in order")
