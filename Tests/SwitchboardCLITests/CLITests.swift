@@ -101,14 +101,15 @@ struct CLITests {
     }
 
     /// What README's `scripts/serve` runs once it has built: every shipped engine is found with no
-    /// plugin option, and the matrix page lists all five.
+    /// plugin option, the one written in Rust (scripts/build-rust-engines) too, and the matrix page
+    /// lists all six.
     @Test func serveFindsEveryShippedEngineBesideItself() async throws {
         let server = try await SwitchboardProcess.start(findsPluginsItself: true)
         defer { server.stop() }
         let matrix = try await server.request("GET", "/api/engines/matrix?format=markdown")
         #expect(matrix.status == 200)
         let page = try await server.request("GET", "/engines").body
-        for engine in ["local", "fixed", "vcard", "carddav", "waha"] {
+        for engine in ["local", "fixed", "vcard", "carddav", "waha", "jsonl"] {
             #expect(matrix.body.contains("- **\(engine)**"), "\(engine) missing from the matrix")
             #expect(page.contains(#"id="engine-\#(engine)">\#(engine)</th>"#), "\(engine) missing from the page")
         }
