@@ -27,6 +27,9 @@ struct RustTemplateTests {
 
         """
 
+    /// Built once, for every test of the suite: a cargo build takes most of a minute here.
+    static let plugin = Task { try await build() }
+
     static func build() async throws -> String {
         let copy = "\(TestPlugins.makeFolder("rust-template"))/csv-address-book"
         try FileManager.default.copyItem(atPath: folder, toPath: copy)
@@ -36,7 +39,7 @@ struct RustTemplateTests {
 
     @Test("built from a copy, it passes every check of switchboard verify, its file relative to --state")
     func verifyPasses() async throws {
-        let plugin = try await Self.build()
+        let plugin = try await Self.plugin.value
         let metadata = try PluginLoader.inspect(plugin)
         // The crate speaks the header's ABI (its version is checked against it in FrozenABITests).
         let abi = try EngineTemplateTests.sdkVersion().dropLast(2)
@@ -51,7 +54,7 @@ struct RustTemplateTests {
 
     @Test("loaded by a real server, a session on it answers pages in the one name order over HTTP")
     func servesOverHTTP() async throws {
-        let plugin = try await Self.build()
+        let plugin = try await Self.plugin.value
         try await SwitchboardProcess.withServer(plugin: plugin) { server in
             let state = "\(server.data)/state/book/csv-rust"
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
