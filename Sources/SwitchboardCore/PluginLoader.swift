@@ -148,6 +148,19 @@ public enum PluginLoader {
         guard d.create != nil, d.destroy != nil, d.call != nil, d.instance_features != nil, d.status != nil else {
             throw PluginRefusal("engine \"\(name)\": descriptor lacks one of create, destroy, call, instance_features, status")
         }
+        var needs: [EngineNeed] = []
+        if d.covers(\.need_count), d.need_count > 0 {
+            guard let list = d.needs else { throw PluginRefusal("engine \"\(name)\" declares \(d.need_count) needs but no list") }
+            for index in 0..<d.need_count {
+                guard let idPointer = list[index] else { throw PluginRefusal("engine \"\(name)\": need \(index) is NULL") }
+                let id = String(cString: idPointer)
+                guard let need = EngineNeed(rawValue: id) else {
+                    let known = EngineNeed.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw PluginRefusal("engine \"\(name)\" declares unknown need \"\(id)\" (known: \(known))")
+                }
+                if !needs.contains(need) { needs.append(need) }
+            }
+        }
         return EngineMetadata(
             name: name,
             version: version,
@@ -155,7 +168,8 @@ public enum PluginLoader {
             abiVersion: "\(d.abi_version_major).\(d.abi_version_minor)",
             features: features.sorted(),
             license: d.covers(\.license) ? d.license.flatMap(nonEmptyString) : nil,
-            homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil
+            homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil,
+            needs: needs.sorted()
         )
     }
 

@@ -126,7 +126,7 @@ public actor SessionManager {
     /// turns a composite back into a single-engine session.
     public func update(
         _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
-        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil
+        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil, sandbox: SandboxGrants? = nil
     ) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
@@ -148,14 +148,15 @@ public actor SessionManager {
                 record = SessionRecord.composite(
                     name: name, SessionComposition(members: members, routes: routes), config: record.config, started: record.started)
             }
-            if record.composition != nil, engineConfig != nil || isolation != nil {
+            if record.composition != nil, engineConfig != nil || isolation != nil || sandbox != nil {
+                let parameter = engineConfig != nil ? "engineConfig" : isolation != nil ? "isolation" : "sandbox"
                 throw .invalidComposition(
-                    parameter: engineConfig != nil ? "engineConfig" : "isolation",
-                    "a composite session has no engineConfig or isolation of its own: each member has its own")
+                    parameter: parameter, "a composite session has no \(parameter) of its own: each member has its own")
             }
             if let engineConfig { record.engineConfig = engineConfig }
             if let config { record.config = config }
             if let isolation { record.isolation = isolation }
+            if let sandbox { record.sandbox = sandbox }
             let changesInstances = Self.changesInstances(from: session.record, to: record)
             // A session whose engine is no longer loaded may still have its config changed.
             if changesInstances { try check(record) }
@@ -362,16 +363,34 @@ public actor SessionManager {
     /// Whether going from one record to the other needs new instances.
     private static func changesInstances(from old: SessionRecord, to new: SessionRecord) -> Bool {
         new.engine != old.engine || new.engineConfig != old.engineConfig || new.isolation != old.isolation || new.composition != old.composition
+            || new.sandbox != old.sandbox
     }
 
     /// The engines a record names are loaded, and its composition can be served.
     private func check(_ record: SessionRecord) throws(SessionError) {
         guard let composition = record.composition else {
-            guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+            guard let engine = registry.engine(named: record.engine) else { throw .unknownEngine(record.engine) }
+            try Self.check(record.sandbox, for: engine, parameter: "sandbox")
             return
         }
         if let invalidity = composition.invalidity { throw invalidity }
-        for member in composition.members where registry.engine(named: member.engine) == nil { throw .unknownEngine(member.engine) }
+        for member in composition.members {
+            guard let engine = registry.engine(named: member.engine) else { throw .unknownEngine(member.engine) }
+            try Self.check(member.sandbox ?? .none, for: engine, parameter: "members[\(member.name)].sandbox")
+        }
+    }
+
+    /// A grant must be well formed and answer a need the engine declares: granting more than an
+    /// engine asked for widens its sandbox for nothing.
+    private static func check(_ grants: SandboxGrants, for engine: LoadedEngine, parameter: String) throws(SessionError) {
+        if let problem = grants.problem { throw .invalidGrant(parameter: parameter, problem) }
+        let undeclared = grants.needs.subtracting(engine.metadata.needs).sorted()
+        guard undeclared.isEmpty else {
+            let declared = engine.metadata.needs.isEmpty ? "none" : engine.metadata.needs.map(\.rawValue).joined(separator: ", ")
+            throw .invalidGrant(
+                parameter: parameter,
+                "engine \"\(engine.metadata.name)\" does not declare \(undeclared.map(\.rawValue).joined(separator: ", ")) (it declares \(declared))")
+        }
     }
 
     /// The instances a record needs: one, or one per member. A composite keeps the instances of
@@ -383,7 +402,7 @@ public actor SessionManager {
         guard let composition = record.composition else {
             return .single(try await makeInstance(
                 session: record.name, engine: record.engine, configuration: record.engineConfig, isolation: record.isolation,
-                folder: record.engine))
+                grants: record.sandbox, folder: record.engine))
         }
         var instances: [String: ActiveInstance] = [:]
         if case .composite(let old)? = current {
@@ -399,7 +418,7 @@ public actor SessionManager {
             for member in composition.members where kept[member.name] == nil {
                 instances[member.name] = try await makeInstance(
                     session: record.name, engine: member.engine, configuration: member.engineConfig, isolation: member.isolation,
-                    folder: "members/\(member.name)", member: member.name)
+                    grants: member.sandbox ?? .none, folder: "members/\(member.name)", member: member.name)
             }
         } catch {
             for (name, instance) in instances where kept[name] == nil { instance.drain() }
@@ -415,11 +434,13 @@ public actor SessionManager {
     }
 
     private func makeInstance(
-        session: String, engine name: String, configuration: Data, isolation requested: EngineIsolation?, folder: String, member: String? = nil
+        session: String, engine name: String, configuration: Data, isolation requested: EngineIsolation?, grants: SandboxGrants,
+        folder: String, member: String? = nil
     ) async throws(SessionError) -> ActiveInstance {
         guard let engine = registry.engine(named: name) else { throw .unknownEngine(name) }
         let context = InstanceContext(
-            session: session, stateDirectory: stateDirectory(session: session, folder: folder), callTimeout: callTimeout, logger: logger)
+            session: session, stateDirectory: stateDirectory(session: session, folder: folder), callTimeout: callTimeout, logger: logger,
+            grants: grants)
         let isolation = isolation.isolation(for: engine, requested: requested)
         do throws(EngineError) {
             try enginePaths.check(configuration)

@@ -8,7 +8,7 @@ import SwitchboardCore
 import Glibc
 #endif
 
-/// The child side of process isolation: `switchboard engine-host` loads one plugin file through
+/// The child side of process isolation: `switchboard-engine-host` loads one plugin file through
 /// the C ABI, exactly as the server would in-process, and serves its instances over the socket.
 /// Whatever the plugin does to this process (a segfault, an abort, a leak up to the memory limit)
 /// ends this process only; the server sees the socket close and learns the signal from waitpid.
@@ -27,9 +27,10 @@ public enum EngineHostChild {
 
     /// Serves instances of the plugin at `plugin` on `socket` until the server closes it.
     /// Returns the reason when the handshake or the plugin fails before serving.
-    public static func serve(socket: Int32, plugin: String, policy: PluginPolicy) async -> String? {
+    public static func serve(socket: Int32, plugin: String, policy: PluginPolicy, confinement: ConfinementReport) async -> String? {
         let writer = FrameWriter(socket: socket, label: "switchboard-engine-host-writer")
         writer.send(.hello(magic: WireMessage.magic, versions: WireMessage.versions))
+        writer.send(.confined(report: Array((try? JSONEncoder().encode(confinement)) ?? Data())))
         let reader = FrameReader(socket: socket)
         guard case .welcome(let version)? = reader.next(), WireMessage.versions.contains(version) else {
             return "the server did not accept this engine host's protocol versions \(WireMessage.versions)"
@@ -119,7 +120,7 @@ private final class ChildInstances: Sendable {
                 let status = await handle?.status() ?? EngineStatus(health: .down, message: "no such instance")
                 writer.send(.answer(query: query, bytes: (try? JSONCoders.encode(status)) ?? []))
             }
-        case .hello, .created, .completion, .answer, .log, .welcome:
+        case .hello, .created, .completion, .answer, .log, .confined, .welcome:
             return
         }
     }

@@ -32,6 +32,7 @@ public final class PostgresSessionStore: SharedSessionStore {
             """,
         ],
         ["ALTER TABLE switchboard_session ADD COLUMN composition bytea"],
+        ["ALTER TABLE switchboard_session ADD COLUMN sandbox bytea"],
     ]
 
     /// Any number will do, as long as it is Switchboard's: migrations take this advisory lock,
@@ -101,36 +102,39 @@ public final class PostgresSessionStore: SharedSessionStore {
 
     public func loadAll() async throws -> [SessionRecord] {
         let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session ORDER BY name", logger: logger)
+            "SELECT name, engine, engine_config, config, started, isolation, composition, sandbox FROM switchboard_session ORDER BY name", logger: logger)
         return try await Self.records(rows)
     }
 
     public func load(named name: String) async throws -> SessionRecord? {
         let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session WHERE name = \(name)", logger: logger)
+            "SELECT name, engine, engine_config, config, started, isolation, composition, sandbox FROM switchboard_session WHERE name = \(name)", logger: logger)
         return try await Self.records(rows).first
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [SessionRecord] {
         var records: [SessionRecord] = []
-        for try await (name, engine, engineConfig, config, started, isolation, composition)
-            in rows.decode((String, String, Data, Data, Bool, String?, Data?).self) {
+        for try await (name, engine, engineConfig, config, started, isolation, composition, sandbox)
+            in rows.decode((String, String, Data, Data, Bool, String?, Data?, Data?).self) {
             records.append(SessionRecord(
                 name: name, engine: engine, engineConfig: engineConfig, config: config, started: started,
-                isolation: isolation.flatMap(EngineIsolation.init(rawValue:)), composition: try SessionComposition.stored(composition)))
+                isolation: isolation.flatMap(EngineIsolation.init(rawValue:)), composition: try SessionComposition.stored(composition),
+                sandbox: try SandboxGrants.stored(sandbox)))
         }
         return records
     }
 
     public func save(_ record: SessionRecord) async throws {
         let composition = try record.composition?.stored
+        let sandbox = try record.sandbox.stored
         try await client.query(
             """
-            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation, composition)
+            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation, composition, sandbox)
             VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue),
-                \(composition))
+                \(composition), \(sandbox))
             ON CONFLICT (name) DO UPDATE SET engine = excluded.engine, engine_config = excluded.engine_config,
-                config = excluded.config, started = excluded.started, isolation = excluded.isolation, composition = excluded.composition
+                config = excluded.config, started = excluded.started, isolation = excluded.isolation, composition = excluded.composition,
+                sandbox = excluded.sandbox
             """, logger: logger)
     }
 

@@ -26,33 +26,38 @@ public final class SQLiteSessionStore: SessionStore {
         migrator.registerMigration("v3: composition") { db in
             try db.alter(table: "session") { t in t.add(column: "composition", .blob) }
         }
+        migrator.registerMigration("v4: sandbox grants") { db in
+            try db.alter(table: "session") { t in t.add(column: "sandbox", .blob) }
+        }
         try migrator.migrate(database)
     }
 
     public func loadAll() async throws -> [SessionRecord] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation, composition FROM session ORDER BY name").map {
+            try Row.fetchAll(db, sql: "SELECT name, engine, engineConfig, config, started, isolation, composition, sandbox FROM session ORDER BY name").map {
                 SessionRecord(
                     name: $0["name"], engine: $0["engine"], engineConfig: $0["engineConfig"], config: $0["config"], started: $0["started"],
                     isolation: ($0["isolation"] as String?).flatMap(EngineIsolation.init(rawValue:)),
-                    composition: try SessionComposition.stored($0["composition"]))
+                    composition: try SessionComposition.stored($0["composition"]), sandbox: try SandboxGrants.stored($0["sandbox"]))
             }
         }
     }
 
     public func save(_ record: SessionRecord) async throws {
         let composition = try record.composition?.stored
+        let sandbox = try record.sandbox.stored
         try await database.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO session (name, engine, engineConfig, config, started, isolation, composition) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO session (name, engine, engineConfig, config, started, isolation, composition, sandbox)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(name) DO UPDATE SET engine = excluded.engine, engineConfig = excluded.engineConfig,
                         config = excluded.config, started = excluded.started, isolation = excluded.isolation,
-                        composition = excluded.composition
+                        composition = excluded.composition, sandbox = excluded.sandbox
                     """,
                 arguments: [
                     record.name, record.engine, record.engineConfig, record.config, record.started, record.isolation?.rawValue,
-                    composition,
+                    composition, sandbox,
                 ])
         }
     }

@@ -18,6 +18,8 @@ public protocol ContactsEngine: Sendable {
     static var homepage: String { get }
     /// What the engine can serve with some configuration.
     static var features: Set<Feature> { get }
+    /// What it may need in a sandboxed engine process beyond its state folder; none by default.
+    static var needs: Set<EngineNeed> { get }
 
     /// Must not block on I/O: connect lazily, or in the background.
     init(configuration: EngineConfiguration, host: EngineHost) throws
@@ -51,6 +53,7 @@ public protocol ContactsEngine: Sendable {
 extension ContactsEngine {
     public static var license: String { "" }
     public static var homepage: String { "" }
+    public static var needs: Set<EngineNeed> { [] }
     public var activeFeatures: Set<Feature> { Self.features }
     public var status: EngineStatus { EngineStatus() }
     public func shutdown() {}

@@ -1,0 +1,42 @@
+// `switchboard-engine-host`: the process a third-party engine runs in, started by the server
+// (never by hand) in namespaces of its own, with its socket to the server as descriptor 3. It
+// confines itself before anything else: no thread exists yet, so Landlock binds the whole
+// process, and no plugin code (not even a constructor) runs before the sandbox is in place.
+// It links only what a plugin host needs, not the server's HTTP stack or databases.
+import Foundation
+import SwitchboardCore
+import SwitchboardIsolation
+
+let options = EngineHostOptions.parseOrExit()
+EngineHostChild.applyLimits(memoryMiB: options.memoryLimit, cpuSeconds: options.cpuLimit)
+let confinement = EngineConfinement.apply(options.confinement)
+let strict = options.confinement.mode == .strict
+
+if options.scan {
+    let answer: ScanAnswer
+    if strict, let failure = confinement.failure {
+        answer = ScanAnswer(refusal: "not scanned: --sandbox strict, and \(failure)")
+    } else {
+        do throws(PluginRefusal) {
+            answer = ScanAnswer(scanned: try PluginLoader.scan(options.file, trust: options.policy.trust))
+        } catch {
+            answer = ScanAnswer(refusal: error.reason)
+        }
+    }
+    let bytes = (try? JSONEncoder().encode(answer)) ?? Data()
+    _ = bytes.withUnsafeBytes { write(3, $0.baseAddress, $0.count) }
+    exit(0)
+}
+
+let plugin = options.file
+let policy = options.policy
+Task.detached { [confinement] in
+    // Under strict with a layer missing the server ends this process once it reads the report;
+    // the plugin is never loaded meanwhile, since the server sends no welcome.
+    if let failure = await EngineHostChild.serve(socket: 3, plugin: plugin, policy: policy, confinement: confinement) {
+        FileHandle.standardError.write(Data("switchboard-engine-host: \(plugin): \(failure)\n".utf8))
+        exit(3)
+    }
+    exit(0)
+}
+dispatchMain()
