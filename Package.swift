@@ -77,7 +77,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardCore"]),
+        .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardCore", "CEngineSandbox"]),
         .target(
             name: "SwitchboardConformance",
             dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]

@@ -24,6 +24,9 @@ struct ChildProcess {
     let pid: pid_t
     /// Readable once the child has exited, whatever its own children hold open.
     let pidfd: Int32
+    /// In a PID namespace the child is the namespace's init (`sbx_become_init`), which exits
+    /// with 128 + the signal that ended the engine host.
+    let behindInit: Bool
 
     /// The socket number the child finds its end on.
     static let socketDescriptor: Int32 = 3
@@ -52,7 +55,7 @@ struct ChildProcess {
             let step = stage.map { String(cString: $0) } ?? "spawn"
             throw ChildFailure("cannot start \(executable): \(step): \(String(cString: strerror(result)))")
         }
-        return ChildProcess(pid: pid, pidfd: pidfd)
+        return ChildProcess(pid: pid, pidfd: pidfd, behindInit: namespaces & SBX_NS_PID != 0)
     }
 
     /// Waits for the child to end and says how: "exited with status 3", or the signal.
@@ -60,7 +63,7 @@ struct ChildProcess {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         close(pidfd)
-        return Self.describe(status)
+        return describe(status)
     }
 
     /// How the child ended, if it has; waits at most `patience` (then it is still running).
@@ -70,7 +73,7 @@ struct ChildProcess {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 close(pidfd)
-                return Self.describe(status)
+                return describe(status)
             }
             usleep(10_000)
         } while ContinuousClock.now < deadline
@@ -78,9 +81,11 @@ struct ChildProcess {
     }
 
     /// A wait status as words: "exited with status 3", or the signal's name.
-    static func describe(_ status: Int32) -> String {
+    func describe(_ status: Int32) -> String {
         let signal = status & 0x7F
-        return signal == 0 ? "exited with status \((status >> 8) & 0xFF)" : signalName(signal)
+        let code = (status >> 8) & 0xFF
+        if signal == 0, behindInit, (129...192).contains(code) { return Self.signalName(code - 128) }
+        return signal == 0 ? "exited with status \(code)" : Self.signalName(signal)
     }
 
     func kill() { _ = Glibc.kill(pid, SIGKILL) }

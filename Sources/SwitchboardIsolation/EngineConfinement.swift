@@ -71,7 +71,8 @@ public enum EngineConfinement {
 
     /// Confines this process. Must run before it starts a thread: Landlock binds only the
     /// calling thread and what it starts afterwards.
-    public static func apply(_ request: Request) -> ConfinementReport {
+    /// - Parameter inPIDNamespace: this process runs in a PID namespace of its own (behind its init), so it mounts a /proc of it.
+    public static func apply(_ request: Request, inPIDNamespace: Bool) -> ConfinementReport {
         guard request.mode != .off else { return ConfinementReport(applied: [], missing: [], user: currentUser) }
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 1
         guard threads == 1 else {
@@ -81,7 +82,8 @@ public enum EngineConfinement {
         var readable = systemPaths
         if !request.connect.isEmpty { readable += resolverPaths }
         readable += mappedLibraryFolders()
-        readable.append(URL(fileURLWithPath: request.plugin).deletingLastPathComponent().path)
+        // The plugin file alone, not its folder: a data folder may sit beside it.
+        readable.append(request.plugin)
         readable += request.readable
         let writable = request.writable + ["/dev/null"]
         let ports = request.connect.compactMap { SandboxGrants.port(of: $0) }
@@ -94,7 +96,7 @@ public enum EngineConfinement {
                         write_count: writePaths.count, tcp_ports: ports.baseAddress, tcp_port_count: ports.count,
                         // Always: without a network grant the process is in a network namespace
                         // of its own as well, and then no TCP port is allowed either.
-                        restrict_network: 1, allow_exec: request.allowExec ? 1 : 0, mount_proc: getpid() == 1 ? 1 : 0,
+                        restrict_network: 1, allow_exec: request.allowExec ? 1 : 0, mount_proc: inPIDNamespace ? 1 : 0,
                         uid: request.user?.uid ?? UInt32.max, gid: request.user?.gid ?? UInt32.max,
                         open_files: UInt64(request.openFiles), processes: UInt64(request.processLimit),
                         file_size: UInt64(request.fileSizeMiB) << 20)

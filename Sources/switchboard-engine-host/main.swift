@@ -3,13 +3,16 @@
 // confines itself before anything else: no thread exists yet, so Landlock binds the whole
 // process, and no plugin code (not even a constructor) runs before the sandbox is in place.
 // It links only what a plugin host needs, not the server's HTTP stack or databases.
+import CEngineSandbox
 import Foundation
 import SwitchboardCore
 import SwitchboardIsolation
 
+// In a PID namespace of its own, a small init stays PID 1 and this process goes on as PID 2.
+let inPIDNamespace = sbx_become_init() == 1
 let options = EngineHostOptions.parseOrExit()
 EngineHostChild.applyLimits(memoryMiB: options.memoryLimit, cpuSeconds: options.cpuLimit)
-let confinement = EngineConfinement.apply(options.confinement)
+let confinement = EngineConfinement.apply(options.confinement, inPIDNamespace: inPIDNamespace)
 let strict = options.confinement.mode == .strict
 
 if options.scan {

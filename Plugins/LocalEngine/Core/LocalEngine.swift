@@ -14,6 +14,8 @@ public final class LocalEngine: ContactsEngine {
     public static let version = "0.1.0"
     public static let summary = "Address book, account directory and LIDs in SQLite or PostgreSQL"
     public static let features = Set(Feature.allCases)
+    /// In a sandboxed engine process it reaches PostgreSQL, when its book is shared there only when granted.
+    public static let needs: Set<EngineNeed> = [.network]
     /// The database's name in the host's state directory, when the configuration names none.
     public static let databaseFileName = "local.sqlite"
 

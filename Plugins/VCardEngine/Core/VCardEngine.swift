@@ -21,6 +21,8 @@ public final class VCardEngine: ContactsEngine {
     public static let version = "1.0.0"
     public static let summary = "Read-only contacts from the vCard (.vcf) files of a folder"
     public static let features: Set<Feature> = [.contactsList, .contactsGet, .contactsProfilePicture]
+    /// In a sandboxed engine process it reaches a folder of cards outside its state folder only when granted.
+    public static let needs: Set<EngineNeed> = [.readPaths]
     /// The shortest time between two looks at the folder, unless the configuration says otherwise:
     /// listing it on every request would cost more than the answer.
     static let refreshInterval: Duration = .seconds(1)

@@ -23,6 +23,8 @@ public final class WAHAEngine: ContactsEngine {
     public static let version = "1.0.0"
     public static let summary = "Contacts from a WAHA or Switchboard server, over its HTTP API"
     public static let features = Set(Feature.allCases)
+    /// In a sandboxed engine process it reaches its upstream server only when granted.
+    public static let needs: Set<EngineNeed> = [.network]
 
     public struct Configuration: Codable, Sendable {
         public var url: String

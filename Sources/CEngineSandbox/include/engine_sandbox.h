@@ -39,6 +39,17 @@ typedef struct sbx_spawn_request {
  */
 int sbx_spawn(const sbx_spawn_request *request, pid_t *pid, int *pidfd, const char **stage);
 
+/*
+ * Called first thing by the engine host. In a PID namespace of its own (it is PID 1), it forks:
+ * the child returns 1 and goes on as the engine host (PID 2); the parent stays behind as the
+ * namespace's init, with no descriptor open, reaping every process, and exits once the engine
+ * host has ended: with its exit status, or 128 + the signal that killed it (PID 1 could not die
+ * of that signal itself: the kernel ignores a namespace init's own default-action signals,
+ * which would turn a plugin's abort() into a hang or another signal). When the init exits, the
+ * kernel kills whatever else the plugin started. Outside a PID namespace, returns 0 at once.
+ */
+int sbx_become_init(void);
+
 /* What the kernel offers: Landlock's ABI version (0 when absent); whether seccomp filters work. */
 int sbx_landlock_abi(void);
 int sbx_seccomp_available(void);
