@@ -80,6 +80,10 @@ int sbx_pipe(int ends[2]) {
     return pipe2(ends, O_CLOEXEC);
 }
 
+int sbx_open_folder(const char *path) {
+    return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Keeps the first failure only: it is the one that explains the rest. */
 static void failed(sbx_report *report, const char *format, ...) {
     if (report->failure[0]) return;

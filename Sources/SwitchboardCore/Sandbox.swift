@@ -103,4 +103,12 @@ public struct SandboxReport: Codable, Hashable, Sendable {
         self.grants = grants
         self.processes = processes
     }
+
+    /// A few words for a page: "strict, per-session, 16 layers as 65534:65534", and what is missing.
+    public var summary: String {
+        var words = "\(mode), \(processes), \(layers.count) layers"
+        if let user { words += " as \(user)" }
+        if !missing.isEmpty { words += "; missing \(missing.joined(separator: ", "))" }
+        return words
+    }
 }

@@ -7,6 +7,8 @@ import SwitchboardCore
 struct MatrixPage {
     let matrix: FeatureMatrix
     let sessions: [SessionFeatures]
+    /// Each session's sandbox in a few words (`SandboxReport.summary`); a session missing here runs in-process.
+    let sandboxes: [String: String]
     /// Refused plugin files, each with its reason.
     let refused: [EngineListing]
     let version: String
@@ -50,7 +52,10 @@ struct MatrixPage {
             return "<tr><th scope=\"row\"><code>\(escape(feature.id))</code></th><td>\(escape(feature.summary))</td>"
                 + "<td>\(feature.endpoints.map { "<code>\(escape($0))</code>" }.joined(separator: "<br>"))</td>\(cells)</tr>"
         }
-        let engines = matrix.engines.map { "<li><strong>\(escape($0.name))</strong> \(escape($0.version)): \(escape($0.summary))</li>" }
+        let engines = matrix.engines.map { engine in
+            let needs = engine.needs.isEmpty ? "" : " Needs, when granted in its sandbox: \(engine.needs.map(\.rawValue).joined(separator: ", "))."
+            return "<li><strong>\(escape(engine.name))</strong> \(escape(engine.version)): \(escape(engine.summary)).\(escape(needs))</li>"
+        }
         return """
             <h2>Engines × features</h2>
             <table id="engines">
@@ -73,13 +78,13 @@ struct MatrixPage {
                 return mark(routing[feature.id]?.servedBy != nil, by: routing[feature.id]?.servedBy)
             }.joined()
             return "<tr><th scope=\"row\">\(escape(session.session))</th><td>\(escape(session.engine))</td>"
-                + "<td>\(escape(session.status.rawValue))</td>\(cells)</tr>"
+                + "<td>\(escape(session.status.rawValue))</td><td>\(escape(sandboxes[session.session] ?? "in-process"))</td>\(cells)</tr>"
         }
         return """
             <h2>Sessions</h2>
             <p>What each session answers now, from its engine instance (a composite session: the member serving each feature now); a session that is not working answers none.</p>
             <table id="sessions">
-            <thead><tr><th scope="col">session</th><th scope="col">engine</th><th scope="col">status</th>\(header)</tr></thead>
+            <thead><tr><th scope="col">session</th><th scope="col">engine</th><th scope="col">status</th><th scope="col">sandbox</th>\(header)</tr></thead>
             <tbody>
             \(rows.joined(separator: "\n"))
             </tbody>

@@ -215,11 +215,12 @@ enum OpenAPIDocument {
                 "name": nullableString, "version": nullableString, "abiVersion": nullableString, "summary": nullableString,
                 "license": nullableString, "homepage": nullableString,
                 "features": ["type": "array", "items": ["type": "string", "enum": .array(Feature.allCases.map { .string($0.rawValue) })]],
+                "needs": ["type": "array", "items": need],
                 "file": string, "state": ["type": "string", "enum": ["loaded", "refused"]], "reason": nullableString,
                 "generation": ["type": "integer", "nullable": true],
             ]),
             "FeatureMatrix": object([
-                "engines": ["type": "array", "items": object(["name": string, "version": string, "summary": string])],
+                "engines": ["type": "array", "items": object(["name": string, "version": string, "summary": string, "needs": ["type": "array", "items": need]])],
                 "features": ["type": "array", "items": object([
                     "id": string, "summary": string, "endpoints": ["type": "array", "items": string],
                     "engines": ["type": "object", "additionalProperties": boolean],

@@ -112,6 +112,41 @@ public enum EngineConfinement {
             failure: failure.isEmpty ? (missing.isEmpty ? nil : "missing \(missing.joined(separator: ", "))") : failure, user: currentUser)
     }
 
+    /// Opens the plugin while this process may still read any file, so that a plugin in a
+    /// folder only root can enter still loads after the switch to the engine's user. Call before
+    /// `apply`; then `loadablePath` says which path to load.
+    public static func holdPlugin(_ path: String) -> Int32 {
+        open(path, O_RDONLY | O_CLOEXEC)
+    }
+
+    /// The plugin's own path when the engine's user can read it there (a shipped plugin keeps
+    /// being recognised by its folder), else the descriptor `holdPlugin` opened, by its /proc path.
+    public static func loadablePath(_ path: String, held descriptor: Int32) -> String {
+        access(path, R_OK) == 0 || descriptor < 0 ? path : "/proc/self/fd/\(descriptor)"
+    }
+
+    /// The folders the engine may write, opened while this process may still enter any folder:
+    /// a data folder only root may enter (mode 0700, as under /root) still lets the engine's user
+    /// reach its own state folder, through the descriptor. Call before `apply`.
+    public static func holdFolders(_ paths: [String]) -> [String: Int32] {
+        var held: [String: Int32] = [:]
+        for path in paths {
+            let descriptor = sbx_open_folder(path)
+            if descriptor >= 0 { held[path] = descriptor }
+        }
+        return held
+    }
+
+    /// `path` as the engine's user can reach it: itself when it can, else through the held
+    /// descriptor of the folder that holds it (`/proc/self/fd/N/…`).
+    public static func reachable(_ path: String, held: [String: Int32]) -> String {
+        guard access(path, X_OK) != 0 else { return path }
+        for (folder, descriptor) in held where path == folder || path.hasPrefix(folder + "/") {
+            return "/proc/self/fd/\(descriptor)" + path.dropFirst(folder.count)
+        }
+        return path
+    }
+
     private static var currentUser: String { "\(getuid()):\(getgid())" }
 
     /// The folders of the libraries mapped now (the Swift runtime's among them), which a

@@ -355,7 +355,8 @@ final class EngineHostProcess: @unchecked Sendable {
             (SBX_NS_IPC, "ipc-namespace"), (SBX_NS_UTS, "uts-namespace"),
             (SBX_NS_NET, "network-namespace"), (SBX_NS_USER, "user-namespace"),
         ]
-        var layers = sandbox.mode == .off ? [] : ["descriptors", "environment"]
+        // Descriptor and environment hygiene hold in every mode, `off` included.
+        var layers = ["descriptors", "environment"]
         layers += namespaces.filter { child.namespaces & $0.flag != 0 }.map(\.name)
         var missing = report.missing
         var failure = report.failure

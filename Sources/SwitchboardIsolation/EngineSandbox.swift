@@ -104,6 +104,25 @@ public struct SandboxSettings: Sendable {
         return arguments
     }
 
+    /// The first folder on the way to `path` that the engine user may not enter, or nil. Engine
+    /// processes reach their state folders by path, so a data folder under a folder only root
+    /// may enter (`/root` is 0700) leaves them unable to keep files there.
+    public func unreachableFolder(on path: String) -> String? {
+        guard mode != .off, let user else { return nil }
+        var folder = URL(fileURLWithPath: path).standardizedFileURL.path
+        var blocking: String?
+        while true {
+            var info = stat()
+            if stat(folder, &info) == 0 {
+                let mode = info.st_mode
+                let enters = info.st_uid == user.uid ? mode & S_IXUSR != 0 : info.st_gid == user.gid ? mode & S_IXGRP != 0 : mode & S_IXOTH != 0
+                if !enters { blocking = folder }
+            }
+            guard folder != "/" else { return blocking }
+            folder = (folder as NSString).deletingLastPathComponent
+        }
+    }
+
     /// Gives a folder the engine may write to its user, who would otherwise not own it when the
     /// server runs as root.
     func handOver(_ folder: String) {

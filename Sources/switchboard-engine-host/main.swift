@@ -12,7 +12,14 @@ import SwitchboardIsolation
 let inPIDNamespace = sbx_become_init() == 1
 let options = EngineHostOptions.parseOrExit()
 EngineHostChild.applyLimits(memoryMiB: options.memoryLimit, cpuSeconds: options.cpuLimit)
+let held = EngineConfinement.holdPlugin(options.file)
+let folders = EngineConfinement.holdFolders(options.writable)
 let confinement = EngineConfinement.apply(options.confinement, inPIDNamespace: inPIDNamespace)
+let pluginPath = EngineConfinement.loadablePath(options.file, held: held)
+// Where the engine host stages the plugin: TMPDIR, its state folder, reached as the engine's user can.
+if let temporary = ProcessInfo.processInfo.environment["TMPDIR"] {
+    setenv("TMPDIR", EngineConfinement.reachable(temporary, held: folders), 1)
+}
 let strict = options.confinement.mode == .strict
 
 if options.scan {
@@ -21,7 +28,7 @@ if options.scan {
         answer = ScanAnswer(refusal: "not scanned: --sandbox strict, and \(failure)")
     } else {
         do throws(PluginRefusal) {
-            answer = ScanAnswer(scanned: try PluginLoader.scan(options.file, trust: options.policy.trust))
+            answer = ScanAnswer(scanned: try PluginLoader.scan(pluginPath, trust: options.policy.trust))
         } catch {
             answer = ScanAnswer(refusal: error.reason)
         }
@@ -31,12 +38,16 @@ if options.scan {
     exit(0)
 }
 
-let plugin = options.file
+let plugin = pluginPath
 let policy = options.policy
+let reachableFolders = folders
 Task.detached { [confinement] in
     // Under strict with a layer missing the server ends this process once it reads the report;
     // the plugin is never loaded meanwhile, since the server sends no welcome.
-    if let failure = await EngineHostChild.serve(socket: 3, plugin: plugin, policy: policy, confinement: confinement) {
+    let failure = await EngineHostChild.serve(
+        socket: 3, plugin: plugin, policy: policy, confinement: confinement,
+        stateDirectory: { EngineConfinement.reachable($0, held: reachableFolders) })
+    if let failure {
         FileHandle.standardError.write(Data("switchboard-engine-host: \(plugin): \(failure)\n".utf8))
         exit(3)
     }

@@ -192,9 +192,16 @@ struct Serve: AsyncParsableCommand {
                 "consequence": "\(mode == .strict ? "third-party engines will not start (--sandbox strict)" : "engines run with the layers offered")",
             ])
         }
-        return SandboxSettings(
+        let settings = SandboxSettings(
             mode: mode, processes: EngineProcesses(rawValue: engineProcesses) ?? .perSession, user: try SandboxSettings.engineUser(named: engineUser),
             openFiles: engineOpenFiles, processLimit: engineProcessLimit, fileSizeMiB: engineFileSize)
+        if let blocking = settings.unreachableFolder(on: "\(data)/state") {
+            logger.warning("engine processes cannot reach their state folders", metadata: [
+                "folder": "\(blocking)", "engineUser": "\(engineUser)",
+                "fix": "let the engine user enter it (chmod o+x), or keep --data elsewhere",
+            ])
+        }
+        return settings
     }
 
     private func openStore(logger: Logger) async throws -> any SessionStore {

@@ -54,8 +54,9 @@ int sbx_become_init(void);
 int sbx_landlock_abi(void);
 int sbx_seccomp_available(void);
 
-/* pipe2 with O_CLOEXEC (not visible to Swift through Glibc). */
+/* pipe2 with O_CLOEXEC, and a folder opened O_PATH (neither is visible to Swift through Glibc). */
 int sbx_pipe(int ends[2]);
+int sbx_open_folder(const char *path);
 
 /* The layers sbx_confine applies (sbx_report.applied). */
 #define SBX_LAYER_PROC 0x001         /* a /proc of the engine's own PID namespace */
