@@ -23,7 +23,7 @@ struct CLITests {
         let listing = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
         let local = listing.first { $0["name"] as? String == "local" }
         #expect((local?["features"] as? [String])?.count == 12)
-        #expect(local?["abiVersion"] as? String == "1.2")
+        #expect(local?["abiVersion"] as? String == "1.3")
     }
 
     @Test("engines --plugins lists a refused file with its reason next to the loaded ones")
