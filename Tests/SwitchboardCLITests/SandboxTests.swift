@@ -232,6 +232,47 @@ struct SandboxTests {
         #expect(sibling.status != 200, "\(sibling.body)")
     }
 
+    @Test("under --sandbox strict an engine process that cannot apply a layer does not start: the session says which layer, and the refusal is counted")
+    func strictRefusesAMissingLayer() async throws {
+        // This kernel offers every layer, so the server is given an engine host that reports one
+        // missing, as on an older kernel: the server's own copy, beside a script that speaks the
+        // handshake of the wire protocol (docs/architecture.md) and scans through the real one.
+        let folder = TestPlugins.makeFolder("missing-layer")
+        let server = "\(folder)/switchboard"
+        guard link(SwitchboardProcess.binary, server) == 0 else { throw SwitchboardProcess.Failure(description: "cannot link the server") }
+        let host = "\(folder)/switchboard-engine-host"
+        try Data(Self.hostMissingALayer(real: "\(TestPlugins.buildProducts)/switchboard-engine-host").utf8).write(to: URL(fileURLWithPath: host))
+        chmod(host, 0o755)
+        let process = try await SwitchboardProcess.start(
+            plugin: try await Self.hostile(), arguments: ["--sandbox", "strict", "--plugins", TestPlugins.buildProducts], executable: server)
+        defer { process.stop() }
+        let refused = try await process.answer("POST", "/api/sessions", body: #"{"name": "confined", "engine": "hostile"}"#)
+        #expect(refused.status == 422, "\(refused.body)")
+        #expect(refused.body.contains("--sandbox strict"), "\(refused.body)")
+        #expect(refused.body.contains("landlock-net"), "the missing layer is named: \(refused.body)")
+        let metrics = try await process.answer("GET", "/metrics")
+        #expect(metrics.body.contains(#"switchboard_sandbox_refusals_total{engine="hostile"} 1"#), "\(metrics.body.prefix(2000))")
+    }
+
+    /// An engine host that says hello, reports `landlock-net` missing, and waits to be ended; a scan goes to `real`.
+    static func hostMissingALayer(real: String) -> String {
+        """
+        #!/usr/bin/python3
+        import json, os, struct, sys
+        if "--scan" in sys.argv:
+            os.execv("\(real)", ["\(real)"] + sys.argv[1:])
+        def frame(body):
+            os.write(3, struct.pack("<I", len(body)) + body)
+        frame(bytes([1]) + struct.pack("<QQQ", 0x454E49474E454253, 1, 2))
+        report = json.dumps({"applied": ["landlock-fs"], "missing": ["landlock-net"],
+                             "failure": "landlock-net: needs Landlock ABI 4", "user": "65534:65534"}).encode()
+        frame(bytes([6]) + struct.pack("<I", len(report)) + report)
+        while os.read(3, 65536):
+            pass
+
+        """
+    }
+
     // MARK: Processes, from /proc
 
     /// Processes whose parent is `pid`.
