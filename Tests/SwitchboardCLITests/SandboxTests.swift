@@ -232,6 +232,26 @@ struct SandboxTests {
         #expect(sibling.status != 200, "\(sibling.body)")
     }
 
+    @Test("an engine that writes 100 MB to its output reaches the log rate-limited, and the server's routes keep answering")
+    func boundedOutput() async throws {
+        let server = try await SwitchboardProcess.start(plugin: try await Self.hostile())
+        defer { server.stop() }
+        let created = try await server.answer(
+            "POST", "/api/sessions", body: #"{"name": "loud", "engine": "hostile", "engineConfig": {"spewMiB": 100}}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let failures = await FaultyPluginTests.loadRun(server, for: .seconds(3))
+        #expect(failures.isEmpty, "\(failures.prefix(3))")
+        // The log: a bounded number of the engine's lines, each cut, and a count of what was dropped.
+        try await Task.sleep(for: .seconds(1.5))
+        let log = server.output
+        let logged = log.split(separator: "\n").filter { $0.contains("engine output") && $0.contains("xxxx") }
+        #expect(!logged.isEmpty, "the engine's output reaches the log")
+        #expect(logged.count < 1_000, "\(logged.count) lines of output logged")
+        #expect(logged.allSatisfy { $0.count < 2_400 }, "lines are cut at 2,048 bytes")
+        #expect(log.contains("lines dropped"), "what was dropped is counted")
+        #expect(log.utf8.count < 8 << 20, "the log holds \(log.utf8.count) bytes")
+    }
+
     @Test("under --sandbox strict an engine process that cannot apply a layer does not start: the session says which layer, and the refusal is counted")
     func strictRefusesAMissingLayer() async throws {
         // This kernel offers every layer, so the server is given an engine host that reports one

@@ -11,6 +11,7 @@
  *   "other": "PATH"       another session's state file
  *   "forkChild": true     `create` forks a child that holds every descriptor and sleeps
  *   "crash": true         contacts.get aborts the process (contacts.about still reports)
+ *   "spewMiB": N          `create` starts a thread that writes N MiB of 1 KiB lines to standard output
  *
  * contacts.about answers {"about": "<report>"}, where the report is a JSON object: for each
  * stage ("constructor", "create", "call") each attempt's outcome, "ok" or the errno's text.
@@ -21,6 +22,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -153,6 +155,17 @@ static void targeted_attempts(sb_engine_instance *instance, char *report, size_t
     ATTEMPT(report, size, "writeOwnState", try_open(path, O_WRONLY | O_CREAT));
 }
 
+static void *spew(void *argument) {
+    long lines = (long)argument * 1024;
+    char line[1024];
+    memset(line, 'x', sizeof line - 1);
+    line[sizeof line - 1] = '\n';
+    for (long i = 0; i < lines; i++) {
+        if (write(1, line, sizeof line) < 0) break;
+    }
+    return NULL;
+}
+
 static long number_after(const char *text, const char *key) {
     const char *found = strstr(text, key);
     return found ? strtol(found + strlen(key), NULL, 10) : 0;
@@ -183,6 +196,12 @@ static sb_status hostile_create(const sb_engine_descriptor *descriptor, const sb
     strcpy(instance->create_report, "{");
     targeted_attempts(instance, instance->create_report, sizeof instance->create_report);
     strcat(instance->create_report, "}");
+    long spew_mib = number_after(text, "\"spewMiB\":");
+    if (spew_mib > 0) {
+        pthread_t thread;
+        pthread_create(&thread, NULL, spew, (void *)spew_mib);
+        pthread_detach(thread);
+    }
     if (strstr(text, "\"forkChild\":true") && fork() == 0) {
         /* Holds the engine process's socket to the server, and whatever else it has open. */
         for (;;) pause();
