@@ -210,7 +210,7 @@ public actor SessionManager {
             do {
                 try await store.delete(named: name)
             } catch {
-                throw .storage("cannot delete session \"\(name)\": \(error)")
+                throw .storage("session store unavailable: cannot delete session \"\(name)\": \(error)")
             }
             table.withLock { $0[name] = nil }
             session.install(nil, status: .stopped)
@@ -466,7 +466,7 @@ public actor SessionManager {
         do {
             try await store.save(record)
         } catch {
-            throw .storage("cannot save session \"\(record.name)\": \(error)")
+            throw .storage("session store unavailable: cannot save session \"\(record.name)\": \(error)")
         }
     }
 }
