@@ -90,6 +90,11 @@ struct PluginOptions: ParsableArguments {
     /// by a scanner child, never mapped here.
     func loadRegistry(logger: Logger, scanCache: String? = nil, metrics: HostMetrics = .none) throws -> EngineRegistry {
         let scanner = ChildScanner(command: engineHostCommand(), timeout: .milliseconds(Int(pluginScanTimeout * 1000)), cacheFile: scanCache)
+        if let scanCache, let reason = scanner.unreadableCache {
+            logger.warning(
+                "the plugin scan cache is not one: every plugin is scanned again and the file rewritten",
+                metadata: ["file": "\(URL(fileURLWithPath: scanCache).standardizedFileURL.path)", "reason": "\(reason)"])
+        }
         let registry = EngineRegistry(
             pluginDirectories: resolvedDirectories, pluginFiles: files, policy: try policy(scanner: scanner), metrics: metrics, logger: logger)
         // `local`, the default engine, is compiled in: a fresh install serves with no plugin file.

@@ -60,6 +60,20 @@ struct CLITests {
         )) { try TestPlugins.run(Self.executable, ["inspect", text]) }
     }
 
+    @Test("a sessions.sqlite that is not a database stops serve with an error naming the file")
+    func corruptedSessionStore() throws {
+        let data = TestPlugins.makeFolder("cli-corrupt-store")
+        try Data(repeating: UInt8(ascii: "A"), count: 8192).write(to: URL(fileURLWithPath: "\(data)/sessions.sqlite"))
+        do {
+            try TestPlugins.run(Self.executable, ["serve", "--data", data, "--port", "\(try TestPlugins.freePort())"])
+            Issue.record("serve started on a corrupted session store")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.status != 0)
+            let path = URL(fileURLWithPath: "\(data)/sessions.sqlite").standardizedFileURL.path
+            #expect(failure.output.contains("cannot open the session store \(path): SQLite error 26"), "\(failure.output)")
+        }
+    }
+
     @Test("verify passes a shipped engine with exit 0 and fails a wrong one with exit 1, a report line per check")
     func verify() throws {
         let report = try TestPlugins.run(Self.executable, ["verify", TestPlugins.product("FixedEngine")])
