@@ -101,13 +101,16 @@ public actor SessionManager {
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             try check(record)
             let session = Session(record: record, metrics: metrics)
-            if record.started {
-                session.install(try await makeServing(for: record), status: .working)
-            }
+            // A create that fails leaves no folders behind, unless they were there before it.
+            let hadStateFolder = stateRoot.map { FileManager.default.fileExists(atPath: "\($0)/\(record.name)") } ?? true
             do throws(SessionError) {
+                if record.started {
+                    session.install(try await makeServing(for: record), status: .working)
+                }
                 try await persist(record)
             } catch {
                 session.install(nil, status: .stopped)
+                if !hadStateFolder { removeStateFolder(of: record.name) }
                 throw error
             }
             table.withLock { $0[record.name] = session }
@@ -204,7 +207,11 @@ public actor SessionManager {
         }
     }
 
-    public func delete(_ name: String) async throws(SessionError) {
+    /// Deletes the session's record and stops it. Its state folder (`<stateRoot>/<session>`) is
+    /// kept, so a session created again under the name finds its state, unless `purge`: then it is
+    /// removed once the session is stopped (an instance still finishing calls keeps the files it
+    /// has open until it is destroyed).
+    public func delete(_ name: String, purge: Bool = false) async throws(SessionError) {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             do {
@@ -214,6 +221,18 @@ public actor SessionManager {
             }
             table.withLock { $0[name] = nil }
             session.install(nil, status: .stopped)
+            if purge { removeStateFolder(of: name) }
+        }
+    }
+
+    private func removeStateFolder(of session: String) {
+        guard let stateRoot else { return }
+        let folder = "\(stateRoot)/\(session)"
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: folder)
+        } catch {
+            logger.error("cannot remove a deleted session's state folder", metadata: ["session": "\(session)", "folder": "\(folder)", "reason": "\(error)"])
         }
     }
 

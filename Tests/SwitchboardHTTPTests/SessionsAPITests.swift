@@ -86,6 +86,25 @@ struct SessionsAPITests {
         }
     }
 
+    @Test("a deleted session's state folder is kept, or removed with purge=true; a failed create leaves none")
+    func stateFolders() async throws {
+        try await withServer { server in
+            let folder = { (session: String) in "\(server.data)/state/\(session)" }
+            for (name, purge) in [("kept", ""), ("purged", "?purge=true")] {
+                #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "\#(name)", "engine": "local"}"#).status == 201)
+                #expect(try await server.request(.PUT, "/api/\(name)/contacts/14155550101@c.us", json: #"{"firstName": "Ada"}"#).status == 200)
+                #expect(FileManager.default.fileExists(atPath: "\(folder(name))/local/local.sqlite"))
+                #expect(try await server.request(.DELETE, "/api/sessions/\(name)\(purge)").status == 200)
+            }
+            #expect(FileManager.default.fileExists(atPath: "\(folder("kept"))/local/local.sqlite"), "kept without purge")
+            #expect(!FileManager.default.fileExists(atPath: folder("purged")), "removed with purge")
+
+            let refused = try await server.request(.POST, "/api/sessions", json: #"{"name": "refused", "engine": "local", "engineConfig": {"database": ""}}"#)
+            #expect(refused.status == 422)
+            #expect(!FileManager.default.fileExists(atPath: folder("refused")), "a failed create left its folders")
+        }
+    }
+
     @Test("the features query reports what the session's instance serves now")
     func features() async throws {
         try await withServer { server in
