@@ -60,6 +60,46 @@ struct CLITests {
         )) { try TestPlugins.run(Self.executable, ["inspect", text]) }
     }
 
+    @Test("import finds sessions in a PostgreSQL --store, fills a composite's local member named with --member, and says why without one")
+    func importIntoSharedStoreAndComposite() async throws {
+        let url = try await PostgresServer.shared().createDatabase()
+        let server = try await SwitchboardProcess.start(arguments: ["--store", url])
+        defer { server.stop() }
+        try await server.request("POST", "/api/sessions", body: #"{"name": "book", "engine": "local"}"#)
+        try await server.request("POST", "/api/sessions", body: #"""
+            {"name": "mixed", "members": [{"name": "dir", "engine": "fixed"}, {"name": "cards", "engine": "local"}],
+             "routes": {"contacts.about": ["cards"], "*": ["dir"]}}
+            """#)
+        let seed = "\(server.directory.path)/seed.json"
+        try #"{"contacts": [{"id": "5511987654321", "name": "Ana Souza", "about": "Oi!"}]}"#.write(toFile: seed, atomically: true, encoding: .utf8)
+
+        let book = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "book"])
+        #expect(book.hasPrefix("imported 1 contacts"), "\(book)")
+        // The running engine sees an import within about a second.
+        try await ReplicaTests.waitFor(on: server, limit: .seconds(3)) {
+            try await server.answer("GET", "/api/contacts/about?contactId=5511987654321&session=book").body == #"{"about":"Oi!"}"#
+        }
+
+        do {
+            _ = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed"])
+            Issue.record("a composite was filled without naming its member")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.output.contains("name the member to fill with --member (members: dir (fixed), cards (local))"), "\(failure.output)")
+        }
+        do {
+            _ = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed", "--member", "dir"])
+            Issue.record("a fixed member was filled")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.output.contains(#"member "dir" of session "mixed" runs engine "fixed""#), "\(failure.output)")
+        }
+        let cards = try await TestPlugins.runOffPool(
+            Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed", "--member", "cards"])
+        #expect(cards.contains("/state/mixed/members/cards/local.sqlite"), "\(cards)")
+        try await ReplicaTests.waitFor(on: server, limit: .seconds(3)) {
+            try await server.answer("GET", "/api/contacts/about?contactId=5511987654321&session=mixed").body == #"{"about":"Oi!"}"#
+        }
+    }
+
     @Test("a sessions.sqlite that is not a database stops serve with an error naming the file")
     func corruptedSessionStore() throws {
         let data = TestPlugins.makeFolder("cli-corrupt-store")
