@@ -152,6 +152,7 @@ struct CLITests {
         second.signal(SIGTERM)
         #expect(second.waitForExit() == 0)
         #expect(second.output.contains("Server started and listening on 127.0.0.1:\(second.port)"))
+        #expect(second.output.contains("stopped: every session stopped and the session store closed"), "a line says it stopped")
     }
 
     /// What README's `scripts/serve` runs once it has built: every shipped engine is found with no
