@@ -55,7 +55,8 @@ public actor SessionManager {
         self.metrics = metrics
         self.registry = registry
         self.store = store
-        self.stateRoot = stateRoot
+        // Absolute, so every path an engine is given, and every path its errors name, is too.
+        self.stateRoot = stateRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         self.callTimeout = callTimeout
         self.enginePaths = enginePaths
         self.logger = logger

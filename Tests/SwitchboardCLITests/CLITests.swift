@@ -100,6 +100,33 @@ struct CLITests {
         }
     }
 
+    /// README's composite example, its body read from README itself: refused without the vCard
+    /// folder (naming the absolute path tried, leaving no folder), created once README's steps made it.
+    @Test("README's composite example answers as README says, and its refusal names the absolute path")
+    func readmeCompositeExample() async throws {
+        let readme = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "-d '{\n  \"name\": \"mixed\""))
+        let end = try #require(readme[start.upperBound...].range(of: "}}'"))
+        let body = String(readme[readme.index(start.lowerBound, offsetBy: 4)..<end.lowerBound]) + "}}"
+        let server = try await SwitchboardProcess.start()
+        defer { server.stop() }
+        let folder = "\(server.data)/state/mixed/members/cards/vcards"
+
+        let refused = try await server.answer("POST", "/api/sessions", body: body)
+        #expect(refused.status == 422)
+        #expect(refused.body.contains("\(folder) is not a directory"), "\(refused.body)")
+        #expect(!FileManager.default.fileExists(atPath: "\(server.data)/state/mixed"), "the failed create left folders behind")
+
+        // README's two preparing commands.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nTEL:+14155550101\nEND:VCARD\n".write(toFile: "\(folder)/ada.vcf", atomically: true, encoding: .utf8)
+        let created = try await server.answer("POST", "/api/sessions", body: body)
+        #expect(created.status == 201, "\(created.body)")
+        let listed = try await server.answer("GET", "/api/contacts/all?session=mixed")
+        #expect(listed.body.contains("Ada Lovelace") && listed.body.contains("14155550101@c.us"), "\(listed.body)")
+        #expect(try await server.answer("GET", "/api/contacts/about?contactId=14155550101&session=mixed").status == 200)
+    }
+
     @Test("a sessions.sqlite that is not a database stops serve with an error naming the file")
     func corruptedSessionStore() throws {
         let data = TestPlugins.makeFolder("cli-corrupt-store")
