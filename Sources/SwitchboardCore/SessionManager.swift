@@ -127,7 +127,8 @@ public actor SessionManager {
     /// swaps nothing. A composite swaps only the members that change (engine, configuration or
     /// isolation), keeping the others' instances, and installs the whole composition at once;
     /// `members` or `routes` alone keep the other half of the composition as it was; `engine`
-    /// turns a composite back into a single-engine session.
+    /// turns a composite back into a single-engine session. A new `engine` without
+    /// `engineConfig` gets `{}`; the same engine without one keeps its configuration.
     public func update(
         _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
         members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil
@@ -139,6 +140,9 @@ public actor SessionManager {
                 guard members == nil, routes == nil else {
                     throw .invalidComposition(parameter: "engine", "give 'engine' for one engine or 'members' for a composite, not both")
                 }
+                // Another engine's configuration means nothing to this one: a swap to another
+                // engine without `engineConfig` starts from `{}`, as a create does.
+                if engine != record.engine, engineConfig == nil { record.engineConfig = Data("{}".utf8) }
                 record.engine = engine
                 record.composition = nil
             }

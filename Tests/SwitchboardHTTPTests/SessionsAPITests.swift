@@ -105,6 +105,25 @@ struct SessionsAPITests {
         }
     }
 
+    @Test("a swap to another engine without engineConfig starts from {}; an engine refuses a key it does not read, naming it")
+    func swapConfigurationAndUnknownKeys() async throws {
+        try await withServer { server in
+            #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "swapper", "engine": "fixed", "engineConfig": {"checkExists": false}}"#).status == 201)
+            let swapped = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engine": "local"}"#)
+            #expect(swapped.status == 200, "\(swapped.text)")
+            #expect(swapped["engine"]?["config"]?.keys == [], "fixed's configuration was kept: \(swapped.text)")
+            let sameEngine = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engine": "local", "config": {"note": 1}}"#)
+            #expect(sameEngine.status == 200)
+
+            let unknown = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engineConfig": {"checkExists": false}}"#)
+            #expect(unknown.status == 422)
+            #expect(unknown.message?.contains("unknown key 'checkExists'; this engine reads database, postgres") == true, "\(unknown.text)")
+            let created = try await server.request(.POST, "/api/sessions", json: #"{"name": "typo", "engine": "local", "engineConfig": {"databse": "x.sqlite"}}"#)
+            #expect(created.status == 422)
+            #expect(created.message?.contains("unknown key 'databse'") == true, "\(created.text)")
+        }
+    }
+
     @Test("the features query reports what the session's instance serves now")
     func features() async throws {
         try await withServer { server in

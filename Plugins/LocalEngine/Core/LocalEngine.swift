@@ -20,7 +20,8 @@ public final class LocalEngine: ContactsEngine {
     /// The engine embedded in the host, through the same C ABI as a plugin.
     public static var descriptor: UnsafePointer<sb_engine_descriptor> { EngineExport.descriptor(for: LocalEngine.self) }
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case database, postgres }
         public var database: String?
         public var postgres: String?
         public init(database: String? = nil, postgres: String? = nil) {

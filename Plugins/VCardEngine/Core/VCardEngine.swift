@@ -25,7 +25,8 @@ public final class VCardEngine: ContactsEngine {
     /// listing it on every request would cost more than the answer.
     static let refreshInterval: Duration = .seconds(1)
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case directory, rescanSeconds }
         public var directory: String
         /// Seconds between two looks at the folder; `refreshInterval` when absent.
         public var rescanSeconds: Double?

@@ -24,7 +24,8 @@ public final class WAHAEngine: ContactsEngine {
     public static let summary = "Contacts from a WAHA or Switchboard server, over its HTTP API"
     public static let features = Set(Feature.allCases)
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case url, apiKey, session, timeoutSeconds, detectSeconds }
         public var url: String
         public var apiKey: String?
         public var session: String?
