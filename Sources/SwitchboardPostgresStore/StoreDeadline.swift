@@ -107,7 +107,8 @@ final class WriteClaim: Sendable {
     private let state = Mutex(State.pending)
     private enum State { case pending, committing, abandoned }
 
-    /// Called right before COMMIT; false means the caller was already answered, so roll back.
+    /// Called inside the transaction right before COMMIT; throws (rolling the transaction back)
+    /// when the deadline has answered the caller already.
     func claim() throws {
         let claimed = state.withLock { state in
             guard state == .pending else { return false }
