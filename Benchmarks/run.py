@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,sandbox,template,postgres,composite] [--json FILE]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,sandbox,template,postgres,composite,churn] [--json FILE]
 
 With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
 
@@ -24,13 +24,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http import client as http_client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # SWITCHBOARD_RELEASE: a release build elsewhere (`swift build -c release --scratch-path DIR` puts it in DIR/release).
 RELEASE = os.environ.get("SWITCHBOARD_RELEASE") or os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "sandbox", "template", "postgres", "composite"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "sandbox", "template", "postgres", "composite", "churn"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -627,6 +628,49 @@ def composite():
     FIGURES["composite_vs_single_ratio"] = round(paired, 3)
 
 
+def cpu_seconds(process):
+    with open(f"/proc/{process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def churn():
+    section("Creating and deleting sessions, first thousand vs last")
+    count = 2000 if QUICK else 3000
+    print(f"One server, fresh data folder; {count} `local` sessions, each created (`POST /api/sessions`) and deleted at once, "
+          "one after the other over one kept-alive connection; the time and the server's CPU time of each thousand. "
+          "Without purge every deleted session's state folder stays; with `?purge=true` it goes.\n")
+    print("| delete | per thousand, s (wall) | per thousand, CPU s | last / first, wall | last / first, CPU |")
+    print("|---|---|---|---|---|")
+    for label, query in (("kept", ""), ("`?purge=true`", "?purge=true")):
+        data = os.path.join(WORK, f"churn{query and '-purge'}")
+        port = free_port()
+        server, _ = serve(data, port)
+        connection = http_client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def call(method, path, body=None):
+            connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status < 300, (method, path, answer.status)
+
+        wall, cpu = [], []
+        began, began_cpu = time.perf_counter(), cpu_seconds(server)
+        for i in range(count):
+            call("POST", "/api/sessions", json.dumps({"name": f"churn{i}", "engine": "local"}))
+            call("DELETE", f"/api/sessions/churn{i}{query}")
+            if (i + 1) % 1000 == 0:
+                now, now_cpu = time.perf_counter(), cpu_seconds(server)
+                wall.append(now - began)
+                cpu.append(now_cpu - began_cpu)
+                began, began_cpu = now, now_cpu
+        connection.close()
+        stop(server)
+        print(f"| {label} | {', '.join(f'{w:.1f}' for w in wall)} | {', '.join(f'{c:.1f}' for c in cpu)} | "
+              f"{wall[-1] / wall[0]:.2f}× | {cpu[-1] / cpu[0]:.2f}× |")
+        FIGURES[f"churn_{'purge' if query else 'kept'}_last_vs_first_wall"] = round(wall[-1] / wall[0], 2)
+
+
 def main():
     if any(name != "template" for name in ONLY):
         for tool in ("wrk", "node"):
@@ -640,7 +684,7 @@ def main():
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
     for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, sandbox, engine_template,
-                                    shared_store, composite)):
+                                    shared_store, composite, churn)):
         if name in ONLY:
             run()
     if JSON_FILE:

@@ -55,7 +55,8 @@ public actor SessionManager {
         self.metrics = metrics
         self.registry = registry
         self.store = store
-        self.stateRoot = stateRoot
+        // Absolute, so every path an engine is given, and every path its errors name, is too.
+        self.stateRoot = stateRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         self.callTimeout = callTimeout
         self.enginePaths = enginePaths
         self.logger = logger
@@ -101,13 +102,16 @@ public actor SessionManager {
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             try check(record)
             let session = Session(record: record, metrics: metrics)
-            if record.started {
-                session.install(try await makeServing(for: record), status: .working)
-            }
+            // A create that fails leaves no folders behind, unless they were there before it.
+            let hadStateFolder = stateRoot.map { FileManager.default.fileExists(atPath: "\($0)/\(record.name)") } ?? true
             do throws(SessionError) {
+                if record.started {
+                    session.install(try await makeServing(for: record), status: .working)
+                }
                 try await persist(record)
             } catch {
                 session.install(nil, status: .stopped)
+                if !hadStateFolder { removeStateFolder(of: record.name) }
                 throw error
             }
             table.withLock { $0[record.name] = session }
@@ -123,7 +127,8 @@ public actor SessionManager {
     /// swaps nothing. A composite swaps only the members that change (engine, configuration or
     /// isolation), keeping the others' instances, and installs the whole composition at once;
     /// `members` or `routes` alone keep the other half of the composition as it was; `engine`
-    /// turns a composite back into a single-engine session.
+    /// turns a composite back into a single-engine session. A new `engine` without
+    /// `engineConfig` gets `{}`; the same engine without one keeps its configuration.
     public func update(
         _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
         members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil, sandbox: SandboxGrants? = nil
@@ -135,6 +140,9 @@ public actor SessionManager {
                 guard members == nil, routes == nil else {
                     throw .invalidComposition(parameter: "engine", "give 'engine' for one engine or 'members' for a composite, not both")
                 }
+                // Another engine's configuration means nothing to this one: a swap to another
+                // engine without `engineConfig` starts from `{}`, as a create does.
+                if engine != record.engine, engineConfig == nil { record.engineConfig = Data("{}".utf8) }
                 record.engine = engine
                 record.composition = nil
             }
@@ -205,16 +213,32 @@ public actor SessionManager {
         }
     }
 
-    public func delete(_ name: String) async throws(SessionError) {
+    /// Deletes the session's record and stops it. Its state folder (`<stateRoot>/<session>`) is
+    /// kept, so a session created again under the name finds its state, unless `purge`: then it is
+    /// removed once the session is stopped (an instance still finishing calls keeps the files it
+    /// has open until it is destroyed).
+    public func delete(_ name: String, purge: Bool = false) async throws(SessionError) {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             do {
                 try await store.delete(named: name)
             } catch {
-                throw .storage("cannot delete session \"\(name)\": \(error)")
+                throw .storage("session store unavailable: cannot delete session \"\(name)\": \(error)")
             }
             table.withLock { $0[name] = nil }
             session.install(nil, status: .stopped)
+            if purge { removeStateFolder(of: name) }
+        }
+    }
+
+    private func removeStateFolder(of session: String) {
+        guard let stateRoot else { return }
+        let folder = "\(stateRoot)/\(session)"
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: folder)
+        } catch {
+            logger.error("cannot remove a deleted session's state folder", metadata: ["session": "\(session)", "folder": "\(folder)", "reason": "\(error)"])
         }
     }
 
@@ -487,7 +511,7 @@ public actor SessionManager {
         do {
             try await store.save(record)
         } catch {
-            throw .storage("cannot save session \"\(record.name)\": \(error)")
+            throw .storage("session store unavailable: cannot save session \"\(record.name)\": \(error)")
         }
     }
 }

@@ -29,6 +29,9 @@ struct MatrixPage {
         td.yes { background: #dff3df; text-align: center; }
         td.no { color: #8a8a8a; text-align: center; }
         code { font-size: 0.9em; }
+        /* Twelve feature ids across would overflow a 1280-pixel window: they read upwards. */
+        th.feature { vertical-align: bottom; padding: 0.6rem 0.3rem; }
+        th.feature span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
         </style>
         </head>
         <body>
@@ -69,7 +72,7 @@ struct MatrixPage {
     }
 
     private var sessionsSection: String {
-        let header = matrix.features.map { "<th scope=\"col\"><code>\(escape($0.id))</code></th>" }.joined()
+        let header = matrix.features.map { "<th scope=\"col\" class=\"feature\"><span><code>\(escape($0.id))</code></span></th>" }.joined()
         let rows = sessions.map { session in
             let served = Set(session.features)
             let cells = matrix.features.map { feature in

@@ -63,10 +63,11 @@ enum SessionsRoutes {
             },
             APIRoute(
                 .delete, "/api/sessions/{session}", "SessionsController_delete", tag: .sessions, summary: "Stop and delete a session",
-                parameters: [.sessionPath], success: .json(.reference("Result")), errors: [.sessionNotFound, .storageUnavailable]
+                parameters: [.sessionPath, .query("purge", .boolean, "Also remove the session's state folder (its engines' data); kept when omitted")],
+                success: .json(.reference("Result")), errors: [.sessionNotFound, .storageUnavailable]
             ) { _, context throws(APIError) in
                 let name = try existing(context).name
-                try await delete(name, context)
+                try await delete(name, purge: try context.query.boolean("purge") ?? false, context)
                 return try JSONBody.response(Success())
             },
             APIRoute(
@@ -200,8 +201,8 @@ enum SessionsRoutes {
         }
     }
 
-    private static func delete(_ name: String, _ context: APIContext) async throws(APIError) {
-        try await manage(context, name) { manager async throws(SessionError) in try await manager.delete(name) }
+    private static func delete(_ name: String, purge: Bool = false, _ context: APIContext) async throws(APIError) {
+        try await manage(context, name) { manager async throws(SessionError) in try await manager.delete(name, purge: purge) }
         context.server.activity.forget(name)
     }
 

@@ -8,7 +8,7 @@ import SwitchboardCore
 import Glibc
 #endif
 
-/// Reads a plugin's metadata in a short-lived child (`switchboard engine-host --scan`), so that
+/// Reads a plugin's metadata in a short-lived child (`switchboard-engine-host --scan`), so that
 /// a plugin whose constructor or entry function crashes or hangs is refused with the reason and
 /// its code never runs in the server. Results are cached by path, device, inode, size and mtime,
 /// in memory and in a file when one is named, so a restart does not scan unchanged files again.
@@ -21,6 +21,9 @@ public final class ChildScanner: PluginScanner {
     private let timeout: Duration
     private let cacheFile: String?
     private let cache: Mutex<[String: CachedScan]>
+    /// Why the cache file was not read though it exists (it is not a scan cache); it is then
+    /// rebuilt, every plugin scanned again.
+    public let unreadableCache: String?
 
     /// What one scan found, for the file as it was then.
     struct CachedScan: Codable, Equatable {
@@ -40,9 +43,17 @@ public final class ChildScanner: PluginScanner {
         self.logger = logger
         self.timeout = timeout
         self.cacheFile = cacheFile
-        let stored = cacheFile.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }
-            .flatMap { try? JSONDecoder().decode([String: CachedScan].self, from: $0) }
-        cache = Mutex(stored ?? [:])
+        var stored: [String: CachedScan] = [:]
+        var unreadable: String?
+        if let bytes = cacheFile.flatMap({ try? Data(contentsOf: URL(fileURLWithPath: $0)) }) {
+            do {
+                stored = try JSONDecoder().decode([String: CachedScan].self, from: bytes)
+            } catch {
+                unreadable = (error as? DecodingError)?.readableDescription ?? "\(error)"
+            }
+        }
+        cache = Mutex(stored)
+        unreadableCache = unreadable
     }
 
     public func scan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {

@@ -6,10 +6,26 @@ import SwitchboardCore
 public final class SQLiteSessionStore: SessionStore {
     private let database: DatabaseQueue
 
+    /// Opens (or creates) the file and migrates its schema; a file that cannot be opened (not a
+    /// database, unreadable) is refused naming it.
     public init(path: String) throws {
+        do {
+            database = try Self.open(path)
+        } catch {
+            throw OpenError(path: URL(fileURLWithPath: path).standardizedFileURL.path, reason: "\(error)")
+        }
+    }
+
+    public struct OpenError: Error, CustomStringConvertible {
+        public let path: String
+        let reason: String
+        public var description: String { "cannot open the session store \(path): \(reason)" }
+    }
+
+    private static func open(_ path: String) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
-        database = try DatabaseQueue(path: path, configuration: configuration)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "session") { t in
@@ -30,6 +46,7 @@ public final class SQLiteSessionStore: SessionStore {
             try db.alter(table: "session") { t in t.add(column: "sandbox", .blob) }
         }
         try migrator.migrate(database)
+        return database
     }
 
     public func loadAll() async throws -> [SessionRecord] {

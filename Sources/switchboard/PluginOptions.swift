@@ -90,6 +90,11 @@ struct PluginOptions: ParsableArguments {
         let scanner = ChildScanner(
             command: engineHostCommand(), sandbox: sandbox, timeout: .milliseconds(Int(pluginScanTimeout * 1000)), cacheFile: scanCache,
             logger: logger)
+        if let scanCache, let reason = scanner.unreadableCache {
+            logger.warning(
+                "the plugin scan cache is not one: every plugin is scanned again and the file rewritten",
+                metadata: ["file": "\(URL(fileURLWithPath: scanCache).standardizedFileURL.path)", "reason": "\(reason)"])
+        }
         let registry = EngineRegistry(
             pluginDirectories: resolvedDirectories, pluginFiles: files, policy: try policy(scanner: scanner), metrics: metrics, logger: logger)
         // `local`, the default engine, is compiled in: a fresh install serves with no plugin file.

@@ -69,7 +69,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp(
         "Swagger UI's files for GET /: a folder holding swagger-ui-dist (default: <data>/swagger-ui, which scripts/swagger-ui fills), or cdn:<base URL>.",
         valueName: "folder|cdn:url"))
-    var swaggerUI = ProcessInfo.processInfo.environment["SWITCHBOARD_SWAGGER_UI"]
+    var swaggerUI: String?
 
     @Option(help: ArgumentHelp("Seconds a connection may stay open without a request in progress (an unfinished request head included).", valueName: "seconds"))
     var idleTimeout: Double = Double(ConnectionTimeouts.defaultIdle.components.seconds)
@@ -78,6 +78,10 @@ struct Serve: AsyncParsableCommand {
         "Where sessions are stored: postgres://user[:password]@host[:port]/database, shared by every server on it ($SWITCHBOARD_STORE). Default: <data>/sessions.sqlite.",
         valueName: "url"))
     var store: String?
+
+    @Option(help: ArgumentHelp(
+        "Seconds a session change may wait for a PostgreSQL --store before it answers 503 (and is not applied).", valueName: "seconds"))
+    var storeTimeout: Double = Double(PostgresSessionStore.defaultTimeout.components.seconds)
 
     /// `--store`, else `SWITCHBOARD_STORE`; nil for the SQLite file in the data folder.
     private var storeURL: String? {
@@ -103,6 +107,7 @@ struct Serve: AsyncParsableCommand {
         _ = try SandboxSettings.engineUser(named: engineUser)
         try plugins.validatePolicy()
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
+        guard (0.1...600).contains(storeTimeout) else { throw ValidationError("--store-timeout must be between 0.1 and 600 seconds") }
         guard (0.001...3600).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 0.001 and 3600 seconds") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let storeURL {
@@ -120,6 +125,8 @@ struct Serve: AsyncParsableCommand {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in StandardErrorLogHandler(label: label, logLevel: level) }
         let logger = Logger(label: "switchboard")
+        UnexpectedExit.arm(logger)
+        defer { UnexpectedExit.disarm() }
         // Our own parts are handed the factory; the global bootstrap brings the libraries' metrics
         // into the same registry.
         let metrics = ServerMetrics()
@@ -149,6 +156,7 @@ struct Serve: AsyncParsableCommand {
             metrics: metrics.host, logger: logger)
         try await sessions.restore()
 
+        let swaggerUI = swaggerUI ?? ProcessInfo.processInfo.environment["SWITCHBOARD_SWAGGER_UI"]
         let swagger: SwaggerUI
         if let swaggerUI, swaggerUI.hasPrefix("cdn:") {
             swagger = SwaggerUI(.cdn(String(swaggerUI.dropFirst("cdn:".count))))
@@ -172,6 +180,7 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(
             services: [sessions, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        logger.info("stopped: every session stopped and the session store closed")
     }
 
     /// `--sandbox` and its company. With no `--sandbox`, strict where the kernel offers every
@@ -206,6 +215,6 @@ struct Serve: AsyncParsableCommand {
 
     private func openStore(logger: Logger) async throws -> any SessionStore {
         guard let storeURL else { return try SQLiteSessionStore(path: "\(data)/sessions.sqlite") }
-        return try await PostgresSessionStore(url: storeURL, logger: logger)
+        return try await PostgresSessionStore(url: storeURL, timeout: .milliseconds(Int(storeTimeout * 1000)), logger: logger)
     }
 }

@@ -32,6 +32,7 @@ struct PluginLoaderTests {
         (["NO_NAME"], "descriptor has no engine name"),
         (["ENGINE_NAME=\"\""], "invalid engine name \"\""),
         (["ENGINE_NAME=\"Bad Name\""], "invalid engine name \"Bad Name\": must match [a-z0-9][a-z0-9-]{0,31}"),
+        (["ENGINE_NAME=\"composite\""], "engine name \"composite\" is reserved: a session made of several engines reports it as its engine"),
         (["EXTRA_FEATURE=\"contacts.teleport\""], "declares unknown feature id \"contacts.teleport\""),
         (["STRUCT_SIZE=8"], "descriptor too small: struct_size 8"),
         (["OMIT_CALL"], "descriptor lacks one of create, destroy, call, instance_features, status"),

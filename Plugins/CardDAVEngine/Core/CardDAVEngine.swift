@@ -26,7 +26,8 @@ public final class CardDAVEngine: ContactsEngine {
     /// The bound of `timeoutSeconds` and `refreshSeconds`: a day, far from overflowing a duration.
     static let longestSeconds = 86_400.0
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case url, username, password, addressBook, timeoutSeconds, refreshSeconds, caCertificate }
         public var url: String
         public var username: String?
         public var password: String?

@@ -26,7 +26,8 @@ public final class WAHAEngine: ContactsEngine {
     /// In a sandboxed engine process it reaches its upstream server only when granted.
     public static let needs: Set<EngineNeed> = [.network]
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case url, apiKey, session, timeoutSeconds, detectSeconds }
         public var url: String
         public var apiKey: String?
         public var session: String?
