@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        // The process a third-party engine runs in, sandboxed; the server starts it beside itself.
+        .executable(name: "switchboard-engine-host", targets: ["switchboard-engine-host"]),
         // The engines we ship, each a shared object the host loads through dlopen.
         .library(name: "LocalEngine", type: .dynamic, targets: ["LocalEngine"]),
         .library(name: "FixedEngine", type: .dynamic, targets: ["FixedEngine"]),
@@ -59,16 +61,24 @@ let package = Package(
                 "SwitchboardCore",
                 sdk,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The kernel's confinement primitives (clone3 into namespaces, Landlock, seccomp), in C:
+        // they run between clone and exec, or before the engine host's first thread.
+        .target(name: "CEngineSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(
             name: "SwitchboardIsolation",
-            dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "SwitchboardCore", "CEngineSandbox", sdk, .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
+        .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardCore", "CEngineSandbox"]),
         .target(
             name: "SwitchboardConformance",
             dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]

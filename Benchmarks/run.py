@@ -2,7 +2,7 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,template,postgres,composite] [--json FILE]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,sandbox,template,postgres,composite,churn] [--json FILE]
 
 With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
 
@@ -24,12 +24,14 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http import client as http_client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RELEASE = os.path.join(ROOT, ".build", "release")
+# SWITCHBOARD_RELEASE: a release build elsewhere (`swift build -c release --scratch-path DIR` puts it in DIR/release).
+RELEASE = os.environ.get("SWITCHBOARD_RELEASE") or os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "template", "postgres", "composite"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "sandbox", "template", "postgres", "composite", "churn"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
@@ -364,9 +366,7 @@ def isolation():
     FIGURES["isolation_ratio"] = round(medians["process"] / medians["in-process"], 3)
 
     # A third-party plugin that segfaults on contacts.get: time from the 503 to the session's WORKING.
-    plugin = os.path.join(WORK, "faulty.so")
-    subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", os.path.join(ROOT, "Sources", "ContactsEngineSDK", "Sources", "CContactsEngine", "include"),
-                    os.path.join(ROOT, "Tests", "Fixtures", "plugins", "faulty_engine.c"), "-o", plugin, "-lpthread"], check=True)
+    plugin = compile_fixture("faulty")
     restarts = []
     for round_ in range(3 if QUICK else 5):
         port = free_port()
@@ -386,6 +386,96 @@ def isolation():
           f"median {statistics.median(restarts):.0f} ms, min {min(restarts):.0f} ms, max {max(restarts):.0f} ms; "
           "measured from the 503 of the crashing call to the first `GET /api/sessions/crashy` showing `WORKING`.")
     FIGURES["crash_to_working_ms"] = round(statistics.median(restarts), 1)
+
+
+def compile_fixture(name):
+    """A C fixture plugin of the tests, built as they build it."""
+    plugin = os.path.join(WORK, f"{name}.so")
+    if not os.path.exists(plugin):
+        subprocess.run(["cc", "-shared", "-fPIC", "-O1", "-I", os.path.join(ROOT, "Sources", "ContactsEngineSDK", "Sources", "CContactsEngine", "include"),
+                        os.path.join(ROOT, "Tests", "Fixtures", "plugins", f"{name}_engine.c"), "-o", plugin, "-lpthread"], check=True)
+    return plugin
+
+
+def engine_processes(server):
+    """The engine host of each engine process the server started (the init's child), and its init."""
+    found = []
+    for init in subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split():
+        for host in subprocess.run(["pgrep", "-P", init], capture_output=True, text=True).stdout.split():
+            found.append((int(init), int(host)))
+    return found
+
+
+def rss_kib(pid, field="Rss"):
+    """Resident (Rss) or proportional (Pss: shared pages divided among their sharers) memory."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) for line in rollup if line.startswith(field + ":"))
+
+
+def sandbox():
+    section("Engine processes with and without the sandbox: start, memory, and the contact route")
+    plugin = compile_fixture("faulty")
+    servers = {}
+    for mode in ("strict", "off"):
+        port = free_port()
+        process, _ = start([SWITCHBOARD, "serve", "--port", str(port), "--data", os.path.join(WORK, f"sandbox-{mode}"),
+                            "--log-level", "warning", "--plugins", RELEASE, "--plugin", plugin, "--sandbox", mode], port, f"sandbox-{mode}.log")
+        servers[mode] = (process, port)
+
+    # Start: POST /api/sessions answers once the engine process runs, confined, and the instance exists.
+    starts = {mode: [] for mode in servers}
+    for round_ in range(5 if QUICK else 15):
+        for mode, (_, port) in servers.items():
+            began = time.perf_counter()
+            http("POST", port, "/api/sessions", json.dumps({"name": f"s{round_}", "engine": "faulty"}))
+            starts[mode].append((time.perf_counter() - began) * 1000)
+    print("| sandbox | session create to `WORKING` (engine process started, confined, instance made), median | min | max |")
+    print("|---|---|---|---|")
+    for mode, values in starts.items():
+        print(f"| {mode} | {statistics.median(values):.1f} ms | {min(values):.1f} ms | {max(values):.1f} ms |")
+    FIGURES["engine_start_sandboxed_ms"] = round(statistics.median(starts["strict"]), 1)
+    FIGURES["engine_start_unsandboxed_ms"] = round(statistics.median(starts["off"]), 1)
+
+    # Memory: each engine process is an init and the engine host; a C engine, and a Swift one (`local`).
+    process, port = servers["strict"]
+    http("POST", port, "/api/sessions", json.dumps({"name": "swift", "engine": "local", "isolation": "process"}))
+    time.sleep(1)
+    hosts = engine_processes(process)
+    swift_host = None
+    for init, host in hosts:
+        with open(f"/proc/{host}/maps") as maps:
+            if "LocalEngine" in maps.read():
+                swift_host = (init, host)
+    c_hosts = [pair for pair in hosts if pair != swift_host]
+    c_rss = statistics.median([rss_kib(host) for _, host in c_hosts]) / 1024
+    init_pss = statistics.median([rss_kib(init, "Pss") for init, _ in hosts]) / 1024
+    c_pss = statistics.median([rss_kib(host, "Pss") for _, host in c_hosts]) / 1024
+    swift_rss = rss_kib(swift_host[1]) / 1024 if swift_host else float("nan")
+    print(f"\nMemory of one sandboxed engine process (median over {len(c_hosts)} processes of the C engine): resident (Rss) "
+          f"C engine (`faulty_engine.c`) {c_rss:.1f} MiB, its own share of it (Pss) {c_pss:.1f} MiB; Swift engine (`libLocalEngine.so`) "
+          f"{swift_rss:.1f} MiB resident; the namespace's init beside each, a fork of the engine host sharing its pages, "
+          f"{init_pss:.1f} MiB Pss.\n")
+    FIGURES["engine_process_rss_c_mib"] = round(c_rss, 1)
+    FIGURES["engine_process_rss_swift_mib"] = round(swift_rss, 1)
+    FIGURES["engine_process_pss_c_mib"] = round(c_pss, 1)
+    FIGURES["engine_init_pss_mib"] = round(init_pss, 1)
+
+    # The contact route on a sandboxed engine process vs an unsandboxed one, interleaved rounds.
+    rps = {mode: [] for mode in servers}
+    for _ in range(ROUNDS):
+        for mode, (_, port) in servers.items():
+            run = wrk(port, "/api/contacts?contactId=1&session=s0")
+            assert run["non2xx"] == 0 and run["errors"] == "none", (mode, run)
+            rps[mode].append(run["rps"])
+    for process, _ in servers.values():
+        stop(process)
+    medians = {mode: statistics.median(values) for mode, values in rps.items()}
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s, {ROUNDS} interleaved rounds, `contacts.get` on the C engine in its own process:\n")
+    print("| sandbox | requests/s, median | rounds | vs unsandboxed |")
+    print("|---|---|---|---|")
+    for mode in ("strict", "off"):
+        print(f"| {mode} | {medians[mode]:.0f} | {', '.join(f'{v:.0f}' for v in rps[mode])} | {medians[mode] / medians['off']:.2f}× |")
+    FIGURES["sandbox_route_ratio"] = round(medians["strict"] / medians["off"], 3)
 
 
 def engine_template():
@@ -538,6 +628,49 @@ def composite():
     FIGURES["composite_vs_single_ratio"] = round(paired, 3)
 
 
+def cpu_seconds(process):
+    with open(f"/proc/{process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def churn():
+    section("Creating and deleting sessions, first thousand vs last")
+    count = 2000 if QUICK else 3000
+    print(f"One server, fresh data folder; {count} `local` sessions, each created (`POST /api/sessions`) and deleted at once, "
+          "one after the other over one kept-alive connection; the time and the server's CPU time of each thousand. "
+          "Without purge every deleted session's state folder stays; with `?purge=true` it goes.\n")
+    print("| delete | per thousand, s (wall) | per thousand, CPU s | last / first, wall | last / first, CPU |")
+    print("|---|---|---|---|---|")
+    for label, query in (("kept", ""), ("`?purge=true`", "?purge=true")):
+        data = os.path.join(WORK, f"churn{query and '-purge'}")
+        port = free_port()
+        server, _ = serve(data, port)
+        connection = http_client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+        def call(method, path, body=None):
+            connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status < 300, (method, path, answer.status)
+
+        wall, cpu = [], []
+        began, began_cpu = time.perf_counter(), cpu_seconds(server)
+        for i in range(count):
+            call("POST", "/api/sessions", json.dumps({"name": f"churn{i}", "engine": "local"}))
+            call("DELETE", f"/api/sessions/churn{i}{query}")
+            if (i + 1) % 1000 == 0:
+                now, now_cpu = time.perf_counter(), cpu_seconds(server)
+                wall.append(now - began)
+                cpu.append(now_cpu - began_cpu)
+                began, began_cpu = now, now_cpu
+        connection.close()
+        stop(server)
+        print(f"| {label} | {', '.join(f'{w:.1f}' for w in wall)} | {', '.join(f'{c:.1f}' for c in cpu)} | "
+              f"{wall[-1] / wall[0]:.2f}× | {cpu[-1] / cpu[0]:.2f}× |")
+        FIGURES[f"churn_{'purge' if query else 'kept'}_last_vs_first_wall"] = round(wall[-1] / wall[0], 2)
+
+
 def main():
     if any(name != "template" for name in ONLY):
         for tool in ("wrk", "node"):
@@ -550,8 +683,8 @@ def main():
     print(f"Machine: {os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
-    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, engine_template, shared_store,
-                                    composite)):
+    for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, sandbox, engine_template,
+                                    shared_store, composite, churn)):
         if name in ONLY:
             run()
     if JSON_FILE:
@@ -561,6 +694,8 @@ def main():
 
 if __name__ == "__main__":
     WORK = tempfile.mkdtemp(prefix="switchboard-bench-")
+    # Engine processes run as nobody and reach their state folders in here by path.
+    os.chmod(WORK, 0o755)
     try:
         main()
     finally:

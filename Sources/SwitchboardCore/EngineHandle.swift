@@ -24,10 +24,13 @@ public protocol EngineHandle: Sendable {
     func shutdown()
     /// Why the instance cannot serve now (its process crashed and is being restarted), or nil.
     var failure: String? { get }
+    /// The sandbox its engine process runs in, as applied; nil in the server's own process.
+    var sandbox: SandboxReport? { get }
 }
 
 extension EngineHandle {
     public var failure: String? { nil }
+    public var sandbox: SandboxReport? { nil }
 
     public func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
         ResultPieces(whole: try await perform(feature, request: request))
@@ -122,11 +125,14 @@ public struct InstanceContext: Sendable {
     /// How long a status or features query may take.
     public var queryTimeout: Duration
     public var logger: Logger
+    /// What the session grants its engine in a sandboxed engine process.
+    public var grants: SandboxGrants
 
     public init(
         session: String, stateDirectory: String? = nil, callTimeout: Duration = .seconds(10), queryTimeout: Duration = .seconds(2),
-        logger: Logger = Logger(label: "switchboard.engine")
+        logger: Logger = Logger(label: "switchboard.engine"), grants: SandboxGrants = .none
     ) {
+        self.grants = grants
         self.session = session
         self.stateDirectory = stateDirectory
         self.callTimeout = callTimeout

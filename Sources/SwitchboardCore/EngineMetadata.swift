@@ -11,6 +11,8 @@ public struct EngineMetadata: Codable, Hashable, Sendable {
     /// ABI 1.1: an SPDX expression and a URL for humans; `nil` when the plugin gives none.
     public let license: String?
     public let homepage: String?
+    /// ABI 1.3: what the engine may need in a sandbox beyond its state folder; empty before 1.3.
+    public let needs: [EngineNeed]
 
     /// `[a-z0-9][a-z0-9-]{0,31}`: safe in URLs, file names and logs.
     public static func isValidName(_ name: String) -> Bool {

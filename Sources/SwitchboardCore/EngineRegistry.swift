@@ -78,6 +78,8 @@ public struct EngineListing: Codable, Hashable, Sendable {
     public let license: String?
     public let homepage: String?
     public let features: [Feature]
+    /// What the engine may need in a sandbox beyond its state folder (ABI 1.3).
+    public let needs: [EngineNeed]
     /// The plugin file, or "embedded".
     public let file: String
     public let state: State
@@ -157,13 +159,13 @@ public final class EngineRegistry: Sendable {
                 EngineListing(
                     name: engine.metadata.name, version: engine.metadata.version, abiVersion: engine.metadata.abiVersion,
                     summary: engine.metadata.summary, license: engine.metadata.license, homepage: engine.metadata.homepage,
-                    features: engine.metadata.features,
+                    features: engine.metadata.features, needs: engine.metadata.needs,
                     file: engine.origin.fileDescription, state: .loaded, reason: nil, generation: engine.generation)
             }
             let refused = state.files.sorted { $0.key < $1.key }.compactMap { path, record -> EngineListing? in
                 guard case .failure(let refusal) = record.outcome else { return nil }
                 return EngineListing(
-                    name: nil, version: nil, abiVersion: nil, summary: nil, license: nil, homepage: nil, features: [],
+                    name: nil, version: nil, abiVersion: nil, summary: nil, license: nil, homepage: nil, features: [], needs: [],
                     file: path, state: .refused, reason: refusal.reason, generation: nil)
             }
             return loaded + refused

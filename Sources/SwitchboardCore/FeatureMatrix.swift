@@ -7,6 +7,8 @@ public struct FeatureMatrix: Codable, Hashable, Sendable {
         public let name: String
         public let version: String
         public let summary: String
+        /// What it may need in a sandbox beyond its state folder.
+        public let needs: [EngineNeed]
     }
 
     public struct FeatureRow: Codable, Hashable, Sendable {
@@ -22,7 +24,7 @@ public struct FeatureMatrix: Codable, Hashable, Sendable {
 
     public init(engines metadata: [EngineMetadata]) {
         let sorted = metadata.sorted { $0.name < $1.name }
-        engines = sorted.map { EngineColumn(name: $0.name, version: $0.version, summary: $0.summary) }
+        engines = sorted.map { EngineColumn(name: $0.name, version: $0.version, summary: $0.summary, needs: $0.needs) }
         features = Feature.allCases.map { feature in
             FeatureRow(
                 id: feature.rawValue, summary: feature.summary, endpoints: feature.endpoints.map(\.description),

@@ -72,6 +72,12 @@ public struct HostMetrics: Sendable {
     public func engineRestarted(engine: String) {
         CoreMetrics.Counter(label: "switchboard_engine_restarts_total", dimensions: [("engine", engine)], factory: factory).increment()
     }
+
+    /// An engine process that did not start because its sandbox could not be applied in full
+    /// (`--sandbox strict`); the missing layer is in the log and the session's failure.
+    public func sandboxRefused(engine: String) {
+        CoreMetrics.Counter(label: "switchboard_sandbox_refusals_total", dimensions: [("engine", engine)], factory: factory).increment()
+    }
 }
 
 /// Metric handles made once per set of labels and kept: asking the factory on every call (name

@@ -22,6 +22,8 @@ final class InProcessEngineHandle: EngineHandle {
     private let declaredFeatures: Set<Feature>
     private let issuer: CompletionTable.Issuer
     private let issuerNumber: UInt64
+    /// What a thread inside this instance is marked with, for an exit from inside it.
+    private let entryLabel: PluginEntry.Label
     private let serials = Counter()
     /// The last features the instance reported, answered while it cannot be asked.
     private let lastFeatures = Mutex<Set<Feature>?>(nil)
@@ -40,6 +42,7 @@ final class InProcessEngineHandle: EngineHandle {
         engine: LoadedEngine, descriptor: DescriptorPointer, instance: InstancePointer, context: InstanceContext, issuer: CompletionTable.Issuer
     ) {
         engineName = engine.metadata.name
+        entryLabel = PluginEntry.Label(engine: engine.metadata.name, session: context.session)
         engineVersion = engine.metadata.version
         self.descriptor = descriptor
         threads = engine.threads
@@ -65,13 +68,16 @@ final class InProcessEngineHandle: EngineHandle {
         } catch {
             throw EngineError(.unavailable, "engine \"\(engine.metadata.name)\" cannot be loaded in-process: \(error.reason)")
         }
+        let label = PluginEntry.Label(engine: engine.metadata.name, session: context.session)
         let create: @Sendable () -> Result<InstancePointer, EngineError> = {
             let message = ByteCollector()
             var created: OpaquePointer?
-            let status = json.withUnsafeBytes { bytes in
-                descriptor.pointer.pointee.create(
-                    descriptor.pointer, services.pointer, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
-                    &created, collectBytes, Unmanaged.passUnretained(message).toOpaque())
+            let status = PluginEntry.inside(label) {
+                json.withUnsafeBytes { bytes in
+                    descriptor.pointer.pointee.create(
+                        descriptor.pointer, services.pointer, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count,
+                        &created, collectBytes, Unmanaged.passUnretained(message).toOpaque())
+                }
             }
             guard status == SB_STATUS_OK, let created else {
                 let kind = EngineError.Kind(status: status) ?? .internal
@@ -204,7 +210,7 @@ final class InProcessEngineHandle: EngineHandle {
             return true
         }
         guard admitted else { return false }
-        body()
+        PluginEntry.inside(entryLabel, body)
         let destroyNow = gate.withLock { gate -> Bool in
             gate.inside -= 1
             guard gate.shutDown, gate.inside == 0, !gate.destroying else { return false }

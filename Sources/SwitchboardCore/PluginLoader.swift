@@ -129,6 +129,9 @@ public enum PluginLoader {
         guard EngineMetadata.isValidName(name) else {
             throw PluginRefusal("invalid engine name \"\(name)\": must match [a-z0-9][a-z0-9-]{0,31}")
         }
+        guard name != SessionComposition.engineName else {
+            throw PluginRefusal("engine name \"\(name)\" is reserved: a session made of several engines reports it as its engine")
+        }
         guard let versionPointer = d.version, case let version = String(cString: versionPointer), !version.isEmpty else {
             throw PluginRefusal("engine \"\(name)\" has no version")
         }
@@ -148,6 +151,19 @@ public enum PluginLoader {
         guard d.create != nil, d.destroy != nil, d.call != nil, d.instance_features != nil, d.status != nil else {
             throw PluginRefusal("engine \"\(name)\": descriptor lacks one of create, destroy, call, instance_features, status")
         }
+        var needs: [EngineNeed] = []
+        if d.covers(\.need_count), d.need_count > 0 {
+            guard let list = d.needs else { throw PluginRefusal("engine \"\(name)\" declares \(d.need_count) needs but no list") }
+            for index in 0..<d.need_count {
+                guard let idPointer = list[index] else { throw PluginRefusal("engine \"\(name)\": need \(index) is NULL") }
+                let id = String(cString: idPointer)
+                guard let need = EngineNeed(rawValue: id) else {
+                    let known = EngineNeed.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw PluginRefusal("engine \"\(name)\" declares unknown need \"\(id)\" (known: \(known))")
+                }
+                if !needs.contains(need) { needs.append(need) }
+            }
+        }
         return EngineMetadata(
             name: name,
             version: version,
@@ -155,7 +171,8 @@ public enum PluginLoader {
             abiVersion: "\(d.abi_version_major).\(d.abi_version_minor)",
             features: features.sorted(),
             license: d.covers(\.license) ? d.license.flatMap(nonEmptyString) : nil,
-            homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil
+            homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil,
+            needs: needs.sorted()
         )
     }
 

@@ -153,10 +153,11 @@ public final class Session: Sendable {
     }
 
     /// The engine serving now, with its version, features and status; nil when not working or composite.
-    public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus)? {
+    public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus, sandbox: SandboxReport?)? {
         get async {
             guard case .single(let active)? = state.withLock({ $0.serving }) else { return nil }
-            return await Self.report(active)
+            let (engine, features, status) = await Self.report(active)
+            return (engine, features, status, active.handle.sandbox)
         }
     }
 
@@ -168,6 +169,8 @@ public final class Session: Sendable {
         public let features: Set<Feature>
         public let status: EngineStatus
         public let isolation: EngineIsolation
+        /// The sandbox of the member's engine process; nil in the server's process.
+        public let sandbox: SandboxReport?
     }
 
     /// Each member of a running composite, in the composition's order; empty otherwise.
@@ -180,7 +183,7 @@ public final class Session: Sendable {
                 let (engine, features, status) = await Self.report(instance)
                 reports.append(MemberReport(
                     member: member, engine: engine, features: features.intersection(engine.metadata.features), status: status,
-                    isolation: instance.isolation))
+                    isolation: instance.isolation, sandbox: instance.handle.sandbox))
             }
             return reports
         }
@@ -242,4 +245,6 @@ public enum SessionError: Error, Equatable, Sendable {
     case storage(String)
     /// The members or routes of a composite cannot be served; `parameter` names the body key.
     case invalidComposition(parameter: String, String)
+    /// A sandbox grant is malformed or answers no need the engine declares; `parameter` names the body key.
+    case invalidGrant(parameter: String, String)
 }

@@ -18,8 +18,13 @@ public struct SessionComposition: Codable, Hashable, Sendable {
         /// The engine's JSON configuration object.
         public var engineConfig: Data
         public var isolation: EngineIsolation?
+        /// What this member's engine is granted in its sandbox; nil for nothing.
+        public var sandbox: SandboxGrants?
 
-        public init(name: String, engine: String, engineConfig: Data = Data("{}".utf8), isolation: EngineIsolation? = nil) {
+        public init(
+            name: String, engine: String, engineConfig: Data = Data("{}".utf8), isolation: EngineIsolation? = nil, sandbox: SandboxGrants? = nil
+        ) {
+            self.sandbox = sandbox
             self.name = name
             self.engine = engine
             self.engineConfig = engineConfig
@@ -28,7 +33,7 @@ public struct SessionComposition: Codable, Hashable, Sendable {
 
         /// Whether an instance made for `other` serves this member as well: a swap keeps it.
         func sameInstance(as other: Member) -> Bool {
-            engine == other.engine && engineConfig == other.engineConfig && isolation == other.isolation
+            engine == other.engine && engineConfig == other.engineConfig && isolation == other.isolation && sandbox == other.sandbox
         }
     }
 

@@ -55,7 +55,8 @@ public actor SessionManager {
         self.metrics = metrics
         self.registry = registry
         self.store = store
-        self.stateRoot = stateRoot
+        // Absolute, so every path an engine is given, and every path its errors name, is too.
+        self.stateRoot = stateRoot.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         self.callTimeout = callTimeout
         self.enginePaths = enginePaths
         self.logger = logger
@@ -101,13 +102,16 @@ public actor SessionManager {
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             try check(record)
             let session = Session(record: record, metrics: metrics)
-            if record.started {
-                session.install(try await makeServing(for: record), status: .working)
-            }
+            // A create that fails leaves no folders behind, unless they were there before it.
+            let hadStateFolder = stateRoot.map { FileManager.default.fileExists(atPath: "\($0)/\(record.name)") } ?? true
             do throws(SessionError) {
+                if record.started {
+                    session.install(try await makeServing(for: record), status: .working)
+                }
                 try await persist(record)
             } catch {
                 session.install(nil, status: .stopped)
+                if !hadStateFolder { removeStateFolder(of: record.name) }
                 throw error
             }
             table.withLock { $0[record.name] = session }
@@ -123,10 +127,11 @@ public actor SessionManager {
     /// swaps nothing. A composite swaps only the members that change (engine, configuration or
     /// isolation), keeping the others' instances, and installs the whole composition at once;
     /// `members` or `routes` alone keep the other half of the composition as it was; `engine`
-    /// turns a composite back into a single-engine session.
+    /// turns a composite back into a single-engine session. A new `engine` without
+    /// `engineConfig` gets `{}`; the same engine without one keeps its configuration.
     public func update(
         _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
-        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil
+        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil, sandbox: SandboxGrants? = nil
     ) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
@@ -135,6 +140,9 @@ public actor SessionManager {
                 guard members == nil, routes == nil else {
                     throw .invalidComposition(parameter: "engine", "give 'engine' for one engine or 'members' for a composite, not both")
                 }
+                // Another engine's configuration means nothing to this one: a swap to another
+                // engine without `engineConfig` starts from `{}`, as a create does.
+                if engine != record.engine, engineConfig == nil { record.engineConfig = Data("{}".utf8) }
                 record.engine = engine
                 record.composition = nil
             }
@@ -148,14 +156,15 @@ public actor SessionManager {
                 record = SessionRecord.composite(
                     name: name, SessionComposition(members: members, routes: routes), config: record.config, started: record.started)
             }
-            if record.composition != nil, engineConfig != nil || isolation != nil {
+            if record.composition != nil, engineConfig != nil || isolation != nil || sandbox != nil {
+                let parameter = engineConfig != nil ? "engineConfig" : isolation != nil ? "isolation" : "sandbox"
                 throw .invalidComposition(
-                    parameter: engineConfig != nil ? "engineConfig" : "isolation",
-                    "a composite session has no engineConfig or isolation of its own: each member has its own")
+                    parameter: parameter, "a composite session has no \(parameter) of its own: each member has its own")
             }
             if let engineConfig { record.engineConfig = engineConfig }
             if let config { record.config = config }
             if let isolation { record.isolation = isolation }
+            if let sandbox { record.sandbox = sandbox }
             let changesInstances = Self.changesInstances(from: session.record, to: record)
             // A session whose engine is no longer loaded may still have its config changed.
             if changesInstances { try check(record) }
@@ -204,16 +213,32 @@ public actor SessionManager {
         }
     }
 
-    public func delete(_ name: String) async throws(SessionError) {
+    /// Deletes the session's record and stops it. Its state folder (`<stateRoot>/<session>`) is
+    /// kept, so a session created again under the name finds its state, unless `purge`: then it is
+    /// removed once the session is stopped (an instance still finishing calls keeps the files it
+    /// has open until it is destroyed).
+    public func delete(_ name: String, purge: Bool = false) async throws(SessionError) {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
             do {
                 try await store.delete(named: name)
             } catch {
-                throw .storage("cannot delete session \"\(name)\": \(error)")
+                throw .storage("session store unavailable: cannot delete session \"\(name)\": \(error)")
             }
             table.withLock { $0[name] = nil }
             session.install(nil, status: .stopped)
+            if purge { removeStateFolder(of: name) }
+        }
+    }
+
+    private func removeStateFolder(of session: String) {
+        guard let stateRoot else { return }
+        let folder = "\(stateRoot)/\(session)"
+        guard FileManager.default.fileExists(atPath: folder) else { return }
+        do {
+            try FileManager.default.removeItem(atPath: folder)
+        } catch {
+            logger.error("cannot remove a deleted session's state folder", metadata: ["session": "\(session)", "folder": "\(folder)", "reason": "\(error)"])
         }
     }
 
@@ -362,16 +387,34 @@ public actor SessionManager {
     /// Whether going from one record to the other needs new instances.
     private static func changesInstances(from old: SessionRecord, to new: SessionRecord) -> Bool {
         new.engine != old.engine || new.engineConfig != old.engineConfig || new.isolation != old.isolation || new.composition != old.composition
+            || new.sandbox != old.sandbox
     }
 
     /// The engines a record names are loaded, and its composition can be served.
     private func check(_ record: SessionRecord) throws(SessionError) {
         guard let composition = record.composition else {
-            guard registry.engine(named: record.engine) != nil else { throw .unknownEngine(record.engine) }
+            guard let engine = registry.engine(named: record.engine) else { throw .unknownEngine(record.engine) }
+            try Self.check(record.sandbox, for: engine, parameter: "sandbox")
             return
         }
         if let invalidity = composition.invalidity { throw invalidity }
-        for member in composition.members where registry.engine(named: member.engine) == nil { throw .unknownEngine(member.engine) }
+        for member in composition.members {
+            guard let engine = registry.engine(named: member.engine) else { throw .unknownEngine(member.engine) }
+            try Self.check(member.sandbox ?? .none, for: engine, parameter: "members[\(member.name)].sandbox")
+        }
+    }
+
+    /// A grant must be well formed and answer a need the engine declares: granting more than an
+    /// engine asked for widens its sandbox for nothing.
+    private static func check(_ grants: SandboxGrants, for engine: LoadedEngine, parameter: String) throws(SessionError) {
+        if let problem = grants.problem { throw .invalidGrant(parameter: parameter, problem) }
+        let undeclared = grants.needs.subtracting(engine.metadata.needs).sorted()
+        guard undeclared.isEmpty else {
+            let declared = engine.metadata.needs.isEmpty ? "none" : engine.metadata.needs.map(\.rawValue).joined(separator: ", ")
+            throw .invalidGrant(
+                parameter: parameter,
+                "engine \"\(engine.metadata.name)\" does not declare \(undeclared.map(\.rawValue).joined(separator: ", ")) (it declares \(declared))")
+        }
     }
 
     /// The instances a record needs: one, or one per member. A composite keeps the instances of
@@ -383,7 +426,7 @@ public actor SessionManager {
         guard let composition = record.composition else {
             return .single(try await makeInstance(
                 session: record.name, engine: record.engine, configuration: record.engineConfig, isolation: record.isolation,
-                folder: record.engine))
+                grants: record.sandbox, folder: record.engine))
         }
         var instances: [String: ActiveInstance] = [:]
         if case .composite(let old)? = current {
@@ -399,7 +442,7 @@ public actor SessionManager {
             for member in composition.members where kept[member.name] == nil {
                 instances[member.name] = try await makeInstance(
                     session: record.name, engine: member.engine, configuration: member.engineConfig, isolation: member.isolation,
-                    folder: "members/\(member.name)", member: member.name)
+                    grants: member.sandbox ?? .none, folder: "members/\(member.name)", member: member.name)
             }
         } catch {
             for (name, instance) in instances where kept[name] == nil { instance.drain() }
@@ -415,11 +458,13 @@ public actor SessionManager {
     }
 
     private func makeInstance(
-        session: String, engine name: String, configuration: Data, isolation requested: EngineIsolation?, folder: String, member: String? = nil
+        session: String, engine name: String, configuration: Data, isolation requested: EngineIsolation?, grants: SandboxGrants,
+        folder: String, member: String? = nil
     ) async throws(SessionError) -> ActiveInstance {
         guard let engine = registry.engine(named: name) else { throw .unknownEngine(name) }
         let context = InstanceContext(
-            session: session, stateDirectory: stateDirectory(session: session, folder: folder), callTimeout: callTimeout, logger: logger)
+            session: session, stateDirectory: stateDirectory(session: session, folder: folder), callTimeout: callTimeout, logger: logger,
+            grants: grants)
         let isolation = isolation.isolation(for: engine, requested: requested)
         do throws(EngineError) {
             try enginePaths.check(configuration)
@@ -466,7 +511,7 @@ public actor SessionManager {
         do {
             try await store.save(record)
         } catch {
-            throw .storage("cannot save session \"\(record.name)\": \(error)")
+            throw .storage("session store unavailable: cannot save session \"\(record.name)\": \(error)")
         }
     }
 }

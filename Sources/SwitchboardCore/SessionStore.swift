@@ -15,11 +15,14 @@ public struct SessionRecord: Codable, Hashable, Sendable {
     public var isolation: EngineIsolation?
     /// The members and routes of a composite session; `engine` is then `composite`.
     public var composition: SessionComposition?
+    /// What the session grants its engine's sandbox (a single engine's; members have their own).
+    public var sandbox: SandboxGrants
 
     public init(
         name: String, engine: String, engineConfig: Data = Data("{}".utf8), config: Data = Data("{}".utf8), started: Bool,
-        isolation: EngineIsolation? = nil, composition: SessionComposition? = nil
+        isolation: EngineIsolation? = nil, composition: SessionComposition? = nil, sandbox: SandboxGrants = .none
     ) {
+        self.sandbox = sandbox
         self.name = name
         self.engine = engine
         self.engineConfig = engineConfig

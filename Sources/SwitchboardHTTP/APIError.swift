@@ -81,6 +81,8 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .invalidComposition(let parameter, let message):
             // 422, not 400: the body has the documented shape, its parts do not fit together.
             return APIError(.unprocessableContent, message, context: ["parameter": .string(parameter)])
+        case .invalidGrant(let parameter, let message):
+            return APIError(.unprocessableContent, "sandbox grant refused: \(message)", context: ["parameter": .string(parameter)])
         }
     }
 

@@ -11,6 +11,7 @@ struct MemberBody: Decodable, Sendable {
     var engine: String
     var engineConfig: JSONValue?
     var isolation: EngineIsolation?
+    var sandbox: SandboxGrants?
 
     func member() throws(APIError) -> SessionComposition.Member {
         let config: Data
@@ -19,7 +20,8 @@ struct MemberBody: Decodable, Sendable {
         case .object?: config = engineConfig!.data
         default: throw .badParameter("members", "member \"\(name)\": 'engineConfig' must be a JSON object")
         }
-        return SessionComposition.Member(name: name, engine: engine, engineConfig: config, isolation: isolation)
+        return SessionComposition.Member(
+            name: name, engine: engine, engineConfig: config, isolation: isolation, sandbox: sandbox.flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 

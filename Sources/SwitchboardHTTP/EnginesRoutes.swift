@@ -34,9 +34,13 @@ enum EnginesRoutes {
             ) { _, context throws(APIError) in
                 let registry = context.server.registry
                 var sessions: [SessionFeatures] = []
-                for session in context.server.sessions.sessions { sessions.append(await SessionFeatures(session)) }
+                var sandboxes: [String: String] = [:]
+                for session in context.server.sessions.sessions {
+                    sessions.append(await SessionFeatures(session))
+                    sandboxes[session.name] = await session.engineReport?.sandbox?.summary
+                }
                 let page = MatrixPage(
-                    matrix: FeatureMatrix(engines: registry.engines.map(\.metadata)), sessions: sessions,
+                    matrix: FeatureMatrix(engines: registry.engines.map(\.metadata)), sessions: sessions, sandboxes: sandboxes,
                     refused: registry.listing.filter { $0.state == .refused }, version: context.server.version)
                 return Response(
                     status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: ResponseBody(byteBuffer: ByteBuffer(string: page.html)))

@@ -7,6 +7,8 @@ import SwitchboardCore
 struct MatrixPage {
     let matrix: FeatureMatrix
     let sessions: [SessionFeatures]
+    /// Each session's sandbox in a few words (`SandboxReport.summary`); a session missing here runs in-process.
+    let sandboxes: [String: String]
     /// Refused plugin files, each with its reason.
     let refused: [EngineListing]
     let version: String
@@ -27,6 +29,9 @@ struct MatrixPage {
         td.yes { background: #dff3df; text-align: center; }
         td.no { color: #8a8a8a; text-align: center; }
         code { font-size: 0.9em; }
+        /* Twelve feature ids across would overflow a 1280-pixel window: they read upwards. */
+        th.feature { vertical-align: bottom; padding: 0.6rem 0.3rem; }
+        th.feature span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; }
         </style>
         </head>
         <body>
@@ -50,7 +55,10 @@ struct MatrixPage {
             return "<tr><th scope=\"row\"><code>\(escape(feature.id))</code></th><td>\(escape(feature.summary))</td>"
                 + "<td>\(feature.endpoints.map { "<code>\(escape($0))</code>" }.joined(separator: "<br>"))</td>\(cells)</tr>"
         }
-        let engines = matrix.engines.map { "<li><strong>\(escape($0.name))</strong> \(escape($0.version)): \(escape($0.summary))</li>" }
+        let engines = matrix.engines.map { engine in
+            let needs = engine.needs.isEmpty ? "" : " Needs, when granted in its sandbox: \(engine.needs.map(\.rawValue).joined(separator: ", "))."
+            return "<li><strong>\(escape(engine.name))</strong> \(escape(engine.version)): \(escape(engine.summary)).\(escape(needs))</li>"
+        }
         return """
             <h2>Engines × features</h2>
             <table id="engines">
@@ -64,7 +72,7 @@ struct MatrixPage {
     }
 
     private var sessionsSection: String {
-        let header = matrix.features.map { "<th scope=\"col\"><code>\(escape($0.id))</code></th>" }.joined()
+        let header = matrix.features.map { "<th scope=\"col\" class=\"feature\"><span><code>\(escape($0.id))</code></span></th>" }.joined()
         let rows = sessions.map { session in
             let served = Set(session.features)
             let cells = matrix.features.map { feature in
@@ -73,13 +81,13 @@ struct MatrixPage {
                 return mark(routing[feature.id]?.servedBy != nil, by: routing[feature.id]?.servedBy)
             }.joined()
             return "<tr><th scope=\"row\">\(escape(session.session))</th><td>\(escape(session.engine))</td>"
-                + "<td>\(escape(session.status.rawValue))</td>\(cells)</tr>"
+                + "<td>\(escape(session.status.rawValue))</td><td>\(escape(sandboxes[session.session] ?? "in-process"))</td>\(cells)</tr>"
         }
         return """
             <h2>Sessions</h2>
             <p>What each session answers now, from its engine instance (a composite session: the member serving each feature now); a session that is not working answers none.</p>
             <table id="sessions">
-            <thead><tr><th scope="col">session</th><th scope="col">engine</th><th scope="col">status</th>\(header)</tr></thead>
+            <thead><tr><th scope="col">session</th><th scope="col">engine</th><th scope="col">status</th><th scope="col">sandbox</th>\(header)</tr></thead>
             <tbody>
             \(rows.joined(separator: "\n"))
             </tbody>

@@ -84,6 +84,7 @@ enum OpenAPIDocument {
     private static let integer: JSONValue = ["type": "integer"]
     private static let anyObject: JSONValue = ["type": "object", "additionalProperties": true]
     private static let isolation: JSONValue = ["type": "string", "enum": .array(EngineIsolation.allCases.map { .string($0.rawValue) })]
+    private static let need: JSONValue = ["type": "string", "enum": .array(EngineNeed.allCases.map { .string($0.rawValue) })]
     /// OpenAPI 3.0: a nullable enum must list null among its values.
     private static let nullableIsolation: JSONValue = [
         "type": "string", "nullable": true, "enum": .array(EngineIsolation.allCases.map { .string($0.rawValue) } + [.null]),
@@ -138,10 +139,11 @@ enum OpenAPIDocument {
                 "engine": object(
                     [
                         "engine": string, "version": string, "config": anyObject, "health": Schema.reference("EngineStatus").json,
-                        "isolation": isolation,
+                        "isolation": isolation, "sandbox": Schema.reference("EngineSandbox").json,
                         "members": ["type": "array", "items": object([
                             "name": string, "engine": string, "version": string, "config": anyObject,
                             "health": Schema.reference("EngineStatus").json, "isolation": isolation, "features": ["type": "array", "items": string],
+                            "sandbox": Schema.reference("EngineSandbox").json,
                         ], required: ["name", "engine", "config"])],
                         "routes": ["type": "object", "additionalProperties": Schema.reference("SessionRoute").json],
                     ],
@@ -164,18 +166,35 @@ enum OpenAPIDocument {
                 "health": ["type": "string", "enum": ["ok", "degraded", "down"]], "message": string,
                 "counters": ["type": "object", "additionalProperties": integer],
             ], required: ["health", "message", "counters"]),
+            "SandboxGrants": object([
+                "network": ["type": "array", "items": string, "description": "host:port or port; the kernel enforces the port"],
+                "read": ["type": "array", "items": string, "description": "absolute paths the engine may read"],
+                "exec": boolean,
+            ]),
+            "EngineSandbox": object([
+                "needs": ["type": "array", "items": need], "grants": Schema.reference("SandboxGrants").json,
+                "ungranted": ["type": "array", "items": need],
+                "applied": nullable(object([
+                    "mode": ["type": "string", "enum": ["strict", "best-effort", "off"]], "layers": ["type": "array", "items": string],
+                    "missing": ["type": "array", "items": string], "failure": string, "user": string,
+                    "grants": Schema.reference("SandboxGrants").json, "processes": ["type": "string", "enum": ["per-session", "per-engine"]],
+                ], required: ["mode", "layers", "missing", "grants", "processes"])),
+            ], required: ["needs", "grants", "ungranted", "applied"]),
             // Optional keys may also be null (left out); `apps` may only be empty: no session apps here.
             "SessionCreateRequest": object([
                 "name": nullable(pattern(.sessionName)), "engine": nullableString, "engineConfig": nullable(anyObject),
                 "config": nullable(anyObject), "start": nullable(boolean), "isolation": nullableIsolation, "apps": noApps,
-                "members": membersSchema, "routes": routesSchema,
+                "members": membersSchema, "routes": routesSchema, "sandbox": nullable(Schema.reference("SandboxGrants").json),
             ]),
             "SessionUpdateRequest": object([
                 "engine": nullableString, "engineConfig": nullable(anyObject), "config": nullable(anyObject), "isolation": nullableIsolation,
-                "apps": noApps, "members": membersSchema, "routes": routesSchema,
+                "apps": noApps, "members": membersSchema, "routes": routesSchema, "sandbox": nullable(Schema.reference("SandboxGrants").json),
             ]),
             "SessionMember": object(
-                ["name": pattern(.sessionName), "engine": string, "engineConfig": nullable(anyObject), "isolation": nullableIsolation],
+                [
+                    "name": pattern(.sessionName), "engine": string, "engineConfig": nullable(anyObject), "isolation": nullableIsolation,
+                    "sandbox": nullable(Schema.reference("SandboxGrants").json),
+                ],
                 required: ["name", "engine"]),
             "SessionRoute": object(
                 ["members": ["type": "array", "items": pattern(.sessionName), "minItems": 1], "mirror": boolean], required: ["members", "mirror"]),
@@ -196,11 +215,12 @@ enum OpenAPIDocument {
                 "name": nullableString, "version": nullableString, "abiVersion": nullableString, "summary": nullableString,
                 "license": nullableString, "homepage": nullableString,
                 "features": ["type": "array", "items": ["type": "string", "enum": .array(Feature.allCases.map { .string($0.rawValue) })]],
+                "needs": ["type": "array", "items": need],
                 "file": string, "state": ["type": "string", "enum": ["loaded", "refused"]], "reason": nullableString,
                 "generation": ["type": "integer", "nullable": true],
             ]),
             "FeatureMatrix": object([
-                "engines": ["type": "array", "items": object(["name": string, "version": string, "summary": string])],
+                "engines": ["type": "array", "items": object(["name": string, "version": string, "summary": string, "needs": ["type": "array", "items": need]])],
                 "features": ["type": "array", "items": object([
                     "id": string, "summary": string, "endpoints": ["type": "array", "items": string],
                     "engines": ["type": "object", "additionalProperties": boolean],

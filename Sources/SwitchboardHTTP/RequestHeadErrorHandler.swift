@@ -8,10 +8,13 @@ import NIOHTTPTypes
 /// Answers a request head the HTTP decoder cannot take: `431` when its headers are over the
 /// decoder's limit (`HeaderLimit.maxBytes`), `400` when it is malformed. Without it the
 /// connection is dropped with no answer while the client is still writing, and the client
-/// hangs or sees a reset. After answering it goes on reading, and discards, what the client
-/// still sends (up to `BodyLimit.maxDrainBytes`), so the client reaches the point where it
-/// reads the answer; the answer says `Connection: close`, and the idle timeout closes the
-/// connection if the client does not.
+/// hangs or sees a reset. The answer says `Connection: close` and is followed at once by the end
+/// of the server's side of the connection (a request whose framing is ambiguous, such as both
+/// `Content-Length` and `Transfer-Encoding`, must not leave a connection that could be read in
+/// two ways). It goes on reading, and discards, what the client still sends (up to
+/// `BodyLimit.maxDrainBytes`), so the client reaches the point where it reads the answer
+/// rather than meeting a reset; the connection ends when the client closes its side, or at the
+/// idle timeout.
 final class RequestHeadErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -42,7 +45,10 @@ final class RequestHeadErrorHandler: ChannelInboundHandler, RemovableChannelHand
         head.headerFields[.connection] = "close"
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenSuccess {
+            channel.close(mode: .output, promise: nil)
+        }
     }
 
     static let headerFieldsTooLarge = HTTPResponse.Status(code: 431, reasonPhrase: "Request Header Fields Too Large")

@@ -57,16 +57,17 @@ enum SessionsRoutes {
                 let session = try await manage(context, name) { manager async throws(SessionError) in
                     try await manager.update(
                         name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation, members: members,
-                        routes: body.routes?.routes)
+                        routes: body.routes?.routes, sandbox: body.sandbox)
                 }
                 return try JSONBody.response(await SessionInfo(session, context.server))
             },
             APIRoute(
                 .delete, "/api/sessions/{session}", "SessionsController_delete", tag: .sessions, summary: "Stop and delete a session",
-                parameters: [.sessionPath], success: .json(.reference("Result")), errors: [.sessionNotFound, .storageUnavailable]
+                parameters: [.sessionPath, .query("purge", .boolean, "Also remove the session's state folder (its engines' data); kept when omitted")],
+                success: .json(.reference("Result")), errors: [.sessionNotFound, .storageUnavailable]
             ) { _, context throws(APIError) in
                 let name = try existing(context).name
-                try await delete(name, context)
+                try await delete(name, purge: try context.query.boolean("purge") ?? false, context)
                 return try JSONBody.response(Success())
             },
             APIRoute(
@@ -200,8 +201,8 @@ enum SessionsRoutes {
         }
     }
 
-    private static func delete(_ name: String, _ context: APIContext) async throws(APIError) {
-        try await manage(context, name) { manager async throws(SessionError) in try await manager.delete(name) }
+    private static func delete(_ name: String, purge: Bool = false, _ context: APIContext) async throws(APIError) {
+        try await manage(context, name) { manager async throws(SessionError) in try await manager.delete(name, purge: purge) }
         context.server.activity.forget(name)
     }
 
@@ -231,6 +232,7 @@ struct SessionCreate: Decodable, Sendable {
     var config: JSONValue?
     var start: Bool?
     var isolation: EngineIsolation?
+    var sandbox: SandboxGrants?
     var apps: [JSONValue]?
     var members: [MemberBody]?
     var routes: [String: RouteBody]?
@@ -242,11 +244,13 @@ struct SessionCreate: Decodable, Sendable {
             return SessionRecord(
                 name: name, engine: engine ?? SessionManager.defaultEngineName,
                 engineConfig: try SessionsRoutes.objectData(engineConfig, parameter: "engineConfig"), config: config,
-                started: start ?? true, isolation: isolation)
+                started: start ?? true, isolation: isolation, sandbox: sandbox ?? .none)
         }
-        for (key, given) in [("engine", engine != nil), ("engineConfig", engineConfig != nil), ("isolation", isolation != nil)] where given {
+        for (key, given) in [("engine", engine != nil), ("engineConfig", engineConfig != nil), ("isolation", isolation != nil), ("sandbox", sandbox != nil)]
+        where given {
             throw .session(.invalidComposition(
-                parameter: key, "a composite session takes 'members' and 'routes', not '\(key)': each member has its own engine, engineConfig and isolation"))
+                parameter: key,
+                "a composite session takes 'members' and 'routes', not '\(key)': each member has its own engine, engineConfig, isolation and sandbox"))
         }
         guard let members else { throw .session(.invalidComposition(parameter: "members", "'routes' needs 'members': the engines the routes name")) }
         guard let routes else {
@@ -263,6 +267,7 @@ struct SessionUpdate: Decodable, Sendable {
     var engineConfig: JSONValue?
     var config: JSONValue?
     var isolation: EngineIsolation?
+    var sandbox: SandboxGrants?
     var apps: [JSONValue]?
     var members: [MemberBody]?
     var routes: [String: RouteBody]?
@@ -304,6 +309,7 @@ struct SessionInfo: Encodable, Sendable {
         var health: EngineStatus?
         /// Where the engine runs now; the session's choice when it runs none.
         var isolation: EngineIsolation?
+        var sandbox: SandboxInfo?
         /// A composite's members, in its order, each as it runs now.
         var members: [MemberInfo]?
         var routes: [String: SessionComposition.Route]?
@@ -316,8 +322,25 @@ struct SessionInfo: Encodable, Sendable {
         var config: JSONValue
         var health: EngineStatus?
         var isolation: EngineIsolation?
+        var sandbox: SandboxInfo?
         /// What the member serves now: its live features that its engine declares.
         var features: [String]?
+    }
+
+    /// What the engine declares it may need, what the session grants, what it declares and is
+    /// not granted, and the sandbox its engine process runs in now (null in the server's process).
+    struct SandboxInfo: Encodable, Sendable {
+        var needs: [EngineNeed]
+        var grants: SandboxGrants
+        var ungranted: [EngineNeed]
+        var applied: Nullable<SandboxReport>
+
+        init(engine: LoadedEngine?, grants: SandboxGrants, applied: SandboxReport?) {
+            needs = engine?.metadata.needs ?? []
+            self.grants = grants
+            ungranted = needs.filter { !grants.needs.contains($0) }
+            self.applied = Nullable(applied)
+        }
     }
 
     struct Timestamps: Encodable, Sendable {
@@ -348,6 +371,11 @@ struct SessionInfo: Encodable, Sendable {
             engine: record.engine, version: report?.engine.metadata.version,
             config: JSONValue(objectData: record.engineConfig), health: report?.status,
             isolation: session.isolation ?? record.isolation)
+        if record.composition == nil {
+            engine.sandbox = SandboxInfo(
+                engine: report?.engine ?? server.sessions.registry.engine(named: record.engine), grants: record.sandbox,
+                applied: report?.sandbox)
+        }
         if let composition = record.composition {
             let running = Dictionary(await session.memberReports.map { ($0.member.name, $0) }, uniquingKeysWith: { $1 })
             engine.members = composition.members.map { member in
@@ -355,7 +383,11 @@ struct SessionInfo: Encodable, Sendable {
                 return MemberInfo(
                     name: member.name, engine: member.engine, version: report?.engine.metadata.version,
                     config: JSONValue(objectData: member.engineConfig), health: report?.status,
-                    isolation: report?.isolation ?? member.isolation, features: report.map { $0.features.sorted().map(\.rawValue) })
+                    isolation: report?.isolation ?? member.isolation,
+                    sandbox: SandboxInfo(
+                        engine: report?.engine ?? server.sessions.registry.engine(named: member.engine), grants: member.sandbox ?? .none,
+                        applied: report?.sandbox),
+                    features: report.map { $0.features.sorted().map(\.rawValue) })
             }
             engine.routes = composition.routes
         }

@@ -50,9 +50,11 @@ public enum SwitchboardServer {
         router.middlewares.add(RequestLogMiddleware())
         router.middlewares.add(RequestMetricsMiddleware(
             metrics: state.metrics,
-            templates: Dictionary(uniqueKeysWithValues: routes.map {
-                (RouterRoute(method: $0.method, routerPath: RouterPath($0.routerPath).description), $0.path)
+            templates: Dictionary(uniqueKeysWithValues: routes.flatMap { route in
+                Self.methods(answering: route.method).map { (RouterRoute(method: $0, routerPath: RouterPath(route.routerPath).description), route.path) }
             })))
+        // Outside the error mapping, so that an error answered to HEAD loses its body too.
+        router.middlewares.add(HeadRequestMiddleware())
         router.middlewares.add(JSONErrorMiddleware(allowedMethods: { path in allowedMethods(path, routes) }))
         // After the error middleware, so that an error while reading the body is JSON too;
         // before the key check, so that even a refused request's body is read.
@@ -62,7 +64,7 @@ public enum SwitchboardServer {
         }
         for route in routes {
             let parameterNames = route.routerParameterNames
-            router.on(RouterPath(route.routerPath), method: route.method) { request, context in
+            let handler: @Sendable (Request, SwitchboardRequestContext) async throws -> Response = { request, context in
                 var request = request
                 let apiContext = APIContext(
                     server: state, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
@@ -73,20 +75,29 @@ public enum SwitchboardServer {
                 if let members = served.headerValue { response.headers.append(HTTPField(name: ServedMembers.header, value: members)) }
                 return response
             }
+            for method in Self.methods(answering: route.method) { router.on(RouterPath(route.routerPath), method: method, use: handler) }
         }
         return router
     }
 
-    /// The methods of the routes the router would reach for a path.
+    /// The methods of the routes the router would reach for a path, `HEAD` beside each `GET`.
     static func allowedMethods(_ path: String, _ routes: [APIRoute]) -> [HTTPRequest.Method] {
         let matching = routes.filter { $0.matches(path: path) }
         let mostLiteral = matching.map(\.literalSegmentCount).max()
-        return matching.filter { $0.literalSegmentCount == mostLiteral }.map(\.method)
+        return matching.filter { $0.literalSegmentCount == mostLiteral }.flatMap { methods(answering: $0.method) }
     }
 
-    /// HTTP/1.1 with the connection limits of `ConnectionTimeouts` and `HeaderLimit`.
+    /// A route's method, and `HEAD` for a `GET` (`HeadRequestMiddleware` answers it).
+    static func methods(answering method: HTTPRequest.Method) -> [HTTPRequest.Method] {
+        method == .get ? [.get, .head] : [method]
+    }
+
+    /// HTTP/1.1 with the connection limits of `ConnectionTimeouts` and `HeaderLimit`, closing
+    /// each connection whose request does not keep it alive.
     public static func httpServer(_ options: Options) -> HTTPServerBuilder {
-        .http1(configuration: options.timeouts.channelConfiguration)
+        HTTPServerBuilder { responder in
+            HTTP1ClosingChannel(inner: HTTP1Channel(responder: responder, configuration: options.timeouts.channelConfiguration))
+        }
     }
 
     public static func application(state: ServerState, options: Options, logger: Logger) -> some ApplicationProtocol {

@@ -1,5 +1,6 @@
 import ContactsEngineKit
 import Foundation
+import Logging
 import Synchronization
 import SwitchboardCore
 
@@ -7,15 +8,22 @@ import SwitchboardCore
 import Glibc
 #endif
 
-/// Reads a plugin's metadata in a short-lived child (`switchboard engine-host --scan`), so that
+/// Reads a plugin's metadata in a short-lived child (`switchboard-engine-host --scan`), so that
 /// a plugin whose constructor or entry function crashes or hangs is refused with the reason and
 /// its code never runs in the server. Results are cached by path, device, inode, size and mtime,
 /// in memory and in a file when one is named, so a restart does not scan unchanged files again.
 public final class ChildScanner: PluginScanner {
     private let command: EngineHostCommand
+    /// Scans run in the same sandbox as engines, with no folder to write and no grant: a
+    /// plugin's constructor and entry function run there first.
+    private let sandbox: SandboxSettings
+    private let logger: Logger
     private let timeout: Duration
     private let cacheFile: String?
     private let cache: Mutex<[String: CachedScan]>
+    /// Why the cache file was not read though it exists (it is not a scan cache); it is then
+    /// rebuilt, every plugin scanned again.
+    public let unreadableCache: String?
 
     /// What one scan found, for the file as it was then.
     struct CachedScan: Codable, Equatable {
@@ -26,13 +34,26 @@ public final class ChildScanner: PluginScanner {
         var refusal: String?
     }
 
-    public init(command: EngineHostCommand, timeout: Duration = .seconds(10), cacheFile: String? = nil) {
+    public init(
+        command: EngineHostCommand, sandbox: SandboxSettings = .off, timeout: Duration = .seconds(10), cacheFile: String? = nil,
+        logger: Logger = Logger(label: "switchboard.scan")
+    ) {
         self.command = command
+        self.sandbox = sandbox
+        self.logger = logger
         self.timeout = timeout
         self.cacheFile = cacheFile
-        let stored = cacheFile.flatMap { try? Data(contentsOf: URL(fileURLWithPath: $0)) }
-            .flatMap { try? JSONDecoder().decode([String: CachedScan].self, from: $0) }
-        cache = Mutex(stored ?? [:])
+        var stored: [String: CachedScan] = [:]
+        var unreadable: String?
+        if let bytes = cacheFile.flatMap({ try? Data(contentsOf: URL(fileURLWithPath: $0)) }) {
+            do {
+                stored = try JSONDecoder().decode([String: CachedScan].self, from: bytes)
+            } catch {
+                unreadable = (error as? DecodingError)?.readableDescription ?? "\(error)"
+            }
+        }
+        cache = Mutex(stored)
+        unreadableCache = unreadable
     }
 
     public func scan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
@@ -73,11 +94,27 @@ public final class ChildScanner: PluginScanner {
     private func runScan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
         let pipe: [Int32]
         let child: ChildProcess
+        // The scan's only writable folder, where the engine host stages the plugin it reads.
+        var template = Array("\(NSTemporaryDirectory())/switchboard-scan-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            return .failure(PluginRefusal("cannot scan: no scratch folder: \(String(cString: strerror(errno)))"))
+        }
+        let scratch = String(cString: made)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        sandbox.handOver(scratch)
         do {
             let pair = try socketPair()
             pipe = [pair.server, pair.child]
             defer { close(pair.child) }
-            child = try ChildProcess.spawn(command.executable, command.arguments + ["--scan", path], socket: pair.child)
+            var outputLogger = logger
+            outputLogger[metadataKey: "plugin"] = "\(path)"
+            outputLogger[metadataKey: "source"] = "scanner output"
+            let output = try EngineOutput(logger: outputLogger, label: "scan")
+            defer { output.childHasIt() }
+            child = try ChildProcess.spawn(
+                command.executable, command.arguments + sandbox.arguments(writable: [scratch], grants: .none) + ["--scan", path],
+                socket: pair.child, output: output.writeEnd, namespaces: sandbox.namespaces(grants: .none),
+                environment: EngineEnvironment.variables(home: scratch))
         } catch {
             return .failure(PluginRefusal("cannot scan: \(error)"))
         }

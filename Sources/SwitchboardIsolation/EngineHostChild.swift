@@ -8,7 +8,7 @@ import SwitchboardCore
 import Glibc
 #endif
 
-/// The child side of process isolation: `switchboard engine-host` loads one plugin file through
+/// The child side of process isolation: `switchboard-engine-host` loads one plugin file through
 /// the C ABI, exactly as the server would in-process, and serves its instances over the socket.
 /// Whatever the plugin does to this process (a segfault, an abort, a leak up to the memory limit)
 /// ends this process only; the server sees the socket close and learns the signal from waitpid.
@@ -27,9 +27,14 @@ public enum EngineHostChild {
 
     /// Serves instances of the plugin at `plugin` on `socket` until the server closes it.
     /// Returns the reason when the handshake or the plugin fails before serving.
-    public static func serve(socket: Int32, plugin: String, policy: PluginPolicy) async -> String? {
+    /// - Parameter stateDirectory: the path an instance's state folder has in this process.
+    public static func serve(
+        socket: Int32, plugin: String, policy: PluginPolicy, confinement: ConfinementReport,
+        stateDirectory: @escaping @Sendable (String) -> String = { $0 }
+    ) async -> String? {
         let writer = FrameWriter(socket: socket, label: "switchboard-engine-host-writer")
         writer.send(.hello(magic: WireMessage.magic, versions: WireMessage.versions))
+        writer.send(.confined(report: Array((try? JSONEncoder().encode(confinement)) ?? Data())))
         let reader = FrameReader(socket: socket)
         guard case .welcome(let version)? = reader.next(), WireMessage.versions.contains(version) else {
             return "the server did not accept this engine host's protocol versions \(WireMessage.versions)"
@@ -40,7 +45,7 @@ public enum EngineHostChild {
         guard let engine = registry.engines.first else {
             return registry.listing.first?.reason ?? "no engine in \(plugin)"
         }
-        let host = ChildInstances(engine: engine, writer: writer)
+        let host = ChildInstances(engine: engine, writer: writer, stateDirectory: stateDirectory)
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 while let message = reader.next() { host.handle(message) }
@@ -64,9 +69,12 @@ private final class ChildInstances: Sendable {
     /// The server enforces every deadline; here a call only needs one so it is not kept forever.
     private static let callTimeout = Duration.seconds(3600)
 
-    init(engine: LoadedEngine, writer: FrameWriter) {
+    let stateDirectory: @Sendable (String) -> String
+
+    init(engine: LoadedEngine, writer: FrameWriter, stateDirectory: @escaping @Sendable (String) -> String) {
         self.engine = engine
         self.writer = writer
+        self.stateDirectory = stateDirectory
     }
 
     func handle(_ message: WireMessage) {
@@ -75,7 +83,7 @@ private final class ChildInstances: Sendable {
             let logger = Logger(label: "switchboard.engine") { _ in ForwardingLogHandler(instance: id, writer: self.writer) }
             let context = InstanceContext(
                 session: String(decoding: session, as: UTF8.self),
-                stateDirectory: stateDirectory.isEmpty ? nil : String(decoding: stateDirectory, as: UTF8.self),
+                stateDirectory: stateDirectory.isEmpty ? nil : self.stateDirectory(String(decoding: stateDirectory, as: UTF8.self)),
                 callTimeout: Self.callTimeout, queryTimeout: Self.callTimeout, logger: logger)
             Task {
                 do throws(EngineError) {
@@ -119,7 +127,7 @@ private final class ChildInstances: Sendable {
                 let status = await handle?.status() ?? EngineStatus(health: .down, message: "no such instance")
                 writer.send(.answer(query: query, bytes: (try? JSONCoders.encode(status)) ?? []))
             }
-        case .hello, .created, .completion, .answer, .log, .welcome:
+        case .hello, .created, .completion, .answer, .log, .confined, .welcome:
             return
         }
     }

@@ -1,6 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Logging
+import CEngineSandbox
 import Synchronization
 import SwitchboardCore
 
@@ -28,6 +29,10 @@ final class EngineHostProcess: @unchecked Sendable {
     private let restarts: Restarts
     private let metrics: HostMetrics
     private let logger: Logger
+    private let sandbox: SandboxSettings
+    /// What the process may write (its session's state folder, or every session's for a shared one) and is granted.
+    private let writable: [String]
+    private let grants: SandboxGrants
     private static let handshakeTimeout = Duration.seconds(10)
 
     private struct Instance {
@@ -40,6 +45,10 @@ final class EngineHostProcess: @unchecked Sendable {
         let process: ChildProcess
         let writer: FrameWriter
         let socket: Int32
+        /// The namespaces it was started in, for its report.
+        let namespaces: Int32
+        /// Why the namespaces asked for could not be had (best-effort only).
+        let namespaceFailure: String?
     }
 
     private struct State {
@@ -58,12 +67,20 @@ final class EngineHostProcess: @unchecked Sendable {
         var nextWait: Duration
         var lastCrash: ContinuousClock.Instant?
         var restarts = 0
+        /// The sandbox of the running child, as it reported it.
+        var confinement: SandboxReport?
     }
 
     private let state: Mutex<State>
     private let numbers = Counter()
 
-    init(engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger) {
+    init(
+        engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
+        sandbox: SandboxSettings, writable: [String], grants: SandboxGrants
+    ) {
+        self.sandbox = sandbox
+        self.writable = writable
+        self.grants = grants
         self.engineName = engineName
         self.plugin = plugin
         self.command = command
@@ -106,6 +123,9 @@ final class EngineHostProcess: @unchecked Sendable {
         writer?.send(.destroy(instance: id))
         stopIfUnused()
     }
+
+    /// The sandbox the child runs in now; nil while none runs.
+    var confinement: SandboxReport? { state.withLock { $0.child == nil ? nil : $0.confinement } }
 
     /// Why the instance cannot serve now, or nil.
     func failure(of id: UInt64) -> String? {
@@ -221,10 +241,7 @@ final class EngineHostProcess: @unchecked Sendable {
     private func launch() async throws(EngineError) {
         let child: Child
         do {
-            let (server, remote) = try socketPair()
-            defer { close(remote) }
-            let process = try ChildProcess.spawn(command.executable, command.arguments + [plugin], socket: remote)
-            child = Child(process: process, writer: FrameWriter(socket: server, label: "switchboard-engine-writer-\(engineName)"), socket: server)
+            child = try spawn()
         } catch {
             throw EngineError(.unavailable, "engine \"\(engineName)\": \(error)")
         }
@@ -236,6 +253,7 @@ final class EngineHostProcess: @unchecked Sendable {
                 state.handshake = handshake
                 state.killReason = nil
                 state.timeoutsInARow = 0
+                state.confinement = nil
             }
             CallDeadlines.shared.add(handshake)
             let reader = Thread { [self] in read(from: child) }
@@ -251,10 +269,53 @@ final class EngineHostProcess: @unchecked Sendable {
         }
     }
 
+    /// Starts the engine host in its namespaces, with its output going to the log. Under
+    /// `best-effort`, a kernel that refuses the namespaces gets a child without them, and the
+    /// report says so; under `strict` the refusal stands.
+    private func spawn() throws -> Child {
+        let (server, remote) = try socketPair()
+        defer { close(remote) }
+        var outputLogger = logger
+        outputLogger[metadataKey: "engine"] = "\(engineName)"
+        outputLogger[metadataKey: "source"] = "engine output"
+        let output = try EngineOutput(logger: outputLogger, label: "engine-\(engineName)")
+        defer { output.childHasIt() }
+        let arguments = command.arguments + sandbox.arguments(writable: writable, grants: grants) + [plugin]
+        let environment = EngineEnvironment.variables(home: writable.count == 1 ? writable[0] : nil)
+        let namespaces = sandbox.namespaces(grants: grants)
+        let process: ChildProcess
+        var namespaceFailure: String?
+        do {
+            process = try ChildProcess.spawn(
+                command.executable, arguments, socket: remote, output: output.writeEnd, namespaces: namespaces, environment: environment)
+        } catch where namespaces != 0 && sandbox.mode == .bestEffort {
+            namespaceFailure = "namespaces: \(error)"
+            process = try ChildProcess.spawn(command.executable, arguments, socket: remote, output: output.writeEnd, environment: environment)
+        }
+        return Child(
+            process: process, writer: FrameWriter(socket: server, label: "switchboard-engine-writer-\(engineName)"), socket: server,
+            namespaces: namespaceFailure == nil ? namespaces : 0, namespaceFailure: namespaceFailure)
+    }
+
     private func read(from child: Child) {
-        let reader = FrameReader(socket: child.socket)
+        let reader = FrameReader(socket: child.socket, pidfd: child.process.pidfd)
         if case .hello(let magic, let versions)? = reader.next(), magic == WireMessage.magic {
             if let version = WireMessage.versions.last(where: versions.contains) {
+                guard case .confined(let bytes)? = reader.next(), let report = try? JSONDecoder().decode(ConfinementReport.self, from: Data(bytes)) else {
+                    state.withLock { if $0.killReason == nil { $0.killReason = "engine host did not report its sandbox" } }
+                    return ended(child)
+                }
+                let confinement = sandboxReport(report, child: child)
+                if let failure = confinement.failure, sandbox.mode == .strict {
+                    metrics.sandboxRefused(engine: engineName)
+                    logger.error("engine process refused: its sandbox cannot be applied in full", metadata: [
+                        "engine": "\(engineName)", "reason": "\(failure)",
+                    ])
+                    state.withLock { $0.killReason = "engine \"\(engineName)\" not started: --sandbox strict, and \(failure)" }
+                    child.process.kill()
+                    return ended(child)
+                }
+                state.withLock { $0.confinement = confinement }
                 child.writer.send(.welcome(version: version))
                 state.withLock { $0.handshake }?.settle(.success([]))
                 while let message = reader.next() { receive(message) }
@@ -282,9 +343,31 @@ final class EngineHostProcess: @unchecked Sendable {
             logger[metadataKey: "session"] = "\(context.session)"
             let levels: [Logger.Level] = [.debug, .info, .warning, .error]
             logger.log(level: levels[Int(min(level, 3))], "\(String(decoding: text, as: UTF8.self))")
-        case .hello, .welcome, .create, .destroy, .call, .features, .status, .cancel:
+        case .hello, .confined, .welcome, .create, .destroy, .call, .features, .status, .cancel:
             return
         }
+    }
+
+    /// The child's own report, with the namespaces the server started it in.
+    private func sandboxReport(_ report: ConfinementReport, child: Child) -> SandboxReport {
+        let namespaces: [(flag: Int32, name: String)] = [
+            (SBX_NS_PID, "pid-namespace"), (SBX_NS_MOUNT, "mount-namespace"),
+            (SBX_NS_IPC, "ipc-namespace"), (SBX_NS_UTS, "uts-namespace"),
+            (SBX_NS_NET, "network-namespace"), (SBX_NS_USER, "user-namespace"),
+        ]
+        // Descriptor and environment hygiene hold in every mode, `off` included.
+        var layers = ["descriptors", "environment"]
+        layers += namespaces.filter { child.namespaces & $0.flag != 0 }.map(\.name)
+        var missing = report.missing
+        var failure = report.failure
+        if let namespaceFailure = child.namespaceFailure {
+            let asked = sandbox.namespaces(grants: grants)
+            missing += namespaces.filter { asked & $0.flag != 0 }.map(\.name)
+            failure = failure ?? namespaceFailure
+        }
+        return SandboxReport(
+            mode: sandbox.mode.rawValue, layers: layers + report.applied, missing: missing, failure: failure, user: report.user, grants: grants,
+            processes: sandbox.processes.rawValue)
     }
 
     private static func result(_ status: UInt64, _ bytes: [UInt8]) -> Result<[UInt8], EngineError> {

@@ -12,8 +12,10 @@ import Glibc
 /// JSON because every call crosses it twice and the request and result are already JSON bytes:
 /// framing them costs a copy, encoding them again would cost a parse.
 ///
-/// The child speaks first: `hello` with the magic and the protocol versions it speaks; the
-/// server answers `welcome` with the one it chose, or closes the socket (go-plugin's handshake).
+/// The child speaks first: `hello` with the magic and the protocol versions it speaks, then
+/// `confined` with the sandbox it applied to itself (JSON, before any plugin code was mapped);
+/// the server answers `welcome` with the version it chose, or closes the socket (go-plugin's
+/// handshake).
 enum WireMessage: Equatable, Sendable {
     // child → server
     case hello(magic: UInt64, versions: [UInt64])
@@ -21,6 +23,8 @@ enum WireMessage: Equatable, Sendable {
     case completion(call: UInt64, status: UInt64, bytes: [UInt8])
     case answer(query: UInt64, bytes: [UInt8])
     case log(instance: UInt64, level: UInt64, message: [UInt8])
+    /// The layers the child applied to itself, as `ConfinementReport` JSON.
+    case confined(report: [UInt8])
     // server → child
     case welcome(version: UInt64)
     case create(instance: UInt64, session: [UInt8], stateDirectory: [UInt8], configuration: [UInt8])
@@ -34,12 +38,13 @@ enum WireMessage: Equatable, Sendable {
 
     /// "SBENGINE" read as a little-endian integer.
     static let magic: UInt64 = 0x454E_4947_4E45_4253
-    static let versions: [UInt64] = [1]
+    /// 2: `confined` follows `hello`.
+    static let versions: [UInt64] = [2]
     /// Larger frames end the connection: no request or result comes near it.
     static let largestFrame = 256 << 20
 
     private enum Kind: UInt8 {
-        case hello = 1, created, completion, answer, log
+        case hello = 1, created, completion, answer, log, confined
         case welcome = 101, create, destroy, call, features, status, cancel
     }
 
@@ -56,6 +61,8 @@ enum WireMessage: Equatable, Sendable {
             out.kind(Kind.answer.rawValue); out.number(query); out.bytes(bytes)
         case .log(let instance, let level, let message):
             out.kind(Kind.log.rawValue); out.number(instance); out.number(level); out.bytes(message)
+        case .confined(let report):
+            out.kind(Kind.confined.rawValue); out.bytes(report)
         case .welcome(let version):
             out.kind(Kind.welcome.rawValue); out.number(version)
         case .create(let instance, let session, let stateDirectory, let configuration):
@@ -96,6 +103,8 @@ enum WireMessage: Equatable, Sendable {
             message = input.number().flatMap { q in input.bytes().map { .answer(query: q, bytes: $0) } }
         case .log:
             message = input.number().flatMap { i in input.number().flatMap { l in input.bytes().map { .log(instance: i, level: l, message: $0) } } }
+        case .confined:
+            message = input.bytes().map { .confined(report: $0) }
         case .welcome:
             message = input.number().map { .welcome(version: $0) }
         case .create:
@@ -178,10 +187,29 @@ private struct WireDecoder {
 /// Reads frames from a blocking socket, on one reader thread of its own.
 final class FrameReader: @unchecked Sendable {
     private let socket: Int32
+    /// The peer process's pidfd, when known: readable once it has exited. A process that forked
+    /// a child holding its end of the socket never closes it, so the socket alone cannot say.
+    private let pidfd: Int32?
     private var buffer: [UInt8] = []
     private var start = 0
 
-    init(socket: Int32) { self.socket = socket }
+    init(socket: Int32, pidfd: Int32? = nil) {
+        self.socket = socket
+        self.pidfd = pidfd
+    }
+
+    /// Waits until the socket has bytes (true) or the peer process has exited with nothing left to read (false).
+    private func waitForBytes() -> Bool {
+        guard let pidfd else { return true }
+        while true {
+            var fds = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0), pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0, errno == EINTR { continue }
+            guard ready > 0 else { return false }
+            if fds[0].revents != 0 { return true }
+            if fds[1].revents != 0 { return false }
+        }
+    }
 
     /// The next message; nil when the peer closed the socket or sent something malformed.
     func next() -> WireMessage? {
@@ -204,6 +232,7 @@ final class FrameReader: @unchecked Sendable {
                 buffer.removeFirst(start)
                 start = 0
             }
+            guard waitForBytes() else { return nil }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let count = chunk.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }

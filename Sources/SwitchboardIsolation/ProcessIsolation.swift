@@ -4,16 +4,22 @@ import Logging
 import Synchronization
 import SwitchboardCore
 
-/// Runs engine instances in child processes: one `switchboard engine-host` per engine version,
-/// serving every process-isolated session of that engine.
+/// Runs engine instances in sandboxed child processes (`switchboard-engine-host`): by default
+/// one per instance, so that a session reaches only its own state folder; with `per-engine`, one
+/// per engine version serving every process-isolated session of it.
 public final class ProcessIsolation: IsolatedEngineLauncher {
     private let command: EngineHostCommand
+    private let sandbox: SandboxSettings
+    /// Where every session's state folders are: what a shared (per-engine) process may write.
+    private let stateRoot: String?
     private let restarts: EngineHostProcess.Restarts
     private let metrics: HostMetrics
     private let logger: Logger
     private let processes = Mutex<[String: EngineHostProcess]>([:])
 
-    public init(command: EngineHostCommand, metrics: HostMetrics = .none, logger: Logger) {
+    public init(command: EngineHostCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger) {
+        self.sandbox = sandbox
+        self.stateRoot = stateRoot
         self.command = command
         restarts = EngineHostProcess.Restarts()
         self.metrics = metrics
@@ -24,11 +30,18 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         guard let plugin = engine.file else {
             throw EngineError(.invalidInput, "engine \"\(engine.metadata.name)\" is built into the server and cannot run in a process of its own")
         }
-        let key = "\(engine.metadata.name)#\(engine.generation)"
+        let shared = sandbox.processes == .perEngine
+        // Per session, each instance is keyed by its own state folder (a composite's two members
+        // on one engine have two); shared, by engine version. Both by grants too: a sandbox is
+        // fixed once applied, so other grants need another process.
+        let key = "\(engine.metadata.name)#\(engine.generation)#\(context.grants.hashValue)" + (shared ? "" : "@\(context.stateDirectory ?? context.session)")
+        let writable = [shared ? stateRoot : context.stateDirectory].compactMap { $0 }
+        writable.forEach(sandbox.handOver)
         let process = processes.withLock { processes in
             if let existing = processes[key] { return existing }
             let made = EngineHostProcess(
-                engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger)
+                engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger,
+                sandbox: sandbox, writable: writable, grants: context.grants)
             processes[key] = made
             return made
         }
@@ -84,6 +97,8 @@ final class ProcessEngineHandle: EngineHandle {
     }
 
     var failure: String? { process.failure(of: instance) }
+
+    var sandbox: SandboxReport? { process.confinement }
 
     func shutdown() { process.destroy(instance) }
 }

@@ -6,7 +6,8 @@ import SwitchboardCore
 /// Sessions in PostgreSQL, shared by every server pointed at the same database. The server
 /// creates and migrates the schema itself (numbered migrations in `switchboard_schema`); a
 /// trigger announces each change on `NOTIFY switchboard_sessions` with the session's name, so
-/// every server hears every change, whoever made it.
+/// every server hears every change, whoever made it. Every operation is bounded (`StoreDeadline`):
+/// while PostgreSQL is down, session changes fail within the bound and are never applied later.
 public final class PostgresSessionStore: SharedSessionStore {
     /// The channel the trigger notifies and every server listens on.
     static let channel = "switchboard_sessions"
@@ -32,21 +33,31 @@ public final class PostgresSessionStore: SharedSessionStore {
             """,
         ],
         ["ALTER TABLE switchboard_session ADD COLUMN composition bytea"],
+        ["ALTER TABLE switchboard_session ADD COLUMN sandbox bytea"],
     ]
 
     /// Any number will do, as long as it is Switchboard's: migrations take this advisory lock,
     /// so replicas starting together migrate one after the other.
     private static let migrationLock: Int64 = 0x5357_4244  // "SWBD"
 
+    /// The bound of every operation when none is given (`serve --store-timeout`).
+    public static let defaultTimeout = Duration.seconds(5)
+
     private let client: PostgresClient
     private let running: Task<Void, Never>
+    private let deadline: StoreDeadline
     private let logger: Logger
 
-    /// Connects, then creates or migrates the schema.
-    public init(url: String, logger: Logger) async throws {
-        client = PostgresClient(configuration: try Self.configuration(url), backgroundLogger: logger)
+    /// Connects, then creates or migrates the schema; each operation, these included, gives up
+    /// after `timeout`.
+    public init(url: String, timeout: Duration = defaultTimeout, logger: Logger) async throws {
+        let configuration = try Self.configuration(url)
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         running = Task { await client.run() }
+        deadline = StoreDeadline(
+            timeout: timeout, database: "PostgreSQL \(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? configuration.username)",
+            logger: logger, probe: { try await client.query("SELECT 1", logger: logger) })
         self.logger = logger
         do {
             try await migrate()
@@ -83,6 +94,10 @@ public final class PostgresSessionStore: SharedSessionStore {
     }
 
     private func migrate() async throws {
+        try await deadline.run { [client, logger] _ in try await Self.migrate(client, logger) }
+    }
+
+    private static func migrate(_ client: PostgresClient, _ logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
             try await connection.query("CREATE TABLE IF NOT EXISTS switchboard_schema (version integer NOT NULL)", logger: logger)
@@ -100,42 +115,63 @@ public final class PostgresSessionStore: SharedSessionStore {
     }
 
     public func loadAll() async throws -> [SessionRecord] {
-        let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session ORDER BY name", logger: logger)
-        return try await Self.records(rows)
+        try await deadline.run { [client, logger] _ in
+            try await Self.records(try await client.query(
+                "SELECT name, engine, engine_config, config, started, isolation, composition, sandbox FROM switchboard_session ORDER BY name",
+                logger: logger))
+        }
     }
 
     public func load(named name: String) async throws -> SessionRecord? {
-        let rows = try await client.query(
-            "SELECT name, engine, engine_config, config, started, isolation, composition FROM switchboard_session WHERE name = \(name)", logger: logger)
-        return try await Self.records(rows).first
+        try await deadline.run { [client, logger] _ in
+            try await Self.records(try await client.query(
+                "SELECT name, engine, engine_config, config, started, isolation, composition, sandbox FROM switchboard_session WHERE name = \(name)",
+                logger: logger)).first
+        }
     }
 
     private static func records(_ rows: PostgresRowSequence) async throws -> [SessionRecord] {
         var records: [SessionRecord] = []
-        for try await (name, engine, engineConfig, config, started, isolation, composition)
-            in rows.decode((String, String, Data, Data, Bool, String?, Data?).self) {
+        for try await (name, engine, engineConfig, config, started, isolation, composition, sandbox)
+            in rows.decode((String, String, Data, Data, Bool, String?, Data?, Data?).self) {
             records.append(SessionRecord(
                 name: name, engine: engine, engineConfig: engineConfig, config: config, started: started,
-                isolation: isolation.flatMap(EngineIsolation.init(rawValue:)), composition: try SessionComposition.stored(composition)))
+                isolation: isolation.flatMap(EngineIsolation.init(rawValue:)), composition: try SessionComposition.stored(composition),
+                sandbox: try SandboxGrants.stored(sandbox)))
         }
         return records
     }
 
     public func save(_ record: SessionRecord) async throws {
         let composition = try record.composition?.stored
-        try await client.query(
-            """
-            INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation, composition)
-            VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue),
-                \(composition))
-            ON CONFLICT (name) DO UPDATE SET engine = excluded.engine, engine_config = excluded.engine_config,
-                config = excluded.config, started = excluded.started, isolation = excluded.isolation, composition = excluded.composition
-            """, logger: logger)
+        let sandbox = try record.sandbox.stored
+        try await write { connection, logger in
+            try await connection.query(
+                """
+                INSERT INTO switchboard_session (name, engine, engine_config, config, started, isolation, composition, sandbox)
+                VALUES (\(record.name), \(record.engine), \(record.engineConfig), \(record.config), \(record.started), \(record.isolation?.rawValue),
+                    \(composition), \(sandbox))
+                ON CONFLICT (name) DO UPDATE SET engine = excluded.engine, engine_config = excluded.engine_config,
+                    config = excluded.config, started = excluded.started, isolation = excluded.isolation, composition = excluded.composition,
+                    sandbox = excluded.sandbox
+                """, logger: logger)
+        }
     }
 
     public func delete(named name: String) async throws {
-        try await client.query("DELETE FROM switchboard_session WHERE name = \(name)", logger: logger)
+        try await write { connection, logger in
+            try await connection.query("DELETE FROM switchboard_session WHERE name = \(name)", logger: logger)
+        }
+    }
+
+    /// One change in a transaction that commits only if its caller has not been answered yet.
+    private func write(_ change: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) async throws {
+        try await deadline.run { [client, logger] claim in
+            try await client.withTransaction(logger: logger) { connection in
+                try await change(connection, logger)
+                try claim.claim()
+            }
+        }
     }
 
     public func changes() -> AsyncStream<String> {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import LocalEngineCore
+import Logging
 import SwitchboardCore
+import SwitchboardPostgresStore
 import SwitchboardSQLiteStore
 
 struct Import: AsyncParsableCommand {
@@ -15,8 +17,16 @@ struct Import: AsyncParsableCommand {
     @Option(help: "The session whose local engine receives the data.")
     var session = SessionManager.defaultSessionName
 
+    @Option(help: "For a composite session: the member, on engine local, whose engine receives the data.")
+    var member: String?
+
     @Option(help: ArgumentHelp("The server's data folder.", valueName: "dir"))
     var data = ProcessInfo.processInfo.environment["SWITCHBOARD_DATA"] ?? "switchboard-data"
+
+    @Option(help: ArgumentHelp(
+        "Where the server stores its sessions, as serve's --store: postgres://user[:password]@host[:port]/database ($SWITCHBOARD_STORE). Default: <data>/sessions.sqlite.",
+        valueName: "url"))
+    var store: String?
 
     func run() async throws {
         let seed: LocalSeed
@@ -43,24 +53,59 @@ struct Import: AsyncParsableCommand {
         case postgres(String)
     }
 
-    /// The database the session's local engine uses: its configured `postgres` or `database`, else
-    /// the file in its state folder.
+    /// The database the session's (or the member's) local engine uses: its configured `postgres`
+    /// or `database` (a relative one in its state folder, as the engine resolves it), else the
+    /// file in its state folder.
     private func database() async throws -> Database {
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-        let store = try SQLiteSessionStore(path: "\(data)/sessions.sqlite")
-        let records = try await store.loadAll()
-        try await store.close()
-        let record = records.first { $0.name == session }
-        guard record != nil || session == SessionManager.defaultSessionName else {
-            throw ValidationError("session \"\(session)\" does not exist in \(data)")
+        let (engine, engineConfig, stateFolder) = try target(in: try await record())
+        guard engine == LocalEngine.name else {
+            let who = member.map { "member \"\($0)\" of session \"\(session)\"" } ?? "session \"\(session)\""
+            throw ValidationError("\(who) runs engine \"\(engine)\"; import fills the local engine only")
         }
-        if let record, record.engine != LocalEngine.name {
-            throw ValidationError("session \"\(session)\" runs engine \"\(record.engine)\"; import fills the local engine only")
-        }
-        if let config = record?.engineConfig, let configured = try? JSONDecoder().decode(LocalEngine.Configuration.self, from: config) {
+        if let configured = try? JSONDecoder().decode(LocalEngine.Configuration.self, from: engineConfig) {
             if let url = configured.postgres { return .postgres(url) }
-            if let path = configured.database { return .sqlite(path) }
+            if let path = configured.database { return .sqlite(path.hasPrefix("/") ? path : "\(stateFolder)/\(path)") }
         }
-        return .sqlite("\(data)/state/\(session)/\(LocalEngine.name)/\(LocalEngine.databaseFileName)")
+        return .sqlite("\(stateFolder)/\(LocalEngine.databaseFileName)")
+    }
+
+    /// The session as the server's store holds it; nil for `default` before a server created it.
+    private func record() async throws -> SessionRecord? {
+        let record: SessionRecord?
+        let storeURL = store ?? ProcessInfo.processInfo.environment["SWITCHBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let storeURL {
+            let logger = Logger(label: "switchboard.import") { _ in SwiftLogNoOpLogHandler() }
+            let shared = try await PostgresSessionStore(url: storeURL, logger: logger)
+            record = try await shared.load(named: session)
+            try await shared.close()
+        } else {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            let local = try SQLiteSessionStore(path: "\(data)/sessions.sqlite")
+            record = try await local.loadAll().first { $0.name == session }
+            try await local.close()
+        }
+        guard record != nil || session == SessionManager.defaultSessionName else {
+            throw ValidationError("session \"\(session)\" does not exist in \(storeURL ?? "\(data)/sessions.sqlite")")
+        }
+        return record
+    }
+
+    /// The engine, configuration and state folder import fills: the session's, or for a composite
+    /// the member's (`serve` gives each member a folder of its own, `members/<member>`).
+    private func target(in record: SessionRecord?) throws -> (engine: String, config: Data, stateFolder: String) {
+        let sessionFolder = "\(data)/state/\(session)"
+        guard let composition = record?.composition else {
+            if let member { throw ValidationError("session \"\(session)\" is not composite: it has no member \"\(member)\"") }
+            return (record?.engine ?? LocalEngine.name, record?.engineConfig ?? Data("{}".utf8), "\(sessionFolder)/\(LocalEngine.name)")
+        }
+        let members = composition.members.map { "\($0.name) (\($0.engine))" }.joined(separator: ", ")
+        guard let member else {
+            throw ValidationError(
+                "session \"\(session)\" is composite, each member with an engine of its own: name the member to fill with --member (members: \(members))")
+        }
+        guard let chosen = composition.member(named: member) else {
+            throw ValidationError("composite session \"\(session)\" has no member \"\(member)\" (members: \(members))")
+        }
+        return (chosen.engine, chosen.engineConfig, "\(sessionFolder)/members/\(member)")
     }
 }

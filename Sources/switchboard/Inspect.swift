@@ -37,6 +37,7 @@ struct Inspect: ParsableCommand {
                 license:     \(metadata.license ?? "-")
                 homepage:    \(metadata.homepage ?? "-")
                 features:    \(metadata.features.map(\.rawValue).joined(separator: ", "))
+                needs:       \(metadata.needs.isEmpty ? "-" : metadata.needs.map(\.rawValue).joined(separator: ", "))
                 """)
         }
     }

@@ -64,18 +64,14 @@ struct PluginOptions: ParsableArguments {
             scanner: scanner)
     }
 
-    /// The same trust and thread limits, for an engine host child.
-    var childArguments: [String] {
-        (allowUnsafePluginPermissions ? ["--allow-unsafe-plugin-permissions"] : []) + pins.flatMap { ["--plugin-sha256", $0] }
-            + ["--plugin-threads", String(pluginThreads), "--plugin-queue", String(pluginQueue)]
-    }
-
-    /// `switchboard engine-host` with these options: the child that scans plugins or serves one.
+    /// `switchboard-engine-host`, built beside this executable, with these options: the child
+    /// that scans plugins or serves one.
     func engineHostCommand(memoryLimitMiB: Int = 0, cpuLimitSeconds: Int = 0) -> EngineHostCommand {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return EngineHostCommand(
-            executable: executable,
-            arguments: ["engine-host", "--memory-limit", String(memoryLimitMiB), "--cpu-limit", String(cpuLimitSeconds)] + childArguments)
+        EngineHostCommand(
+            executable: "\(Self.executableFolder)/switchboard-engine-host",
+            arguments: EngineHostOptions.arguments(
+                memoryLimitMiB: memoryLimitMiB, cpuLimitSeconds: cpuLimitSeconds, allowUnsafePluginPermissions: allowUnsafePluginPermissions,
+                pins: pins, pluginThreads: pluginThreads, pluginQueue: pluginQueue))
     }
 
     var resolvedDirectories: [String] {
@@ -88,8 +84,17 @@ struct PluginOptions: ParsableArguments {
 
     /// A registry with the embedded engines, then every plugin found; third-party plugins are read
     /// by a scanner child, never mapped here.
-    func loadRegistry(logger: Logger, scanCache: String? = nil, metrics: HostMetrics = .none) throws -> EngineRegistry {
-        let scanner = ChildScanner(command: engineHostCommand(), timeout: .milliseconds(Int(pluginScanTimeout * 1000)), cacheFile: scanCache)
+    func loadRegistry(
+        logger: Logger, scanCache: String? = nil, metrics: HostMetrics = .none, sandbox: SandboxSettings = .off
+    ) throws -> EngineRegistry {
+        let scanner = ChildScanner(
+            command: engineHostCommand(), sandbox: sandbox, timeout: .milliseconds(Int(pluginScanTimeout * 1000)), cacheFile: scanCache,
+            logger: logger)
+        if let scanCache, let reason = scanner.unreadableCache {
+            logger.warning(
+                "the plugin scan cache is not one: every plugin is scanned again and the file rewritten",
+                metadata: ["file": "\(URL(fileURLWithPath: scanCache).standardizedFileURL.path)", "reason": "\(reason)"])
+        }
         let registry = EngineRegistry(
             pluginDirectories: resolvedDirectories, pluginFiles: files, policy: try policy(scanner: scanner), metrics: metrics, logger: logger)
         // `local`, the default engine, is compiled in: a fresh install serves with no plugin file.

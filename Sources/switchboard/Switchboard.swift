@@ -8,7 +8,7 @@ struct Switchboard: AsyncParsableCommand {
         commandName: "switchboard",
         abstract: "WAHA's contacts API over engines that are plugins.",
         version: version,
-        subcommands: [Serve.self, Engines.self, Inspect.self, Import.self, Verify.self, EngineHost.self],
+        subcommands: [Serve.self, Engines.self, Inspect.self, Import.self, Verify.self],
         defaultSubcommand: Serve.self
     )
 }

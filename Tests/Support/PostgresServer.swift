@@ -84,10 +84,21 @@ public final class PostgresServer: Sendable {
             try FileManager.default.setAttributes([.ownerAccountName: "postgres"], ofItemAtPath: directory)
         }
         try await run(["\(bin)/initdb", "-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "--no-sync"])
+        try await start()
+    }
+
+    /// Starts the cluster (again, after `crash`), on the same port, and waits until it accepts connections.
+    public func start() async throws {
         try await run([
-            "\(bin)/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "60",
+            "\(try Self.binaries())/pg_ctl", "-D", "\(directory)/data", "-l", "\(directory)/log", "-w", "-t", "60",
             "-o", "-c listen_addresses=127.0.0.1 -p \(port) -k \(directory) -c fsync=off", "start",
         ])
+    }
+
+    /// Stops the cluster the way a crash would (`pg_ctl stop -m immediate`): connections are cut,
+    /// nothing is shut down cleanly, and the next `start` recovers from the log.
+    public func crash() async throws {
+        try await run(["\(try Self.binaries())/pg_ctl", "-D", "\(directory)/data", "-m", "immediate", "-w", "stop"])
     }
 
     public func stop() async throws {
@@ -109,7 +120,7 @@ public final class PostgresServer: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             Thread {
                 continuation.resume(with: Result {
-                    FileManager.default.createFile(atPath: output, contents: nil)
+                    _ = FileManager.default.createFile(atPath: output, contents: nil)
                     let process = Process()
                     process.executableURL = URL(fileURLWithPath: executable)
                     process.arguments = arguments

@@ -46,25 +46,28 @@ public final class SwitchboardProcess: @unchecked Sendable {
     /// `findsPluginsItself` starts it as README's `scripts/serve` does: no `--plugins` and no
     /// `SWITCHBOARD_PLUGINS`, so it looks beside its executable. `port` brings a stopped server
     /// back where its clients look for it.
+    /// `executable` runs another copy of the server (one beside another engine host, say).
     public static func start(
         data: String? = nil, plugin: String? = nil, arguments: [String] = [], environment: [String: String] = [:],
-        findsPluginsItself: Bool = false, port: Int? = nil
+        findsPluginsItself: Bool = false, port: Int? = nil, executable: String? = nil
     ) async throws -> SwitchboardProcess {
         try await SwitchboardProcess(
-            data: data, plugin: plugin, arguments: arguments, environment: environment, findsPluginsItself: findsPluginsItself, port: port)
+            data: data, plugin: plugin, arguments: arguments, environment: environment, findsPluginsItself: findsPluginsItself, port: port,
+            executable: executable ?? binary)
     }
 
     private init(
-        data: String?, plugin: String?, arguments: [String], environment: [String: String], findsPluginsItself: Bool, port: Int?
+        data: String?, plugin: String?, arguments: [String], environment: [String: String], findsPluginsItself: Bool, port: Int?,
+        executable: String
     ) async throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw Failure(description: "no Switchboard binary at \(Self.binary): run `swift build --build-tests` first")
         }
         self.port = try port ?? TestPlugins.freePort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-process-\(UUID().uuidString)")
         self.data = data ?? directory.appendingPathComponent("data").path
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["serve", "--port", String(self.port), "--data", self.data] + (findsPluginsItself ? [] : ["--plugins", Self.plugins])
             + (plugin.map { ["--plugin", $0] } ?? []) + arguments
         var environment = environment

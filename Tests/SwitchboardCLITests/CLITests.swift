@@ -23,7 +23,7 @@ struct CLITests {
         let listing = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
         let local = listing.first { $0["name"] as? String == "local" }
         #expect((local?["features"] as? [String])?.count == 12)
-        #expect(local?["abiVersion"] as? String == "1.2")
+        #expect(local?["abiVersion"] as? String == "1.3")
     }
 
     @Test("engines --plugins lists a refused file with its reason next to the loaded ones")
@@ -58,6 +58,87 @@ struct CLITests {
             command: "\(Self.executable) inspect \(text)", status: 2,
             output: "switchboard: \(text): refused: not a shared object: no ELF header\n"
         )) { try TestPlugins.run(Self.executable, ["inspect", text]) }
+    }
+
+    @Test("import finds sessions in a PostgreSQL --store, fills a composite's local member named with --member, and says why without one")
+    func importIntoSharedStoreAndComposite() async throws {
+        let url = try await PostgresServer.shared().createDatabase()
+        let server = try await SwitchboardProcess.start(arguments: ["--store", url])
+        defer { server.stop() }
+        try await server.request("POST", "/api/sessions", body: #"{"name": "book", "engine": "local"}"#)
+        try await server.request("POST", "/api/sessions", body: #"""
+            {"name": "mixed", "members": [{"name": "dir", "engine": "fixed"}, {"name": "cards", "engine": "local"}],
+             "routes": {"contacts.about": ["cards"], "*": ["dir"]}}
+            """#)
+        let seed = "\(server.directory.path)/seed.json"
+        try #"{"contacts": [{"id": "5511987654321", "name": "Ana Souza", "about": "Oi!"}]}"#.write(toFile: seed, atomically: true, encoding: .utf8)
+
+        let book = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "book"])
+        #expect(book.hasPrefix("imported 1 contacts"), "\(book)")
+        // The running engine sees an import within about a second.
+        try await ReplicaTests.waitFor(on: server, limit: .seconds(3)) {
+            try await server.answer("GET", "/api/contacts/about?contactId=5511987654321&session=book").body == #"{"about":"Oi!"}"#
+        }
+
+        do {
+            _ = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed"])
+            Issue.record("a composite was filled without naming its member")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.output.contains("name the member to fill with --member (members: dir (fixed), cards (local))"), "\(failure.output)")
+        }
+        do {
+            _ = try await TestPlugins.runOffPool(Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed", "--member", "dir"])
+            Issue.record("a fixed member was filled")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.output.contains(#"member "dir" of session "mixed" runs engine "fixed""#), "\(failure.output)")
+        }
+        let cards = try await TestPlugins.runOffPool(
+            Self.executable, ["import", seed, "--data", server.data, "--store", url, "--session", "mixed", "--member", "cards"])
+        #expect(cards.contains("/state/mixed/members/cards/local.sqlite"), "\(cards)")
+        try await ReplicaTests.waitFor(on: server, limit: .seconds(3)) {
+            try await server.answer("GET", "/api/contacts/about?contactId=5511987654321&session=mixed").body == #"{"about":"Oi!"}"#
+        }
+    }
+
+    /// README's composite example, its body read from README itself: refused without the vCard
+    /// folder (naming the absolute path tried, leaving no folder), created once README's steps made it.
+    @Test("README's composite example answers as README says, and its refusal names the absolute path")
+    func readmeCompositeExample() async throws {
+        let readme = try String(contentsOfFile: "\(TestPlugins.repositoryRoot)/README.md", encoding: .utf8)
+        let start = try #require(readme.range(of: "-d '{\n  \"name\": \"mixed\""))
+        let end = try #require(readme[start.upperBound...].range(of: "}}'"))
+        let body = String(readme[readme.index(start.lowerBound, offsetBy: 4)..<end.lowerBound]) + "}}"
+        let server = try await SwitchboardProcess.start()
+        defer { server.stop() }
+        let folder = "\(server.data)/state/mixed/members/cards/vcards"
+
+        let refused = try await server.answer("POST", "/api/sessions", body: body)
+        #expect(refused.status == 422)
+        #expect(refused.body.contains("\(folder) is not a directory"), "\(refused.body)")
+        #expect(!FileManager.default.fileExists(atPath: "\(server.data)/state/mixed"), "the failed create left folders behind")
+
+        // README's two preparing commands.
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "BEGIN:VCARD\nVERSION:3.0\nFN:Ada Lovelace\nTEL:+14155550101\nEND:VCARD\n".write(toFile: "\(folder)/ada.vcf", atomically: true, encoding: .utf8)
+        let created = try await server.answer("POST", "/api/sessions", body: body)
+        #expect(created.status == 201, "\(created.body)")
+        let listed = try await server.answer("GET", "/api/contacts/all?session=mixed")
+        #expect(listed.body.contains("Ada Lovelace") && listed.body.contains("14155550101@c.us"), "\(listed.body)")
+        #expect(try await server.answer("GET", "/api/contacts/about?contactId=14155550101&session=mixed").status == 200)
+    }
+
+    @Test("a sessions.sqlite that is not a database stops serve with an error naming the file")
+    func corruptedSessionStore() throws {
+        let data = TestPlugins.makeFolder("cli-corrupt-store")
+        try Data(repeating: UInt8(ascii: "A"), count: 8192).write(to: URL(fileURLWithPath: "\(data)/sessions.sqlite"))
+        do {
+            try TestPlugins.run(Self.executable, ["serve", "--data", data, "--port", "\(try TestPlugins.freePort())"])
+            Issue.record("serve started on a corrupted session store")
+        } catch let failure as TestPlugins.CommandFailed {
+            #expect(failure.status != 0)
+            let path = URL(fileURLWithPath: "\(data)/sessions.sqlite").standardizedFileURL.path
+            #expect(failure.output.contains("cannot open the session store \(path): SQLite error 26"), "\(failure.output)")
+        }
     }
 
     @Test("verify passes a shipped engine with exit 0 and fails a wrong one with exit 1, a report line per check")
@@ -98,6 +179,7 @@ struct CLITests {
         second.signal(SIGTERM)
         #expect(second.waitForExit() == 0)
         #expect(second.output.contains("Server started and listening on 127.0.0.1:\(second.port)"))
+        #expect(second.output.contains("stopped: every session stopped and the session store closed"), "a line says it stopped")
     }
 
     /// What README's `scripts/serve` runs once it has built: every shipped engine is found with no

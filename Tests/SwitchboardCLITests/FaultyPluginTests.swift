@@ -158,6 +158,17 @@ struct FaultyPluginTests {
         #expect(await Self.loadRun(server, for: .milliseconds(500)).isEmpty)
     }
 
+    @Test("an in-process plugin that calls exit(0) inside a call: a line naming its engine and session, and status 70, not 0")
+    func exitInCall() async throws {
+        let server = try await SwitchboardProcess.start(plugin: try await Self.faulty())
+        defer { server.stop() }
+        #expect(try await Self.createSession(server, "quitter", config: #"{"exitInCall": true}"#, isolation: "in-process").status == 201)
+        // The server ends under this call: no answer comes.
+        _ = try? await server.answer("GET", "/api/contacts?contactId=14155550101&session=quitter", timeout: .seconds(20))
+        #expect(server.waitForExit() == 70, "a supervisor restarting on failure must see one")
+        #expect(server.output.contains(#"engine "faulty" called exit() inside a call of session "quitter""#), "\(server.output)")
+    }
+
     @Test("a memory hog over the engine process's limit ends that process, not the server")
     func memoryHog() async throws {
         let server = try await SwitchboardProcess.start(plugin: try await Self.faulty(), arguments: ["--engine-memory-limit", "1024"])
@@ -197,7 +208,9 @@ struct FaultyPluginTests {
     func constructorRunsElsewhere() async throws {
         let marker = "\(TestPlugins.makeFolder("marker"))/pids"
         let plugin = try await Self.faulty(["CONSTRUCTOR_MARKER=\"\(marker)\""])
-        let server = try await SwitchboardProcess.start(plugin: plugin)
+        // This checks where the code runs, not what it may do: in its sandbox the constructor
+        // could not write the marker at all (SandboxTests).
+        let server = try await SwitchboardProcess.start(plugin: plugin, arguments: ["--sandbox", "off"])
         defer { server.stop() }
         _ = try await server.request("POST", "/api/sessions", body: #"{"name": "marked", "engine": "faulty"}"#)
         _ = try await server.request("GET", "/api/contacts?contactId=1&session=marked")

@@ -19,6 +19,19 @@ import Testing
         })
     }
 
+    @Test("a plugin-scans.json that is not a scan cache is rebuilt, and said so once at warning level")
+    func garbageScanCache() async throws {
+        let data = TestPlugins.makeFolder("garbage-scans")
+        try "{not json".write(toFile: "\(data)/plugin-scans.json", atomically: true, encoding: .utf8)
+        let server = try await SwitchboardProcess.start(data: data)
+        defer { server.stop() }
+        let lines = server.output.split(separator: "\n").filter { $0.contains("the plugin scan cache is not one") }
+        #expect(lines.count == 1, "\(server.output)")
+        #expect(lines.first?.contains(" warning ") == true && lines.first?.contains("plugin-scans.json") == true, "\(lines)")
+        let rebuilt = try Data(contentsOf: URL(fileURLWithPath: "\(data)/plugin-scans.json"))
+        #expect((try? JSONSerialization.jsonObject(with: rebuilt)) is [String: Any], "rewritten as a cache")
+    }
+
     @Test("a first start maps the shipped plugins from their files; a restart maps only what a session asks for")
     func restartMapsOnlyWhatSessionsUse() async throws {
         let products = TestPlugins.buildProducts

@@ -39,7 +39,7 @@ struct EngineTemplateTests {
         #expect(metadata.license == "Apache-2.0" && metadata.homepage == "https://example.com/hello-engine", "ABI 1.1's descriptor members: \(metadata)")
         let config = #"{"contacts": [{"id": "14155550100", "name": "Ada Lovelace"}, {"id": "4930555010", "name": "Konrad Zuse"}, {"id": "4420755501", "name": "Ada Byron"}]}"#
         let checks = await ConformanceKit(path: plugin, configuration: Data(config.utf8)).run()
-        #expect(checks.first?.name == "loads through dlopen with a valid descriptor: hello 1.0.0, ABI 1.2")
+        #expect(checks.first?.name == "loads through dlopen with a valid descriptor: hello 1.0.0, ABI 1.3")
         let failed = checks.filter { !$0.passed }
         #expect(failed.isEmpty, "\(failed)")
     }

@@ -74,14 +74,17 @@ struct HeaderFeatureTests {
 }
 
 /// The Rust crate's `Feature` (switchboard-engine/src/feature.rs) names the same features as
-/// `Feature.swift`, in the same order; and its ABI version is the header's, as the Swift SDK's is.
-@Suite("The Rust SDK's feature ids and version are the header's and Feature.swift's")
+/// `Feature.swift`, in the same order, and its `Need` (need.rs) the same needs as
+/// `EngineNeed.swift`; and its ABI version is the header's, as the Swift SDK's is.
+@Suite("The Rust SDK's feature and need ids and version are the header's and the Swift SDK's")
 struct RustSDKFeatureTests {
-    @Test("same ids, same order; the crate's major.minor is the ABI's")
+    @Test("same feature and need ids, same order; the crate's major.minor is the ABI's")
     func idsMatchFeatures() throws {
         let source = try String(contentsOfFile: "\(Cargo.sdkCrate)/src/feature.rs", encoding: .utf8)
         let ids = source.matches(of: /=> "([a-z.-]+)\\0",/).map { String($0.1) }
         #expect(ids == Feature.allCases.map(\.rawValue))
+        let needs = try String(contentsOfFile: "\(Cargo.sdkCrate)/src/need.rs", encoding: .utf8)
+        #expect(needs.matches(of: /=> "([a-z-]+)\\0",/).map { String($0.1) } == EngineNeed.allCases.map(\.rawValue))
         let manifest = try String(contentsOfFile: "\(Cargo.sdkCrate)/Cargo.toml", encoding: .utf8)
         let version = try #require(manifest.firstMatch(of: /\nversion = "(\d+\.\d+)\.\d+"/)?.1)
         #expect(try String(version) + ".0" == EngineTemplateTests.sdkVersion())

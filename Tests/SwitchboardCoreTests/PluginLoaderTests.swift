@@ -13,7 +13,7 @@ struct PluginLoaderTests {
         let metadata = try PluginLoader.inspect(path)
         #expect(metadata.name == "fixed")
         #expect(metadata.version == "1.0.0")
-        #expect(metadata.abiVersion == "1.2")
+        #expect(metadata.abiVersion == "1.3")
         #expect(metadata.features == [.contactsList, .contactsGet, .contactsCheckExists])
     }
 
@@ -28,10 +28,11 @@ struct PluginLoaderTests {
 
     @Test("each broken plugin is refused with a reason that says what is wrong", arguments: [
         (["ENTRY_MAJOR=2"], "speaks plugin ABI v2 (exports switchboard_engine_abi_v2); this host speaks ABI v1"),
-        (["DESCRIPTOR_MAJOR=3"], "descriptor declares ABI v3.2; this host speaks ABI v1.2"),
+        (["DESCRIPTOR_MAJOR=3"], "descriptor declares ABI v3.3; this host speaks ABI v1.3"),
         (["NO_NAME"], "descriptor has no engine name"),
         (["ENGINE_NAME=\"\""], "invalid engine name \"\""),
         (["ENGINE_NAME=\"Bad Name\""], "invalid engine name \"Bad Name\": must match [a-z0-9][a-z0-9-]{0,31}"),
+        (["ENGINE_NAME=\"composite\""], "engine name \"composite\" is reserved: a session made of several engines reports it as its engine"),
         (["EXTRA_FEATURE=\"contacts.teleport\""], "declares unknown feature id \"contacts.teleport\""),
         (["STRUCT_SIZE=8"], "descriptor too small: struct_size 8"),
         (["OMIT_CALL"], "descriptor lacks one of create, destroy, call, instance_features, status"),

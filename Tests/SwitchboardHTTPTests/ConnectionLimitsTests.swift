@@ -121,7 +121,7 @@ import Testing
             #expect(contacts.status == 405)
             let session = try await server.request(.PATCH, "/api/sessions/default")
             #expect(session.status == 405)
-            #expect(session["allowed"]?.array?.compactMap(\.string).sorted() == ["DELETE", "GET", "PUT"])
+            #expect(session["allowed"]?.array?.compactMap(\.string).sorted() == ["DELETE", "GET", "HEAD", "PUT"])
             let raw = try await TestServer.client.execute(
                 .init(url: "http://127.0.0.1:\(server.port)/api/sessions/default/start"), timeout: .seconds(30))
             #expect(raw.status.code == 405)

@@ -51,6 +51,40 @@ import Testing
         }
     }
 
+    /// Measured in Chromium: a local page fetches `/engines` (web security off, so it may), lays
+    /// it out in a frame 1280 pixels wide and writes what it measured into its own DOM.
+    @Test func theSessionsTableFitsA1280PixelWindow() async throws {
+        try await withServer { server in
+            #expect(try await server.request(.POST, "/api/sessions", json: #"""
+                {"name": "mixed-directory", "members": [{"name": "directory", "engine": "fixed"}, {"name": "book", "engine": "local"}],
+                 "routes": {"contacts.get": ["directory", "book"], "*": ["book"]}}
+                """#).status == 201)
+            let harness = "\(TestPlugins.makeFolder("matrix-width"))/measure.html"
+            try """
+                <!DOCTYPE html><html><body style="margin:0">
+                <iframe id="frame" style="width:1280px;height:900px;border:0"></iframe>
+                <script>
+                fetch("http://127.0.0.1:\(server.port)/engines").then(answer => answer.text()).then(html => {
+                  const frame = document.getElementById("frame");
+                  frame.onload = () => {
+                    const page = frame.contentDocument;
+                    document.body.setAttribute("data-widths",
+                      [page.documentElement.scrollWidth, page.getElementById("sessions").getBoundingClientRect().right].join(" "));
+                  };
+                  frame.srcdoc = html;
+                });
+                </script>
+                </body></html>
+                """.write(toFile: harness, atomically: true, encoding: .utf8)
+            let dom = try await Self.chromium([
+                "--disable-web-security", "--virtual-time-budget=15000", "--dump-dom", "file://\(harness)",
+            ])
+            let measured = try #require(dom.firstMatch(of: /data-widths="(\d+(?:\.\d+)?) (\d+(?:\.\d+)?)"/), "nothing measured: \(dom.suffix(2000))")
+            #expect(Double(measured.output.1)! <= 1280, "the page scrolls sideways: \(measured.output.1) pixels wide")
+            #expect(Double(measured.output.2)! <= 1280, "the sessions table ends at \(measured.output.2) pixels")
+        }
+    }
+
     @Test func aPageWithNothingRefusedSaysSo() async throws {
         try await withServer { server in
             let page = try await server.get("/engines")

@@ -17,7 +17,7 @@ struct ServerAPITests {
             #expect(version["version"] == "test")
             #expect(version["engine"] == "local")
             #expect(version["tier"] == "CORE")
-            #expect(version["abi"] == "1.2")
+            #expect(version["abi"] == "1.3")
             #expect(version["browser"] == "none")
             #expect(version["platform"]?.string?.split(separator: "/").count == 2)
             #expect(version["worker"]?["id"]?.string?.isEmpty == false)
@@ -65,7 +65,11 @@ struct ServerAPITests {
             }
             let router = SwitchboardServer.router(
                 state: ServerState(sessions: server.sessions, version: "test", metrics: ServerMetrics()), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
-            let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
+            let routes = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
+            // HEAD is served beside every GET, and only there; the document lists the GETs.
+            let heads = routes.filter { $0.hasPrefix("HEAD ") }
+            #expect(heads == Set(routes.filter { $0.hasPrefix("GET ") }.map { "HEAD " + $0.dropFirst("GET ".count) }))
+            let served = routes.subtracting(heads)
             #expect(served.count >= 25)
             #expect(documented == served, "only documented: \(documented.subtracting(served)); only served: \(served.subtracting(documented))")
 
@@ -93,7 +97,7 @@ struct ServerAPITests {
             let fixed = try await server.get("/api/engines/fixed")
             #expect(fixed["features"] == ["contacts.list", "contacts.get", "contacts.check-exists"].asJSON, "in the feature list's order")
             #expect(fixed["state"] == "loaded")
-            #expect(fixed["abiVersion"] == "1.2")
+            #expect(fixed["abiVersion"] == "1.3")
             let unknown = try await server.get("/api/engines/nope")
             #expect(unknown.status == 404)
             #expect(unknown["engine"] == "nope")

@@ -86,6 +86,44 @@ struct SessionsAPITests {
         }
     }
 
+    @Test("a deleted session's state folder is kept, or removed with purge=true; a failed create leaves none")
+    func stateFolders() async throws {
+        try await withServer { server in
+            let folder = { (session: String) in "\(server.data)/state/\(session)" }
+            for (name, purge) in [("kept", ""), ("purged", "?purge=true")] {
+                #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "\#(name)", "engine": "local"}"#).status == 201)
+                #expect(try await server.request(.PUT, "/api/\(name)/contacts/14155550101@c.us", json: #"{"firstName": "Ada"}"#).status == 200)
+                #expect(FileManager.default.fileExists(atPath: "\(folder(name))/local/local.sqlite"))
+                #expect(try await server.request(.DELETE, "/api/sessions/\(name)\(purge)").status == 200)
+            }
+            #expect(FileManager.default.fileExists(atPath: "\(folder("kept"))/local/local.sqlite"), "kept without purge")
+            #expect(!FileManager.default.fileExists(atPath: folder("purged")), "removed with purge")
+
+            let refused = try await server.request(.POST, "/api/sessions", json: #"{"name": "refused", "engine": "local", "engineConfig": {"database": ""}}"#)
+            #expect(refused.status == 422)
+            #expect(!FileManager.default.fileExists(atPath: folder("refused")), "a failed create left its folders")
+        }
+    }
+
+    @Test("a swap to another engine without engineConfig starts from {}; an engine refuses a key it does not read, naming it")
+    func swapConfigurationAndUnknownKeys() async throws {
+        try await withServer { server in
+            #expect(try await server.request(.POST, "/api/sessions", json: #"{"name": "swapper", "engine": "fixed", "engineConfig": {"checkExists": false}}"#).status == 201)
+            let swapped = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engine": "local"}"#)
+            #expect(swapped.status == 200, "\(swapped.text)")
+            #expect(swapped["engine"]?["config"]?.keys == [], "fixed's configuration was kept: \(swapped.text)")
+            let sameEngine = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engine": "local", "config": {"note": 1}}"#)
+            #expect(sameEngine.status == 200)
+
+            let unknown = try await server.request(.PUT, "/api/sessions/swapper", json: #"{"engineConfig": {"checkExists": false}}"#)
+            #expect(unknown.status == 422)
+            #expect(unknown.message?.contains("unknown key 'checkExists'; this engine reads database, postgres") == true, "\(unknown.text)")
+            let created = try await server.request(.POST, "/api/sessions", json: #"{"name": "typo", "engine": "local", "engineConfig": {"databse": "x.sqlite"}}"#)
+            #expect(created.status == 422)
+            #expect(created.message?.contains("unknown key 'databse'") == true, "\(created.text)")
+        }
+    }
+
     @Test("the features query reports what the session's instance serves now")
     func features() async throws {
         try await withServer { server in

@@ -62,7 +62,10 @@ struct WAHAUpstreamTests {
         let front = try await SwitchboardProcess.start(arguments: ["--call-timeout", "2"])
         defer { front.stop() }
         let config = #"{"url": "\#(upstream.url)", "session": "slow", "timeoutSeconds": 60}"#
-        try await front.request("POST", "/api/sessions", body: #"{"name": "w", "engine": "waha", "isolation": "\#(isolation)", "engineConfig": \#(config)}"#)
+        // In its sandbox the engine reaches the upstream's port only when granted.
+        let grant = #""sandbox": {"network": ["127.0.0.1:\#(upstream.port)"]}"#
+        try await front.request(
+            "POST", "/api/sessions", body: #"{"name": "w", "engine": "waha", "isolation": "\#(isolation)", "engineConfig": \#(config), \#(grant)}"#)
 
         let late = try await front.answer("GET", "/api/contacts/about?contactId=14155550101&session=w")
         #expect(late.status == 504, "\(late.body)")

@@ -14,7 +14,7 @@ let package = Package(
         // The SDK alone: the C header and ContactsEngineKit, nothing of the host's. Its major
         // version is the plugin ABI's, its minor the newest ABI minor it speaks. Inside a
         // Switchboard checkout, `.package(path: "<checkout>/Sources/ContactsEngineSDK")` works too.
-        .package(url: "https://github.com/switchboard-contacts/contacts-engine-sdk.git", from: "1.2.0"),
+        .package(url: "https://github.com/switchboard-contacts/contacts-engine-sdk.git", from: "1.3.0"),
     ],
     targets: [
         .target(name: "HelloEngine", dependencies: [.product(name: "ContactsEngineKit", package: "contacts-engine-sdk")]),

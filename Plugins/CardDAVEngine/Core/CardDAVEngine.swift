@@ -19,12 +19,15 @@ public final class CardDAVEngine: ContactsEngine {
     public static let version = "1.0.0"
     public static let summary = "Contacts from a CardDAV address book (RFC 6352)"
     public static let features: Set<Feature> = [.contactsList, .contactsGet, .contactsUpsert, .contactsProfilePicture]
+    /// In a sandboxed engine process it reaches its CardDAV server only when granted.
+    public static let needs: Set<EngineNeed> = [.network]
 
     public static var descriptor: UnsafePointer<sb_engine_descriptor> { EngineExport.descriptor(for: CardDAVEngine.self) }
     /// The bound of `timeoutSeconds` and `refreshSeconds`: a day, far from overflowing a duration.
     static let longestSeconds = 86_400.0
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case url, username, password, addressBook, timeoutSeconds, refreshSeconds, caCertificate }
         public var url: String
         public var username: String?
         public var password: String?

@@ -102,6 +102,8 @@ impl Engine for JSONLinesEngine {
     const SUMMARY: &'static str = "Contacts from a JSON-lines file, watched for changes (written in Rust)";
     const LICENSE: &'static str = "Apache-2.0";
     const FEATURES: &'static [Feature] = &[Feature::ContactsList, Feature::ContactsGet];
+    // A file outside the session's state folder is read only where the session grants it.
+    const NEEDS: &'static [Need] = &[Need::ReadPaths];
 
     /// Reads the file once, where blocking is fine: a missing or malformed file refuses the session.
     fn create(config: Config, host: Host) -> Result<Self> {

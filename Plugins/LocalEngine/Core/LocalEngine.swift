@@ -14,13 +14,16 @@ public final class LocalEngine: ContactsEngine {
     public static let version = "0.1.0"
     public static let summary = "Address book, account directory and LIDs in SQLite or PostgreSQL"
     public static let features = Set(Feature.allCases)
+    /// In a sandboxed engine process it reaches PostgreSQL, when its book is shared there only when granted.
+    public static let needs: Set<EngineNeed> = [.network]
     /// The database's name in the host's state directory, when the configuration names none.
     public static let databaseFileName = "local.sqlite"
 
     /// The engine embedded in the host, through the same C ABI as a plugin.
     public static var descriptor: UnsafePointer<sb_engine_descriptor> { EngineExport.descriptor(for: LocalEngine.self) }
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case database, postgres }
         public var database: String?
         public var postgres: String?
         public init(database: String? = nil, postgres: String? = nil) {
@@ -37,6 +40,11 @@ public final class LocalEngine: ContactsEngine {
         /// The newest version one of our own commits reached while someone else also committed:
         /// the snapshot is reloaded before a read until it is at least there.
         var mustReach: Int64 = .min
+        /// Why the database last failed, while it does: reads are then served from the snapshot
+        /// and the status says degraded.
+        var outage: String?
+        /// A version check runs behind the reads while the database is down; one at a time.
+        var probing = false
     }
 
     private let store: any AddressBookStore
@@ -70,10 +78,12 @@ public final class LocalEngine: ContactsEngine {
     }
 
     public var status: EngineStatus {
-        let counters = state.withLock { state in
-            state.snapshot.map { ["contacts": $0.contacts.count, "accounts": $0.accounts.count, "lids": $0.lidOrder.count] } ?? [:]
+        state.withLock { state in
+            let counters = state.snapshot.map { ["contacts": $0.contacts.count, "accounts": $0.accounts.count, "lids": $0.lidOrder.count] } ?? [:]
+            guard let outage = state.outage else { return EngineStatus(message: store.description, counters: counters) }
+            let serving = state.snapshot == nil ? "nothing is loaded to serve reads from" : "reads are served from the snapshot last loaded"
+            return EngineStatus(health: .degraded, message: "\(outage); \(serving), writes answer unavailable", counters: counters)
         }
-        return EngineStatus(message: store.description, counters: counters)
     }
 
     // MARK: Contacts
@@ -171,18 +181,24 @@ public final class LocalEngine: ContactsEngine {
 
     // MARK: Snapshot access
 
-    /// Serves a read from memory, after reloading the snapshot if someone else changed the database.
+    /// Serves a read from memory, after reloading the snapshot if someone else changed the
+    /// database. When the database cannot be reached, the snapshot already loaded answers.
     private func read<T: Sendable>(_ body: (Snapshot) -> T) async throws -> T {
-        try await reloadIfChangedElsewhere()
+        var failure: EngineError?
+        do {
+            try await reloadIfChangedElsewhere()
+        } catch let error as EngineError where error.kind == .unavailable {
+            failure = error
+        }
         return try state.withLock { state in
-            guard let snapshot = state.snapshot else { throw EngineError(.unavailable, "\(store.description): not loaded") }
+            guard let snapshot = state.snapshot else { throw failure ?? EngineError(.unavailable, "\(store.description): not loaded") }
             return body(snapshot)
         }
     }
 
     /// Commits `change`, then puts the row it returns into the snapshot, only once committed.
     private func write(_ change: Change) async throws {
-        try await guarded {
+        try await watched {
             try await self.store.apply(change) { commit in
                 self.state.withLock { state in
                     // Not loaded yet: the first load reads the commit anyway.
@@ -213,7 +229,24 @@ public final class LocalEngine: ContactsEngine {
             return (true, snapshot.version)
         }
         guard due else { return }
-        try await guarded {
+        let probing = state.withLock { state -> Bool in
+            guard state.outage != nil, state.snapshot != nil else { return false }
+            guard !state.probing else { return true }
+            state.probing = true
+            // Reads do not wait on a database that is down: the check runs behind them, and the
+            // first that succeeds ends the outage.
+            Task {
+                try? await self.reload(unless: known)
+                self.state.withLock { $0.probing = false }
+            }
+            return true
+        }
+        if !probing { try await reload(unless: known) }
+    }
+
+    /// Loads the snapshot again, unless the store is still at version `known`.
+    private func reload(unless known: Int64?) async throws {
+        try await watched {
             if let known, try await self.store.version() == known { return }
             let wasLoaded = self.state.withLock { $0.snapshot != nil }
             try await self.store.load { snapshot in
@@ -226,6 +259,23 @@ public final class LocalEngine: ContactsEngine {
             }
             if wasLoaded { self.host.log(.info, "reloaded \(self.store.description): someone else changed it") }
         }
+    }
+
+    /// Runs one use of the database, noting whether it is reachable: a failure begins an outage
+    /// (reads from the snapshot, status degraded), a success ends it. Each is logged once.
+    private func watched(_ body: @escaping @Sendable () async throws -> Void) async throws {
+        do {
+            try await guarded(body)
+        } catch let error as EngineError where error.kind == .unavailable {
+            let began = state.withLock { state in
+                defer { state.outage = error.message }
+                return state.outage == nil
+            }
+            if began { host.log(.warning, "\(error.message); reads are served from the snapshot until it answers again") }
+            throw error
+        }
+        let ended = state.withLock { $0.outage.take() != nil }
+        if ended { host.log(.info, "\(store.description) answers again") }
     }
 
     /// Any failure of the database answers unavailable, naming it.

@@ -21,11 +21,14 @@ public final class VCardEngine: ContactsEngine {
     public static let version = "1.0.0"
     public static let summary = "Read-only contacts from the vCard (.vcf) files of a folder"
     public static let features: Set<Feature> = [.contactsList, .contactsGet, .contactsProfilePicture]
+    /// In a sandboxed engine process it reaches a folder of cards outside its state folder only when granted.
+    public static let needs: Set<EngineNeed> = [.readPaths]
     /// The shortest time between two looks at the folder, unless the configuration says otherwise:
     /// listing it on every request would cost more than the answer.
     static let refreshInterval: Duration = .seconds(1)
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case directory, rescanSeconds }
         public var directory: String
         /// Seconds between two looks at the folder; `refreshInterval` when absent.
         public var rescanSeconds: Double?
@@ -59,7 +62,9 @@ public final class VCardEngine: ContactsEngine {
         let folder = host.resolve(configuredPath: settings.directory)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw EngineError(.invalidInput, "invalid configuration: directory: \(settings.directory) is not a directory")
+            // The path tried, whole: a relative one is in the engine's state folder, which the operator may not guess.
+            let given = folder == settings.directory ? "" : " (\"\(settings.directory)\", in the engine's state folder)"
+            throw EngineError(.invalidInput, "invalid configuration: directory: \(folder) is not a directory\(given)")
         }
         if let seconds = settings.rescanSeconds, !(0...86_400).contains(seconds) {
             throw EngineError(.invalidInput, "invalid configuration: rescanSeconds: must be from 0 to 86400; got \(seconds)")

@@ -23,8 +23,11 @@ public final class WAHAEngine: ContactsEngine {
     public static let version = "1.0.0"
     public static let summary = "Contacts from a WAHA or Switchboard server, over its HTTP API"
     public static let features = Set(Feature.allCases)
+    /// In a sandboxed engine process it reaches its upstream server only when granted.
+    public static let needs: Set<EngineNeed> = [.network]
 
-    public struct Configuration: Codable, Sendable {
+    public struct Configuration: Codable, Sendable, StrictConfiguration {
+        public enum CodingKeys: String, CodingKey, CaseIterable { case url, apiKey, session, timeoutSeconds, detectSeconds }
         public var url: String
         public var apiKey: String?
         public var session: String?

@@ -11,6 +11,7 @@
  *   "doubleComplete": "late"   contacts.get completes at once, and again 20 ms later from a thread
  *   "segfault": true      contacts.get dereferences a null pointer
  *   "abortInCreate": true `create` calls abort()
+ *   "exitInCall": true    contacts.get calls exit(0), as a library that "handles" an error by quitting does
  *   "hogMib": N           contacts.get allocates and touches N MiB, 16 MiB at a time, and
  *                         dereferences the null pointer malloc returns once the memory runs out
  *   anything else         contacts.get answers {"id": <contactId>, "name": "Faulty"}
@@ -51,6 +52,7 @@ struct sb_engine_instance {
     long hog_mib;
     int double_complete; /* 0 none, 1 sync, 2 late */
     int segfault;
+    int exit_in_call;
 };
 
 static long number_after(const char *text, const char *key) {
@@ -74,6 +76,7 @@ static sb_status faulty_create(const sb_engine_descriptor *descriptor, const sb_
     instance->hog_mib = number_after(text, "\"hogMib\":");
     instance->double_complete = strstr(text, "\"doubleComplete\":\"sync\"") ? 1 : strstr(text, "\"doubleComplete\":\"late\"") ? 2 : 0;
     instance->segfault = strstr(text, "\"segfault\":true") != NULL;
+    instance->exit_in_call = strstr(text, "\"exitInCall\":true") != NULL;
     *out = instance;
     return SB_STATUS_OK;
 }
@@ -101,6 +104,7 @@ static void faulty_call(sb_engine_instance *instance, const char *feature, const
         return;
     }
     if (instance->segfault) *nowhere = 1;
+    if (instance->exit_in_call) exit(0);
     if (instance->hog_mib > 0) {
         for (long used = 0; used < instance->hog_mib; used += 16) {
             char *block = malloc(16 << 20);

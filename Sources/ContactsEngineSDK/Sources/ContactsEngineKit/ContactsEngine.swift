@@ -18,6 +18,8 @@ public protocol ContactsEngine: Sendable {
     static var homepage: String { get }
     /// What the engine can serve with some configuration.
     static var features: Set<Feature> { get }
+    /// What it may need in a sandboxed engine process beyond its state folder; none by default.
+    static var needs: Set<EngineNeed> { get }
 
     /// Must not block on I/O: connect lazily, or in the background.
     init(configuration: EngineConfiguration, host: EngineHost) throws
@@ -51,6 +53,7 @@ public protocol ContactsEngine: Sendable {
 extension ContactsEngine {
     public static var license: String { "" }
     public static var homepage: String { "" }
+    public static var needs: Set<EngineNeed> { [] }
     public var activeFeatures: Set<Feature> { Self.features }
     public var status: EngineStatus { EngineStatus() }
     public func shutdown() {}
@@ -93,8 +96,25 @@ public struct EngineConfiguration: Sendable {
 
     public init(json: Data) { self.json = json }
 
+    /// Decodes a configuration that names its keys, refusing any key it does not name (invalid
+    /// input naming the key and the keys it reads), then as `decode(_:)` does.
+    public func decode<T: StrictConfiguration>(_ type: T.Type) throws(EngineError) -> T {
+        if let object = (try? JSONSerialization.jsonObject(with: json.isEmpty ? Data("{}".utf8) : json)) as? [String: Any] {
+            let known = T.CodingKeys.allCases.map(\.stringValue)
+            if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+                throw EngineError(.invalidInput, "invalid configuration: unknown key '\(unknown)'; this engine reads \(known.joined(separator: ", "))")
+            }
+        }
+        return try decodeAnyKeys(type)
+    }
+
     /// Decodes the configuration; a mismatch becomes an invalid-input error naming the problem.
+    /// Keys `T` does not read are ignored: prefer a `StrictConfiguration`.
     public func decode<T: Decodable>(_ type: T.Type) throws(EngineError) -> T {
+        try decodeAnyKeys(type)
+    }
+
+    private func decodeAnyKeys<T: Decodable>(_ type: T.Type) throws(EngineError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: json.isEmpty ? Data("{}".utf8) : json)
         } catch let error as DecodingError {
@@ -103,6 +123,21 @@ public struct EngineConfiguration: Sendable {
             throw EngineError(.invalidInput, "invalid configuration: \(error)")
         }
     }
+}
+
+/// A configuration type that names every key it reads in its `CodingKeys`, so that
+/// `EngineConfiguration.decode` refuses any other key: a misspelt one, or one left over from the
+/// engine a session was swapped from, is an error naming it rather than a setting silently
+/// ignored. Declaring the keys is all it takes:
+///
+/// ```swift
+/// struct Configuration: StrictConfiguration {
+///     var directory: String
+///     enum CodingKeys: String, CodingKey, CaseIterable { case directory }
+/// }
+/// ```
+public protocol StrictConfiguration: Decodable {
+    associatedtype CodingKeys: CodingKey & CaseIterable
 }
 
 extension DecodingError {

@@ -26,6 +26,11 @@ public enum EngineExport {
             for (index, feature) in features.enumerated() {
                 featureArray[index] = UnsafePointer(strdup(feature.rawValue))
             }
+            let needs = Engine.needs.sorted()
+            let needArray = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: max(needs.count, 1))
+            for (index, need) in needs.enumerated() {
+                needArray[index] = UnsafePointer(strdup(need.rawValue))
+            }
             descriptor.initialize(to: sb_engine_descriptor(
                 struct_size: UInt32(MemoryLayout<sb_engine_descriptor>.size),
                 abi_version_major: UInt32(SB_ABI_VERSION_MAJOR),
@@ -44,7 +49,9 @@ public enum EngineExport {
                 homepage: Engine.homepage.isEmpty ? nil : UnsafePointer(strdup(Engine.homepage)),
                 cancel: cancelCall,
                 call_in_pieces: callInstanceInPieces,
-                resume: resumeCall
+                resume: resumeCall,
+                needs: UnsafePointer(needArray),
+                need_count: needs.count
             ))
             table[UInt(bitPattern: descriptor)] = ObjectIdentifier(engine)
             factories.withLock { $0[UInt(bitPattern: descriptor)] = { try Engine(configuration: $0, host: $1) } }

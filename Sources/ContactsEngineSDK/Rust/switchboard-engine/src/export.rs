@@ -17,6 +17,7 @@ pub struct Exported {
     descriptor: Descriptor,
     _strings: Vec<CString>,
     _features: Vec<*const c_char>,
+    _needs: Vec<*const c_char>,
 }
 
 // Read-only after it is built; its pointers are to the strings it owns.
@@ -28,6 +29,7 @@ impl Exported {
         let text = |value: &str| CString::new(value).expect("no NUL inside engine metadata");
         let strings = vec![text(E::NAME), text(E::VERSION), text(E::SUMMARY), text(E::LICENSE), text(E::HOMEPAGE)];
         let features: Vec<*const c_char> = E::FEATURES.iter().map(|f| f.id_with_nul().as_ptr().cast()).collect();
+        let needs: Vec<*const c_char> = E::NEEDS.iter().map(|n| n.id_with_nul().as_ptr().cast()).collect();
         let descriptor = Descriptor {
             struct_size: std::mem::size_of::<Descriptor>() as u32,
             abi_version_major: ffi::ABI_VERSION_MAJOR,
@@ -47,8 +49,10 @@ impl Exported {
             cancel: cancel::<E>,
             call_in_pieces: call_in_pieces::<E>,
             resume: resume::<E>,
+            needs: if needs.is_empty() { std::ptr::null() } else { needs.as_ptr() },
+            need_count: needs.len(),
         };
-        Exported { descriptor, _strings: strings, _features: features }
+        Exported { descriptor, _strings: strings, _features: features, _needs: needs }
     }
 
     pub fn descriptor(&self) -> *const Descriptor {

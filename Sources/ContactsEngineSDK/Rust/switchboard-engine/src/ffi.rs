@@ -12,7 +12,7 @@ pub const PIECE_MORE: PieceReply = 0;
 pub const PIECE_PAUSE: PieceReply = 1;
 
 pub const ABI_VERSION_MAJOR: u32 = 1;
-pub const ABI_VERSION_MINOR: u32 = 2;
+pub const ABI_VERSION_MINOR: u32 = 3;
 
 /// The plugin's own instance type, opaque to the host.
 pub type Instance = c_void;
@@ -74,6 +74,9 @@ pub struct Descriptor {
         completion_context: *mut c_void,
     ),
     pub resume: unsafe extern "C" fn(instance: *mut Instance, completion_context: *mut c_void),
+    // 1.3
+    pub needs: *const *const c_char,
+    pub need_count: usize,
 }
 
 /// The descriptor lives in static storage for as long as the library is mapped, which is

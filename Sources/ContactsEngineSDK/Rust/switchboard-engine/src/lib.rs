@@ -40,6 +40,7 @@ pub mod ffi;
 mod host;
 mod index;
 mod models;
+mod need;
 mod reply;
 
 pub use error::{EngineError, ErrorKind, Result};
@@ -49,6 +50,7 @@ pub use feature::Feature;
 pub use host::{Config, Host, LogLevel};
 pub use index::{name_order, page, ContactIndex};
 pub use models::*;
+pub use need::Need;
 pub use reply::Reply;
 
 use serde::Serialize;
@@ -96,6 +98,11 @@ pub trait Engine: Send + Sync + Sized + 'static {
     const HOMEPAGE: &'static str = "";
     /// Every feature the engine can serve with some configuration.
     const FEATURES: &'static [Feature];
+    /// What the engine may need in a sandboxed engine process beyond its own state folder, e.g.
+    /// `&[Need::Network]` for an engine that talks to a server. Declaring grants nothing: the
+    /// operator grants each per session, and a call whose need was not granted should answer
+    /// `ErrorKind::Unavailable`.
+    const NEEDS: &'static [Need] = &[];
 
     /// One instance, for one session. Blocking reads of local files are fine here (and only
     /// here); never wait on the network. A relative path in `config` means `host.resolve(path)`.

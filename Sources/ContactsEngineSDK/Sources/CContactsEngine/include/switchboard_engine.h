@@ -20,6 +20,8 @@
  *        platform), feature ids become macros. A 1.0 plugin keeps loading and working.
  *   1.2  `call_in_pieces` and `resume` appended to the descriptor: a list result may be
  *        delivered in pieces, with back-pressure. A 1.0 or 1.1 plugin keeps loading and working.
+ *   1.3  `needs` and `need_count` appended to the descriptor: what the engine may need beyond
+ *        its state folder in a sandboxed engine process. An older plugin declares none.
  *
  * Buffer ownership, in one place:
  *   - Strings in the descriptor (name, version, description, features) belong to the plugin
@@ -60,7 +62,7 @@ extern "C" {
 #endif
 
 #define SB_ABI_VERSION_MAJOR 1
-#define SB_ABI_VERSION_MINOR 2
+#define SB_ABI_VERSION_MINOR 3
 
 /* The one exported symbol. Its name carries the major version. */
 #define SB_ENTRY_SYMBOL "switchboard_engine_abi_v1"
@@ -112,6 +114,15 @@ typedef int32_t sb_log_level;
 #define SB_FEATURE_LIDS_COUNT "lids.count"
 #define SB_FEATURE_LIDS_GET_BY_LID "lids.get-by-lid"
 #define SB_FEATURE_LIDS_GET_BY_PN "lids.get-by-pn"
+
+/*
+ * Needs an engine may declare (the descriptor's `needs`, 1.3). A third-party engine runs in a
+ * sandbox that reaches only its session's state folder; the operator grants each need per
+ * session, with concrete values (docs/security.md).
+ */
+#define SB_NEED_NETWORK "network"       /* TCP connections to granted host:port pairs */
+#define SB_NEED_READ_PATHS "read-paths" /* reading granted files and folders */
+#define SB_NEED_EXEC "exec"             /* starting programs */
 
 /* Services the host hands to each engine instance. Valid until `destroy` returns. */
 typedef struct sb_host_services {
@@ -257,6 +268,17 @@ typedef struct sb_engine_descriptor {
      * call already completed): then it does nothing. The host calls it at most once per pause.
      */
     void (*resume)(sb_engine_instance *instance, void *completion_context);
+
+    /* ---- 1.3 ---- */
+
+    /*
+     * What the engine may need in a sandboxed engine process beyond its own state folder:
+     * SB_NEED_* ids, static storage like `features`; NULL when need_count is 0. Declaring a
+     * need grants nothing: the operator grants it per session, and an engine must answer
+     * SB_STATUS_UNAVAILABLE (not crash) when what it needs was not granted.
+     */
+    const char *const *needs;
+    size_t need_count;
 } sb_engine_descriptor;
 
 /* The signature of the exported entry symbol. */
