@@ -188,7 +188,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
-        .testTarget(name: "SwitchboardConformanceTests", dependencies: ["SwitchboardConformance", "SwitchboardCore", "SwitchboardTestSupport"]),
+        .testTarget(
+            name: "SwitchboardConformanceTests",
+            dependencies: [
+                "SwitchboardConformance", "SwitchboardCore", "SwitchboardIsolation", "SwitchboardTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // Benchmarks (Benchmarks/run.py runs them in a release build; see docs/benchmarks.md).
         .executableTarget(

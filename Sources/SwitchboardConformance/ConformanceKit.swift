@@ -12,6 +12,11 @@ import SwitchboardCore
 /// instance with calls in flight completes every call. `switchboard verify` prints the report;
 /// a failing check names the request that showed it.
 ///
+/// Given a scanner and a launcher (as `switchboard verify` gives them), the kit runs the plugin
+/// as a server runs a third-party engine: its metadata read by the sandboxed scanner, its
+/// instances served by a sandboxed engine process with the grants given, and none of its code
+/// mapped into the kit's process. Without them, the plugin loads here, as a shipped engine does.
+///
 /// The checks call the engine's features with sample requests, the upsert, block and unblock
 /// checks included: point it at a test backend, not at an address book someone uses.
 public struct ConformanceKit: Sendable {
@@ -38,39 +43,58 @@ public struct ConformanceKit: Sendable {
     let stateDirectory: String?
     let callTimeout: Duration
     let concurrentCalls: Int
+    let scanner: (any PluginScanner)?
+    let launcher: (any IsolatedEngineLauncher)?
+    let grants: SandboxGrants
 
     public init(
         path: String, configuration: Data = Data("{}".utf8), stateDirectory: String? = nil, callTimeout: Duration = .seconds(10),
-        concurrentCalls: Int = 64
+        concurrentCalls: Int = 64, scanner: (any PluginScanner)? = nil, launcher: (any IsolatedEngineLauncher)? = nil,
+        grants: SandboxGrants = .none
     ) {
         self.path = path
         self.configuration = configuration
         self.stateDirectory = stateDirectory
         self.callTimeout = callTimeout
         self.concurrentCalls = concurrentCalls
+        self.scanner = scanner
+        self.launcher = launcher
+        self.grants = grants
     }
 
     public func run() async -> [Check] {
         var report = Report()
         let quiet = Logger(label: "switchboard.verify") { _ in SwiftLogNoOpLogHandler() }
-        let registry = EngineRegistry(pluginFiles: [path], logger: quiet)
+        let registry = EngineRegistry(pluginFiles: [path], policy: PluginPolicy(scanner: scanner), logger: quiet)
         registry.scan()
+        let loading = scanner == nil ? "loads through dlopen with a valid descriptor" : "loads through dlopen in a scanner process with a valid descriptor"
         guard let entry = registry.listing.first, entry.state == .loaded, let name = entry.name, let engine = registry.engine(named: name) else {
-            report.fail("loads through dlopen with a valid descriptor", registry.listing.first?.reason ?? "no engine found in \(path)")
+            report.fail(loading, registry.listing.first?.reason ?? "no engine found in \(path)")
             return report.checks
         }
-        report.pass("loads through dlopen with a valid descriptor: \(name) \(engine.metadata.version), ABI \(engine.metadata.abiVersion)")
-        let context = InstanceContext(session: "verify", stateDirectory: stateDirectory, callTimeout: callTimeout, logger: quiet)
+        report.pass("\(loading): \(name) \(engine.metadata.version), ABI \(engine.metadata.abiVersion)")
+        if let problem = grants.problem(forEngine: name, declaring: engine.metadata.needs) {
+            report.fail("the grants answer needs the engine declares", problem)
+            return report.checks
+        }
+        let context = InstanceContext(session: "verify", stateDirectory: stateDirectory, callTimeout: callTimeout, logger: quiet, grants: grants)
 
         let instance: any EngineHandle
         do {
-            instance = try await engine.makeInstance(configuration: configuration, context: context)
+            instance = try await makeInstance(of: engine, context: context)
         } catch {
             report.fail("creates an instance from the configuration", "\(error.kind.name): \(error.message)")
             return report.checks
         }
         report.pass("creates an instance from the configuration")
         defer { instance.shutdown() }
+        if let sandbox = instance.sandbox {
+            let ungranted = Set(engine.metadata.needs).subtracting(grants.needs).map(\.rawValue).sorted()
+            report.check(
+                "runs in an engine process: \(sandbox.summary)"
+                    + (ungranted.isEmpty ? "" : "; not granted: \(ungranted.joined(separator: ", ")) (calls needing them should answer unavailable)"),
+                sandbox.failure)
+        }
 
         let declared = Set(engine.metadata.features)
         let active = await instance.activeFeatures()
@@ -214,10 +238,16 @@ public struct ConformanceKit: Sendable {
         return "\(differing.count) of \(outcomes.count) calls differ from the same call made alone, e.g. \(first.0.rawValue): \(first.1) instead of \(expected[first.0].map { "\($0)" } ?? "?")"
     }
 
+    /// In the engine process the launcher starts, when there is one; otherwise here.
+    private func makeInstance(of engine: LoadedEngine, context: InstanceContext) async throws(EngineError) -> any EngineHandle {
+        guard let launcher else { return try await engine.makeInstance(configuration: configuration, context: context) }
+        return try await launcher.makeInstance(of: engine, configuration: configuration, context: context, shared: false)
+    }
+
     private func destroyWithCallsInFlight(_ engine: LoadedEngine, context: InstanceContext) async -> String? {
         let instance: any EngineHandle
         do {
-            instance = try await engine.makeInstance(configuration: configuration, context: context)
+            instance = try await makeInstance(of: engine, context: context)
         } catch {
             return "cannot create a second instance: \(error.message)"
         }

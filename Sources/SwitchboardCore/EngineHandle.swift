@@ -40,7 +40,10 @@ extension EngineHandle {
 /// Makes engine instances that run in a process of their own. Core knows it only through this
 /// protocol; the executable composes the implementation.
 public protocol IsolatedEngineLauncher: Sendable {
-    func makeInstance(of engine: LoadedEngine, configuration: Data, context: InstanceContext) async throws(EngineError) -> any EngineHandle
+    /// `shared`: in the one process of the engine's version, with every other shared instance,
+    /// rather than in a process of the instance's own.
+    func makeInstance(of engine: LoadedEngine, configuration: Data, context: InstanceContext, shared: Bool) async throws(EngineError)
+        -> any EngineHandle
 }
 
 extension EngineHandle {

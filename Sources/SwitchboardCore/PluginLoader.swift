@@ -135,35 +135,11 @@ public enum PluginLoader {
         guard let versionPointer = d.version, case let version = String(cString: versionPointer), !version.isEmpty else {
             throw PluginRefusal("engine \"\(name)\" has no version")
         }
-        var features: [Feature] = []
-        if d.feature_count > 0 {
-            guard let list = d.features else { throw PluginRefusal("engine \"\(name)\" declares \(d.feature_count) features but no list") }
-            for index in 0..<d.feature_count {
-                guard let idPointer = list[index] else { throw PluginRefusal("engine \"\(name)\": feature \(index) is NULL") }
-                let id = String(cString: idPointer)
-                guard let feature = Feature(rawValue: id) else {
-                    let known = Feature.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw PluginRefusal("engine \"\(name)\" declares unknown feature id \"\(id)\" (known: \(known))")
-                }
-                if !features.contains(feature) { features.append(feature) }
-            }
-        }
+        let features: [Feature] = try ids(d.features, count: d.feature_count, engine: name, entry: "feature", unknown: "feature id")
         guard d.create != nil, d.destroy != nil, d.call != nil, d.instance_features != nil, d.status != nil else {
             throw PluginRefusal("engine \"\(name)\": descriptor lacks one of create, destroy, call, instance_features, status")
         }
-        var needs: [EngineNeed] = []
-        if d.covers(\.need_count), d.need_count > 0 {
-            guard let list = d.needs else { throw PluginRefusal("engine \"\(name)\" declares \(d.need_count) needs but no list") }
-            for index in 0..<d.need_count {
-                guard let idPointer = list[index] else { throw PluginRefusal("engine \"\(name)\": need \(index) is NULL") }
-                let id = String(cString: idPointer)
-                guard let need = EngineNeed(rawValue: id) else {
-                    let known = EngineNeed.allCases.map(\.rawValue).joined(separator: ", ")
-                    throw PluginRefusal("engine \"\(name)\" declares unknown need \"\(id)\" (known: \(known))")
-                }
-                if !needs.contains(need) { needs.append(need) }
-            }
-        }
+        let needs: [EngineNeed] = d.covers(\.need_count) ? try ids(d.needs, count: d.need_count, engine: name, entry: "need", unknown: "need") : []
         return EngineMetadata(
             name: name,
             version: version,
@@ -174,6 +150,26 @@ public enum PluginLoader {
             homepage: d.covers(\.homepage) ? d.homepage.flatMap(nonEmptyString) : nil,
             needs: needs.sorted()
         )
+    }
+
+    /// One of the descriptor's id lists (`features`, `needs`): `count` known ids, repeats kept
+    /// once. `entry` names one in the refusals ("feature 2 is NULL"), `unknown` an unknown one.
+    private static func ids<ID: RawRepresentable & CaseIterable & Equatable>(
+        _ list: UnsafePointer<UnsafePointer<CChar>?>?, count: Int, engine name: String, entry: String, unknown: String
+    ) throws(PluginRefusal) -> [ID] where ID.RawValue == String {
+        guard count > 0 else { return [] }
+        guard let list else { throw PluginRefusal("engine \"\(name)\" declares \(count) \(entry)s but no list") }
+        var ids: [ID] = []
+        for index in 0..<count {
+            guard let idPointer = list[index] else { throw PluginRefusal("engine \"\(name)\": \(entry) \(index) is NULL") }
+            let raw = String(cString: idPointer)
+            guard let id = ID(rawValue: raw) else {
+                let known = ID.allCases.map(\.rawValue).joined(separator: ", ")
+                throw PluginRefusal("engine \"\(name)\" declares unknown \(unknown) \"\(raw)\" (known: \(known))")
+            }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        return ids
     }
 
     /// Finds an entry symbol of another ABI major, to say which one the plugin speaks.

@@ -55,6 +55,19 @@ public struct SandboxGrants: Codable, Hashable, Sendable {
         return nil
     }
 
+    /// Why these grants cannot be given to an engine declaring `needs`, or nil: a malformed grant,
+    /// or one answering a need the engine does not declare (granting more than an engine asked for
+    /// widens its sandbox for nothing).
+    public func problem(forEngine name: String, declaring declared: [EngineNeed]) -> String? {
+        if let problem { return problem }
+        let undeclared = needs.subtracting(declared).sorted()
+        guard undeclared.isEmpty else {
+            let declaring = declared.isEmpty ? "none" : declared.map(\.rawValue).joined(separator: ", ")
+            return "engine \"\(name)\" does not declare \(undeclared.map(\.rawValue).joined(separator: ", ")) (it declares \(declaring))"
+        }
+        return nil
+    }
+
     enum CodingKeys: String, CodingKey { case network, read, exec }
 
     public init(from decoder: any Decoder) throws {

@@ -8,10 +8,15 @@ public struct IsolationPolicy: Sendable {
     public var launcher: (any IsolatedEngineLauncher)?
     /// The server's `--isolation`; nil: shipped engines in-process, every other one in a process.
     public var serverDefault: EngineIsolation?
+    /// The server's `--engine-processes per-engine`: a session that names no isolation and would
+    /// get a process of its own shares its engine's instead. A session naming `process` still
+    /// gets its own.
+    public var sharedByDefault: Bool
 
-    public init(launcher: (any IsolatedEngineLauncher)?, serverDefault: EngineIsolation? = nil) {
+    public init(launcher: (any IsolatedEngineLauncher)?, serverDefault: EngineIsolation? = nil, sharedByDefault: Bool = false) {
         self.launcher = launcher
         self.serverDefault = serverDefault
+        self.sharedByDefault = sharedByDefault
     }
 
     /// For hosts that run no child processes (tools, tests of the in-process path).
@@ -20,7 +25,9 @@ public struct IsolationPolicy: Sendable {
     /// An engine compiled into the server has no file a child could load: it runs in-process.
     public func isolation(for engine: LoadedEngine, requested: EngineIsolation?) -> EngineIsolation {
         guard engine.file != nil else { return .inProcess }
-        return requested ?? serverDefault ?? (engine.isShipped ? .inProcess : .process)
+        if let requested { return requested }
+        let chosen = serverDefault ?? (engine.isShipped ? .inProcess : .process)
+        return chosen == .process && sharedByDefault ? .sharedProcess : chosen
     }
 }
 
@@ -404,16 +411,9 @@ public actor SessionManager {
         }
     }
 
-    /// A grant must be well formed and answer a need the engine declares: granting more than an
-    /// engine asked for widens its sandbox for nothing.
     private static func check(_ grants: SandboxGrants, for engine: LoadedEngine, parameter: String) throws(SessionError) {
-        if let problem = grants.problem { throw .invalidGrant(parameter: parameter, problem) }
-        let undeclared = grants.needs.subtracting(engine.metadata.needs).sorted()
-        guard undeclared.isEmpty else {
-            let declared = engine.metadata.needs.isEmpty ? "none" : engine.metadata.needs.map(\.rawValue).joined(separator: ", ")
-            throw .invalidGrant(
-                parameter: parameter,
-                "engine \"\(engine.metadata.name)\" does not declare \(undeclared.map(\.rawValue).joined(separator: ", ")) (it declares \(declared))")
+        if let problem = grants.problem(forEngine: engine.metadata.name, declaring: engine.metadata.needs) {
+            throw .invalidGrant(parameter: parameter, problem)
         }
     }
 
@@ -472,11 +472,12 @@ public actor SessionManager {
             switch isolation {
             case .inProcess:
                 handle = try await engine.makeInstance(configuration: configuration, context: context)
-            case .process:
+            case .process, .sharedProcess:
                 guard let launcher = self.isolation.launcher else {
                     throw EngineError(.unavailable, "this host cannot run engines in a process of their own")
                 }
-                handle = try await launcher.makeInstance(of: engine, configuration: configuration, context: context)
+                handle = try await launcher.makeInstance(
+                    of: engine, configuration: configuration, context: context, shared: isolation == .sharedProcess)
             }
             return ActiveInstance(handle: handle, engine: engine, isolation: isolation)
         } catch {

@@ -45,6 +45,10 @@ public struct SessionRecord: Codable, Hashable, Sendable {
 public enum EngineIsolation: String, Codable, Hashable, Sendable, CaseIterable {
     /// In a child process of its engine: a crash there fails the session, not the server.
     case process
+    /// In the one child process of its engine version, shared with every session of that engine
+    /// that names `shared-process`: a crash there fails them all, and they reach each other's
+    /// state folders (the weaker mode, for many sessions on an engine the operator trusts).
+    case sharedProcess = "shared-process"
     /// Inside the server: the fast path, for engines the operator trusts.
     case inProcess = "in-process"
 }

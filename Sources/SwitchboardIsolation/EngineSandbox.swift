@@ -17,7 +17,9 @@ public enum SandboxMode: String, Sendable, CaseIterable {
     case off
 }
 
-/// Whether a third-party engine gets a process per session or one per engine version (`--engine-processes`).
+/// Whether a third-party engine gets a process per session or one per engine version: the
+/// server's default is `--engine-processes`, a session's own choice its `"isolation"`
+/// (`process` or `shared-process`).
 public enum EngineProcesses: String, Sendable, CaseIterable {
     /// Neither a crash nor a compromise crosses sessions: each instance has its own process and
     /// sandbox, reaching only its own state folder.
@@ -28,7 +30,7 @@ public enum EngineProcesses: String, Sendable, CaseIterable {
 }
 
 /// The server's sandbox policy for engine processes: the mode, the user engines run as, their
-/// limits, and how processes are shared. What one process gets is `arguments(for:)`.
+/// limits, and, for one process, how it is shared. What one process gets is `arguments(for:)`.
 public struct SandboxSettings: Sendable {
     public var mode: SandboxMode
     public var processes: EngineProcesses
@@ -58,6 +60,13 @@ public struct SandboxSettings: Sendable {
 
     /// No confinement, one process per engine version: hosts that only scan or inspect, and `--sandbox off`.
     public static let off = SandboxSettings(mode: .off, processes: .perEngine)
+
+    /// These settings for a process shared as `processes` says.
+    func sharing(_ processes: EngineProcesses) -> SandboxSettings {
+        var settings = self
+        settings.processes = processes
+        return settings
+    }
 
     /// The account `name` (`nobody` by default) as uid and gid, when this process is root.
     public static func engineUser(named name: String) throws -> (uid: UInt32, gid: UInt32)? {

@@ -4,9 +4,9 @@ import Logging
 import Synchronization
 import SwitchboardCore
 
-/// Runs engine instances in sandboxed child processes (`switchboard-engine-host`): by default
-/// one per instance, so that a session reaches only its own state folder; with `per-engine`, one
-/// per engine version serving every process-isolated session of it.
+/// Runs engine instances in sandboxed child processes (`switchboard-engine-host`): one per
+/// instance, so that a session reaches only its own state folder, or, for a shared instance, one
+/// per engine version serving every shared instance of it.
 public final class ProcessIsolation: IsolatedEngineLauncher {
     private let command: EngineHostCommand
     private let sandbox: SandboxSettings
@@ -15,7 +15,9 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
     private let restarts: EngineHostProcess.Restarts
     private let metrics: HostMetrics
     private let logger: Logger
-    private let processes = Mutex<[String: EngineHostProcess]>([:])
+    /// The processes that serve instances now, each with how many: an entry leaves with its last
+    /// instance (the process itself ends then too), so the table holds only what runs.
+    private let processes = Mutex<[String: (process: EngineHostProcess, instances: Int)]>([:])
 
     public init(command: EngineHostCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger) {
         self.sandbox = sandbox
@@ -26,11 +28,12 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         self.logger = logger
     }
 
-    public func makeInstance(of engine: LoadedEngine, configuration: Data, context: InstanceContext) async throws(EngineError) -> any EngineHandle {
+    public func makeInstance(
+        of engine: LoadedEngine, configuration: Data, context: InstanceContext, shared: Bool
+    ) async throws(EngineError) -> any EngineHandle {
         guard let plugin = engine.file else {
             throw EngineError(.invalidInput, "engine \"\(engine.metadata.name)\" is built into the server and cannot run in a process of its own")
         }
-        let shared = sandbox.processes == .perEngine
         // Per session, each instance is keyed by its own state folder (a composite's two members
         // on one engine have two); shared, by engine version. Both by grants too: a sandbox is
         // fixed once applied, so other grants need another process.
@@ -38,15 +41,30 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         let writable = [shared ? stateRoot : context.stateDirectory].compactMap { $0 }
         writable.forEach(sandbox.handOver)
         let process = processes.withLock { processes in
-            if let existing = processes[key] { return existing }
-            let made = EngineHostProcess(
+            let process = processes[key]?.process ?? EngineHostProcess(
                 engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger,
-                sandbox: sandbox, writable: writable, grants: context.grants)
-            processes[key] = made
-            return made
+                sandbox: sandbox.sharing(shared ? .perEngine : .perSession), writable: writable, grants: context.grants)
+            processes[key] = (process, (processes[key]?.instances ?? 0) + 1)
+            return process
         }
-        let id = try await process.createInstance(configuration: configuration, context: context)
-        return ProcessEngineHandle(engine: engine, process: process, instance: id, context: context)
+        let id: UInt64
+        do {
+            id = try await process.createInstance(configuration: configuration, context: context)
+        } catch {
+            release(key)
+            throw error
+        }
+        return ProcessEngineHandle(engine: engine, process: process, instance: id, context: context) { [weak self] in self?.release(key) }
+    }
+
+    /// How many engine processes serve instances now.
+    public var processCount: Int { processes.withLock { $0.count } }
+
+    private func release(_ key: String) {
+        processes.withLock { processes in
+            guard let entry = processes[key] else { return }
+            processes[key] = entry.instances > 1 ? (entry.process, entry.instances - 1) : nil
+        }
     }
 }
 
@@ -60,8 +78,11 @@ final class ProcessEngineHandle: EngineHandle {
     private let queryTimeout: Duration
     private let declaredFeatures: Set<Feature>
     private let lastFeatures = Mutex<Set<Feature>?>(nil)
+    /// Tells the launcher, once, that this instance no longer needs its process.
+    private let release: Mutex<(@Sendable () -> Void)?>
 
-    init(engine: LoadedEngine, process: EngineHostProcess, instance: UInt64, context: InstanceContext) {
+    init(engine: LoadedEngine, process: EngineHostProcess, instance: UInt64, context: InstanceContext, release: @escaping @Sendable () -> Void) {
+        self.release = Mutex(release)
         engineName = engine.metadata.name
         engineVersion = engine.metadata.version
         self.process = process
@@ -100,5 +121,11 @@ final class ProcessEngineHandle: EngineHandle {
 
     var sandbox: SandboxReport? { process.confinement }
 
-    func shutdown() { process.destroy(instance) }
+    func shutdown() {
+        process.destroy(instance)
+        release.withLock { release in
+            defer { release = nil }
+            return release
+        }?()
+    }
 }

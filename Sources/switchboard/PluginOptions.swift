@@ -64,11 +64,13 @@ struct PluginOptions: ParsableArguments {
             scanner: scanner)
     }
 
+    static var engineHostExecutable: String { "\(executableFolder)/switchboard-engine-host" }
+
     /// `switchboard-engine-host`, built beside this executable, with these options: the child
     /// that scans plugins or serves one.
     func engineHostCommand(memoryLimitMiB: Int = 0, cpuLimitSeconds: Int = 0) -> EngineHostCommand {
         EngineHostCommand(
-            executable: "\(Self.executableFolder)/switchboard-engine-host",
+            executable: Self.engineHostExecutable,
             arguments: EngineHostOptions.arguments(
                 memoryLimitMiB: memoryLimitMiB, cpuLimitSeconds: cpuLimitSeconds, allowUnsafePluginPermissions: allowUnsafePluginPermissions,
                 pins: pins, pluginThreads: pluginThreads, pluginQueue: pluginQueue))

@@ -34,37 +34,16 @@ struct Serve: AsyncParsableCommand {
     var enginePaths: [String] = []
 
     @Option(help: ArgumentHelp(
-        "Where sessions that name no isolation run their engine: process or in-process. Default: engines shipped with Switchboard in-process, every other one in a process of its own.",
+        "Where sessions that name no isolation run their engine: process, shared-process or in-process. Default: engines shipped with Switchboard in-process, every other one in a process of its own.",
         valueName: "mode"))
     var isolation: String?
 
     @Option(help: ArgumentHelp(
-        "How third-party engine processes are confined: strict (every layer, or the engine does not start), best-effort (what the kernel offers, reported), or off. Default: strict where the kernel offers every layer, else best-effort with a warning naming what is missing.",
-        valueName: "mode"))
-    var sandbox: String?
-
-    @Option(help: ArgumentHelp(
-        "per-session (each session's third-party engine in a process and sandbox of its own) or per-engine (one process per engine version, shared by its sessions: weaker).",
+        "per-session (each session's third-party engine in a process and sandbox of its own) or per-engine (one process per engine version, shared by its sessions: weaker). A session's \"isolation\" (process or shared-process) overrides it.",
         valueName: "mode"))
     var engineProcesses = EngineProcesses.perSession.rawValue
 
-    @Option(help: ArgumentHelp("The user engine processes run as when the server runs as root (a name or a uid).", valueName: "user"))
-    var engineUser = "nobody"
-
-    @Option(help: ArgumentHelp("Open-file limit of each engine process.", valueName: "count"))
-    var engineOpenFiles = SandboxSettings.defaultOpenFiles
-
-    @Option(help: ArgumentHelp("Processes and threads the engine user may have (RLIMIT_NPROC, counted per user).", valueName: "count"))
-    var engineProcessLimit = SandboxSettings.defaultProcessLimit
-
-    @Option(help: ArgumentHelp("Largest file an engine process may write, in MiB.", valueName: "MiB"))
-    var engineFileSize = SandboxSettings.defaultFileSizeMiB
-
-    @Option(help: ArgumentHelp("Address-space limit of each engine process, in MiB; 0 for none.", valueName: "MiB"))
-    var engineMemoryLimit = 4096
-
-    @Option(help: ArgumentHelp("CPU-time limit of each engine process, in seconds; 0 for none.", valueName: "seconds"))
-    var engineCPULimit = 0
+    @OptionGroup var engineProcess: EngineProcessOptions
 
     @Option(help: ArgumentHelp(
         "Swagger UI's files for GET /: a folder holding swagger-ui-dist (default: <data>/swagger-ui, which scripts/swagger-ui fills), or cdn:<base URL>.",
@@ -95,16 +74,9 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if let isolation, EngineIsolation(rawValue: isolation) == nil {
-            throw ValidationError("--isolation must be process or in-process")
+            throw ValidationError("--isolation must be process, shared-process or in-process")
         }
-        guard engineMemoryLimit == 0 || engineMemoryLimit >= 256 else { throw ValidationError("--engine-memory-limit must be 0 or at least 256 MiB") }
-        guard engineCPULimit >= 0 else { throw ValidationError("--engine-cpu-limit must be 0 or more seconds") }
-        if let sandbox, SandboxMode(rawValue: sandbox) == nil { throw ValidationError("--sandbox must be strict, best-effort or off") }
         guard EngineProcesses(rawValue: engineProcesses) != nil else { throw ValidationError("--engine-processes must be per-session or per-engine") }
-        guard (16...1_048_576).contains(engineOpenFiles) else { throw ValidationError("--engine-open-files must be from 16 to 1048576") }
-        guard (16...1_000_000).contains(engineProcessLimit) else { throw ValidationError("--engine-process-limit must be from 16 to 1000000") }
-        guard engineFileSize >= 1 else { throw ValidationError("--engine-file-size must be at least 1 MiB") }
-        _ = try SandboxSettings.engineUser(named: engineUser)
         try plugins.validatePolicy()
         guard (0.001...3600).contains(callTimeout) else { throw ValidationError("--call-timeout must be between 0.001 and 3600 seconds") }
         guard (0.1...600).contains(storeTimeout) else { throw ValidationError("--store-timeout must be between 0.1 and 600 seconds") }
@@ -147,12 +119,14 @@ struct Serve: AsyncParsableCommand {
         let registry = try plugins.loadRegistry(
             logger: logger, scanCache: "\(data)/plugin-scans.json", metrics: metrics.host, sandbox: sandboxSettings)
         let launcher = ProcessIsolation(
-            command: plugins.engineHostCommand(memoryLimitMiB: engineMemoryLimit, cpuLimitSeconds: engineCPULimit), sandbox: sandboxSettings,
+            command: plugins.engineHostCommand(memoryLimitMiB: engineProcess.engineMemoryLimit, cpuLimitSeconds: engineProcess.engineCPULimit), sandbox: sandboxSettings,
             stateRoot: "\(data)/state", metrics: metrics.host, logger: logger)
         let sessions = SessionManager(
             registry: registry, store: try await openStore(logger: logger), stateRoot: "\(data)/state",
             callTimeout: .milliseconds(Int(callTimeout * 1000)), enginePaths: .confined(to: [data] + enginePaths),
-            isolation: IsolationPolicy(launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:))),
+            isolation: IsolationPolicy(
+                launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:)),
+                sharedByDefault: EngineProcesses(rawValue: engineProcesses) == .perEngine),
             metrics: metrics.host, logger: logger)
         try await sessions.restore()
 
@@ -183,30 +157,13 @@ struct Serve: AsyncParsableCommand {
         logger.info("stopped: every session stopped and the session store closed")
     }
 
-    /// `--sandbox` and its company. With no `--sandbox`, strict where the kernel offers every
-    /// layer; otherwise best-effort, saying once at start which layer is missing.
+    /// `--sandbox` and its company, and a warning when engine processes cannot reach the data
+    /// folder's state folders.
     private func sandboxSettings(logger: Logger) throws -> SandboxSettings {
-        let missing = SandboxSettings.missingKernelLayers()
-        let mode: SandboxMode
-        if let sandbox {
-            mode = SandboxMode(rawValue: sandbox) ?? .strict
-        } else {
-            mode = missing.isEmpty ? .strict : .bestEffort
-        }
-        if mode == .off {
-            logger.warning("third-party engines run unconfined (--sandbox off)")
-        } else if !missing.isEmpty {
-            logger.warning("the kernel does not offer every sandbox layer", metadata: [
-                "missing": "\(missing.joined(separator: "; "))",
-                "consequence": "\(mode == .strict ? "third-party engines will not start (--sandbox strict)" : "engines run with the layers offered")",
-            ])
-        }
-        let settings = SandboxSettings(
-            mode: mode, processes: EngineProcesses(rawValue: engineProcesses) ?? .perSession, user: try SandboxSettings.engineUser(named: engineUser),
-            openFiles: engineOpenFiles, processLimit: engineProcessLimit, fileSizeMiB: engineFileSize)
+        let settings = try engineProcess.settings(logger: logger)
         if let blocking = settings.unreachableFolder(on: "\(data)/state") {
             logger.warning("engine processes cannot reach their state folders", metadata: [
-                "folder": "\(blocking)", "engineUser": "\(engineUser)",
+                "folder": "\(blocking)", "engineUser": "\(engineProcess.engineUser)",
                 "fix": "let the engine user enter it (chmod o+x), or keep --data elsewhere",
             ])
         }

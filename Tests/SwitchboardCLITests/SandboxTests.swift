@@ -161,6 +161,31 @@ struct SandboxTests {
         }
     }
 
+    @Test("a session chooses its own process or its engine's shared one, whatever --engine-processes says; the processes end with their last session")
+    func sessionsChooseHowProcessesAreShared() async throws {
+        let server = try await SwitchboardProcess.start(plugin: try await Self.hostile(), arguments: ["--engine-processes", "per-engine"])
+        defer { server.stop() }
+        for (name, isolation) in [("first", nil), ("second", "shared-process"), ("own", "process")] {
+            let chosen = isolation.map { #", "isolation": "\#($0)""# } ?? ""
+            let created = try await server.answer("POST", "/api/sessions", body: #"{"name": "\#(name)", "engine": "hostile"\#(chosen)}"#)
+            #expect(created.status == 201, "\(created.body)")
+            let engine = Self.json(created.body)["engine"] as? [String: Any]
+            let processes = (engine?["sandbox"] as? [String: Any])?["applied"].flatMap { $0 as? [String: Any] }?["processes"] as? String
+            #expect(engine?["isolation"] as? String == (isolation ?? "shared-process"), "\(created.body)")
+            #expect(processes == (name == "own" ? "per-session" : "per-engine"), "\(created.body)")
+        }
+        #expect(Self.children(of: server.pid).count == 2, "first and second share one engine process; own has its own")
+        for name in ["own", "first", "second"] {
+            #expect(try await server.answer("DELETE", "/api/sessions/\(name)").status == 200)
+        }
+        var left = Self.children(of: server.pid)
+        for _ in 0..<40 where !left.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            left = Self.children(of: server.pid)
+        }
+        #expect(left.isEmpty, "engine processes outlived their sessions: \(left)")
+    }
+
     @Test("a grant the engine does not declare is refused with 422; a need left ungranted is shown")
     func grantsAnswerDeclaredNeeds() async throws {
         let server = try await SwitchboardProcess.start(plugin: try await Self.hostile())
@@ -235,6 +260,50 @@ struct SandboxTests {
         #expect(!sibling.body.contains("From secret"), "the sibling folder was read: \(sibling.body)")
         #expect(sibling.status == 503, "\(sibling.body)")
         #expect(sibling.body.contains("Permission denied") || sibling.body.contains("permission"), "the answer says why: \(sibling.body)")
+    }
+
+    @Test("verify runs the plugin as a server does: sandboxed, with what --grant gives, its code never in verify's process")
+    func verifyRunsInTheSandbox() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("verify-vcards-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("BEGIN:VCARD\nVERSION:3.0\nFN:Ada\nTEL:+1 415 555 0101\nEND:VCARD\n".utf8).write(to: root.appendingPathComponent("one.vcf"))
+        // vcard as a third party's plugin: a copy outside the folder shipped engines live in.
+        let plugin = "\(TestPlugins.makeFolder("verify-vcard"))/libVCardEngine.so"
+        try FileManager.default.copyItem(atPath: TestPlugins.product("VCardEngine"), toPath: plugin)
+        let config = #"{"directory": "\#(root.path)"}"#
+
+        let denied = await #expect(throws: TestPlugins.CommandFailed.self) {
+            try await TestPlugins.runOffPool(SwitchboardProcess.binary, ["verify", plugin, "--config", config])
+        }
+        #expect(denied?.output.contains("runs in an engine process: strict") == true, "\(denied?.output ?? "")")
+        #expect(denied?.output.contains("not granted: read-paths") == true, "\(denied?.output ?? "")")
+        #expect(denied?.output.contains("FAIL  contacts.list answers in the documented shape: unavailable") == true, "\(denied?.output ?? "")")
+
+        let granted = try await TestPlugins.runOffPool(SwitchboardProcess.binary, ["verify", plugin, "--config", config, "--grant", "read=\(root.path)"])
+        #expect(granted.contains("runs in an engine process: strict"), "\(granted)")
+        #expect(granted.contains(" 0 failed"), "\(granted)")
+
+        let undeclared = await #expect(throws: TestPlugins.CommandFailed.self) {
+            try await TestPlugins.runOffPool(SwitchboardProcess.binary, ["verify", plugin, "--config", config, "--grant", "network=127.0.0.1:80"])
+        }
+        #expect(denied?.status == 1 && undeclared?.status == 1)
+        #expect(undeclared?.output.contains(#"engine "vcard" does not declare network (it declares read-paths)"#) == true, "\(undeclared?.output ?? "")")
+
+        // Where the plugin's code runs: its constructor writes the pid of each process that maps
+        // it (unconfined, so that it may write the marker at all). verify prints its own pid first.
+        let marker = "\(TestPlugins.makeFolder("verify-marker"))/pids"
+        let marked = try await FaultyPluginTests.faulty(["CONSTRUCTOR_MARKER=\"\(marker)\""])
+        let report: String
+        do {
+            report = try await TestPlugins.runOffPool("/bin/sh", ["-c", "echo $$; exec \"$0\" verify \"$1\" --sandbox off", SwitchboardProcess.binary, marked])
+        } catch let failed as TestPlugins.CommandFailed {
+            report = failed.output // a check may fail: this case is about where the code ran
+        }
+        let verifyPID = try #require(report.split(separator: "\n").first.flatMap { Int32($0) })
+        let pids = try String(contentsOfFile: marker, encoding: .utf8).split(separator: "\n").compactMap { Int32($0) }
+        #expect(pids.count >= 2, "the scanner and the engine process mapped it: \(pids)")
+        #expect(!pids.contains(verifyPID), "verify (\(verifyPID)) mapped the plugin: \(pids)")
     }
 
     @Test("an engine that writes 100 MB to its output reaches the log rate-limited, and the server's routes keep answering")

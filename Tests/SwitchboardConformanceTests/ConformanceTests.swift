@@ -1,5 +1,8 @@
 import Foundation
+import Logging
 import SwitchboardConformance
+import SwitchboardCore
+import SwitchboardIsolation
 import SwitchboardTestSupport
 import Testing
 
@@ -18,6 +21,22 @@ struct ConformanceTests {
         for check in checks where !check.passed {
             Issue.record("\(product): \(check.name): \(check.failure ?? "")")
         }
+    }
+
+    @Test("through a launcher the kit runs the engine in sandboxed engine processes, and the launcher keeps none once the instances are gone")
+    func throughALauncher() async throws {
+        let state = TestPlugins.makeFolder("kit-launcher")
+        let launcher = ProcessIsolation(
+            command: EngineHostCommand(
+                executable: "\(TestPlugins.buildProducts)/switchboard-engine-host",
+                arguments: EngineHostOptions.arguments(
+                    memoryLimitMiB: 0, cpuLimitSeconds: 0, allowUnsafePluginPermissions: false, pins: [], pluginThreads: 4, pluginQueue: 64)),
+            sandbox: SandboxSettings(mode: .strict, user: try SandboxSettings.engineUser(named: "nobody")), stateRoot: nil,
+            logger: Logger(label: "kit") { _ in SwiftLogNoOpLogHandler() })
+        let checks = await ConformanceKit(path: TestPlugins.product("FixedEngine"), stateDirectory: state, launcher: launcher).run()
+        #expect(checks.contains { $0.passed && $0.name.hasPrefix("runs in an engine process: strict, per-session") }, "\(checks.map(\.name))")
+        #expect(checks.filter { !$0.passed }.isEmpty, "\(checks.filter { !$0.passed })")
+        #expect(launcher.processCount == 0, "the table keeps only processes that serve instances")
     }
 
     @Test("the kit joins a C engine's list pieces and holds them to its whole list")
