@@ -36,29 +36,41 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        // The engine runtime: plugins loaded and trusted, the registry, engine handles and their
+        // calls (deadlines, completions, pieces). Knows nothing of sessions.
         .target(
-            name: "SwitchboardCore",
+            name: "SwitchboardEngineRuntime",
             dependencies: [
                 abiHeader,
                 sdk,
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
+        // Sessions over the runtime: the session, its manager, composition and routes, the store protocol.
+        .target(
+            name: "SwitchboardSessions",
+            dependencies: [
+                "SwitchboardEngineRuntime",
+                sdk,
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Session stores, one target per database, so the host depends on none of them.
-        .target(name: "SwitchboardSQLiteStore", dependencies: ["SwitchboardCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "SwitchboardSQLiteStore", dependencies: ["SwitchboardSessions", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(
             name: "SwitchboardPostgresStore",
             dependencies: [
-                "SwitchboardCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "SwitchboardSessions", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "SwitchboardHTTP",
             dependencies: [
-                "SwitchboardCore",
+                "SwitchboardEngineRuntime",
+                "SwitchboardSessions",
                 sdk,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -74,19 +86,20 @@ let package = Package(
         .target(
             name: "SwitchboardIsolation",
             dependencies: [
-                "SwitchboardCore", "CEngineSandbox", sdk, .product(name: "Logging", package: "swift-log"),
+                "SwitchboardEngineRuntime", "CEngineSandbox", sdk, .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardCore", "CEngineSandbox"]),
+        .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardEngineRuntime", "CEngineSandbox"]),
         .target(
             name: "SwitchboardConformance",
-            dependencies: ["SwitchboardCore", sdk, .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SwitchboardEngineRuntime", sdk, .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "SwitchboardCore",
+                "SwitchboardEngineRuntime",
+                "SwitchboardSessions",
                 "SwitchboardHTTP",
                 "SwitchboardConformance",
                 "SwitchboardIsolation",
@@ -152,8 +165,8 @@ let package = Package(
             path: "Tests/Support"
         ),
         .testTarget(
-            name: "SwitchboardCoreTests",
-            dependencies: ["SwitchboardCore", sdk, "LocalEngineCore", "SwitchboardTestSupport"]
+            name: "SwitchboardEngineRuntimeTests",
+            dependencies: ["SwitchboardEngineRuntime", sdk, "LocalEngineCore", "SwitchboardTestSupport"]
         ),
         .testTarget(name: "LocalEngineTests", dependencies: ["LocalEngineCore", sdk, "SwitchboardTestSupport"]),
         .testTarget(name: "VCardEngineTests", dependencies: ["VCardEngineCore", sdk], resources: [.copy("Fixtures")]),
@@ -168,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardHTTPTests",
             dependencies: [
-                "SwitchboardHTTP", "SwitchboardCore", "SwitchboardSQLiteStore", "LocalEngineCore", "SwitchboardTestSupport",
+                "SwitchboardHTTP", "SwitchboardEngineRuntime", "SwitchboardSessions", "SwitchboardSQLiteStore", "LocalEngineCore", "SwitchboardTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -191,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "SwitchboardConformanceTests",
             dependencies: [
-                "SwitchboardConformance", "SwitchboardCore", "SwitchboardIsolation", "SwitchboardTestSupport",
+                "SwitchboardConformance", "SwitchboardEngineRuntime", "SwitchboardIsolation", "SwitchboardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -199,7 +212,7 @@ let package = Package(
         // Benchmarks (Benchmarks/run.py runs them in a release build; see docs/benchmarks.md).
         .executableTarget(
             name: "ABIBenchmark",
-            dependencies: ["SwitchboardCore", "LocalEngineCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["SwitchboardEngineRuntime", "LocalEngineCore", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/ABIBenchmark"
         ),
         .executableTarget(

@@ -2,7 +2,7 @@ import ContactsEngineKit
 import Foundation
 import LocalEngineCore
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// What the plugin boundary costs: the same `local` engine code called directly in Swift and
 /// through the C ABI from the `.so` SwiftPM built, in one run; and the C `fixed` engine through

@@ -1,7 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// Checks that a plugin keeps the contract the host and the API rely on: it loads, every feature
 /// it declares answers in the documented shape, every other one answers not-implemented, bad

@@ -1,6 +1,6 @@
 import ContactsEngineKit
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// Checks of what `contacts.list`, `contacts.get` and `contacts.check-exists` answer against the
 /// engine's own full list: an engine that ignores `offset`, `sortBy` or `sortOrder` (for some

@@ -1,5 +1,5 @@
 import ContactsEngineKit
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// Well-formed requests carrying a malformed value, for every feature that takes a phone
 /// number or an id: an engine must answer each with invalid-input, not look it up.

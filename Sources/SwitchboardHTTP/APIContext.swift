@@ -1,7 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Hummingbird
-import SwitchboardCore
+import SwitchboardSessions
 
 /// What a handler gets: the server's state and the request's path and query parameters.
 struct APIContext: Sendable {

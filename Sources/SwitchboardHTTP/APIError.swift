@@ -1,7 +1,8 @@
 import ContactsEngineKit
 import Foundation
 import Hummingbird
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// Every error the API answers, in one documented JSON shape:
 /// `{"statusCode": 400, "error": "Bad Request", "message": "...", ...context}`.

@@ -3,7 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// A member in a session body: `{"name", "engine", "engineConfig", "isolation"}`.
 struct MemberBody: Decodable, Sendable {

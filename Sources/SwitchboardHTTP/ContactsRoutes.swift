@@ -1,7 +1,8 @@
 import ContactsEngineKit
 import Hummingbird
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// WAHA's contacts endpoints, each answered by the session's engine.
 enum ContactsRoutes {

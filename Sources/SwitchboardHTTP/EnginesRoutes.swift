@@ -1,5 +1,5 @@
 import Hummingbird
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// What each engine supports, asked of the server rather than read from a docs page.
 enum EnginesRoutes {

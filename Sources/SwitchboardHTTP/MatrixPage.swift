@@ -1,4 +1,4 @@
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// `GET /engines`: the feature matrix as a page for people. Written on the server, styled
 /// inline, with no script and nothing fetched from anywhere, so it reads the same in any

@@ -1,5 +1,6 @@
 import ContactsEngineKit
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// Builds the OpenAPI 3 document from the route table: every route served is described, and
 /// nothing else is.

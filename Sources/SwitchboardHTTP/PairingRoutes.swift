@@ -1,5 +1,5 @@
 import Hummingbird
-import SwitchboardCore
+import SwitchboardSessions
 
 /// WAHA's pairing routes (a QR code or a code to link a WhatsApp account). No session here is
 /// ever waiting to be paired, so both answer what WAHA answers a session that is not in

@@ -1,7 +1,8 @@
 import CoreMetrics
 import Hummingbird
 import Prometheus
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// One server's metrics: a Prometheus registry, the factory that fills it (given to the host's
 /// parts as `host`), and the exposition `GET /metrics` answers. Nothing is bootstrapped

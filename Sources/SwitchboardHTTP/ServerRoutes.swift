@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// Liveness, version, status, environment, health, and the API's own description.
 enum ServerRoutes {

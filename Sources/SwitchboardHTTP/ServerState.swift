@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// What the routes share: the sessions (and through them the engines) and the server's settings.
 public struct ServerState: Sendable {

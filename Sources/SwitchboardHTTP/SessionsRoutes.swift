@@ -1,7 +1,8 @@
 import ContactsEngineKit
 import Foundation
 import Hummingbird
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// WAHA's session endpoints, plus the engine each session names and the features it serves now.
 enum SessionsRoutes {

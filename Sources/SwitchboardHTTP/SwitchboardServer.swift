@@ -3,7 +3,7 @@ import Hummingbird
 import HTTPTypes
 import HummingbirdCore
 import Logging
-import SwitchboardCore
+import SwitchboardSessions
 
 /// Builds the HTTP application: the route table, its OpenAPI document, and the middlewares.
 public enum SwitchboardServer {

@@ -1,6 +1,6 @@
 import CEngineSandbox
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// The command line of `switchboard-engine-host`, which only the server writes: the plugin, its
 /// trust and thread limits, the resource limits, and the sandbox (`SandboxSettings.arguments`).

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import CEngineSandbox
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 #if canImport(Glibc)
 import Glibc

@@ -1,7 +1,7 @@
 import CEngineSandbox
 import ContactsEngineKit
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 #if os(Linux)
 import Glibc

@@ -2,7 +2,7 @@ import ContactsEngineKit
 import Foundation
 import Logging
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 /// Runs engine instances in sandboxed child processes (`switchboard-engine-host`): one per
 /// instance, so that a session reaches only its own state folder, or, for a shared instance, one

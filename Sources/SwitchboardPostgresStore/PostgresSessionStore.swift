@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import PostgresNIO
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// Sessions in PostgreSQL, shared by every server pointed at the same database. The server
 /// creates and migrates the schema itself (numbered migrations in `switchboard_schema`); a

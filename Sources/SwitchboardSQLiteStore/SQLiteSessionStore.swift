@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 
 /// Sessions in one SQLite file (WAL, so a `kill -9` loses nothing that was acknowledged).
 public final class SQLiteSessionStore: SessionStore {

@@ -5,7 +5,7 @@
 // It links only what a plugin host needs, not the server's HTTP stack or databases.
 import CEngineSandbox
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardIsolation
 
 // In a PID namespace of its own, a small init stays PID 1 and this process goes on as PID 2.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 struct Engines: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the engines: loaded ones with their features, refused files with the reason.")

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalEngineCore
 import Logging
-import SwitchboardCore
+import SwitchboardSessions
 import SwitchboardPostgresStore
 import SwitchboardSQLiteStore
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardIsolation
 
 struct Inspect: ParsableCommand {

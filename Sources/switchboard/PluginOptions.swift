@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LocalEngineCore
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardIsolation
 
 /// Where plugins come from, shared by every command that loads engines.

@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import SwitchboardCore
+import SwitchboardSessions
 import SwitchboardHTTP
 import SwitchboardIsolation
 import SwitchboardPostgresStore

@@ -1,6 +1,6 @@
 import Logging
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
 
 #if canImport(Glibc)
 import Glibc

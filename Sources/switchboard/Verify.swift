@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SwitchboardConformance
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardIsolation
 
 struct Verify: AsyncParsableCommand {

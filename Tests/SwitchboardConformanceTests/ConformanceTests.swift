@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import SwitchboardConformance
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardIsolation
 import SwitchboardTestSupport
 import Testing

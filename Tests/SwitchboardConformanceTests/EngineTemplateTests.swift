@@ -1,6 +1,6 @@
 import Foundation
 import SwitchboardConformance
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Logging
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardTestSupport
 import Testing
 

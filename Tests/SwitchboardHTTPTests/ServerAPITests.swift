@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import NIOHTTP1
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardHTTP
 import SwitchboardTestSupport
 import Testing

@@ -6,7 +6,8 @@ import LocalEngineCore
 import Logging
 import NIOCore
 import ServiceLifecycle
-import SwitchboardCore
+import SwitchboardEngineRuntime
+import SwitchboardSessions
 import SwitchboardHTTP
 import SwitchboardSQLiteStore
 import SwitchboardTestSupport

@@ -2,6 +2,7 @@ import ContactsEngineKit
 import Foundation
 import Logging
 import Synchronization
+import SwitchboardEngineRuntime
 
 /// Which sessions run their engine in a process of its own.
 public struct IsolationPolicy: Sendable {

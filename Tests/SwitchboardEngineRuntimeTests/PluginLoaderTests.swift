@@ -1,7 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardTestSupport
 import Testing
 

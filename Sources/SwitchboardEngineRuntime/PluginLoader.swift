@@ -129,7 +129,7 @@ public enum PluginLoader {
         guard EngineMetadata.isValidName(name) else {
             throw PluginRefusal("invalid engine name \"\(name)\": must match [a-z0-9][a-z0-9-]{0,31}")
         }
-        guard name != SessionComposition.engineName else {
+        guard name != EngineMetadata.compositeName else {
             throw PluginRefusal("engine name \"\(name)\" is reserved: a session made of several engines reports it as its engine")
         }
         guard let versionPointer = d.version, case let version = String(cString: versionPointer), !version.isEmpty else {

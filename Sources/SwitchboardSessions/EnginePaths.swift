@@ -1,5 +1,6 @@
 import ContactsEngineKit
 import Foundation
+import SwitchboardEngineRuntime
 
 /// Where an engine configuration may point. A session's `engineConfig` comes from API clients,
 /// and engines open what it names (a SQLite file, a folder of vCards, a CA certificate), so the

@@ -1,4 +1,5 @@
 import ContactsEngineKit
+import SwitchboardEngineRuntime
 
 /// Why a call through a session did not produce a result.
 public enum SessionCallError: Error, Sendable {

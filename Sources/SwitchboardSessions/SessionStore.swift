@@ -1,4 +1,5 @@
 import Foundation
+import SwitchboardEngineRuntime
 
 /// A session as it is persisted: its name, engine (or composition of engines), the engine's
 /// configuration and whether it should be running. Status is not persisted: it is what happens

@@ -2,7 +2,7 @@ import ContactsEngineKit
 import Foundation
 import Logging
 import Synchronization
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardTestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import ContactsEngineKit
 import Foundation
-import SwitchboardCore
+import SwitchboardEngineRuntime
 import SwitchboardTestSupport
 import Testing
 

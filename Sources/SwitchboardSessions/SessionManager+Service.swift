@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import SwitchboardEngineRuntime
 
 /// The session manager as a service of the server's `ServiceGroup`. Listed before the HTTP
 /// server, it shuts down after it: by then no request is in flight, so stopping every session

@@ -14,6 +14,9 @@ public struct EngineMetadata: Codable, Hashable, Sendable {
     /// ABI 1.3: what the engine may need in a sandbox beyond its state folder; empty before 1.3.
     public let needs: [EngineNeed]
 
+    /// The name no plugin may take: a session made of several engines reports it as its engine.
+    public static let compositeName = "composite"
+
     /// `[a-z0-9][a-z0-9-]{0,31}`: safe in URLs, file names and logs.
     public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

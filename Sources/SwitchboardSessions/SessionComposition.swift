@@ -1,11 +1,12 @@
 import ContactsEngineKit
 import Foundation
+import SwitchboardEngineRuntime
 
 /// A session made of engines: named members, each an engine instance of its own, and a route
 /// per feature naming the members to try, in order. Persisted with the session's record.
 public struct SessionComposition: Codable, Hashable, Sendable {
     /// What a composite session's record and info name as its engine.
-    public static let engineName = "composite"
+    public static let engineName = EngineMetadata.compositeName
     /// The route key that stands for every feature without a route of its own.
     public static let anyFeature = "*"
     /// More members would mean more engine instances per session than an operator can follow;

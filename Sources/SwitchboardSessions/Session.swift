@@ -1,6 +1,7 @@
 import ContactsEngineKit
 import Foundation
 import Synchronization
+import SwitchboardEngineRuntime
 
 /// WAHA's session statuses (SCAN_QR_CODE never applies to a contacts engine).
 public enum SessionStatus: String, Codable, Sendable, CaseIterable {
