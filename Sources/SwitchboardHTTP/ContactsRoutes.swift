@@ -188,18 +188,13 @@ enum ContactsRoutes {
     /// The checks a call to the engine makes, for an answer that needs no call.
     private static func requireServing(_ feature: Feature, _ session: Session) async throws(APIError) {
         guard session.status == .working else { throw .session(.notWorking(session: session.name, status: session.status)) }
-        if let composition = session.record.composition {
-            let route = SessionFeatures.routes(composition, live: await session.memberReports)[feature]
-            guard let member = route?.servedBy else {
-                throw .call(.unrouted(session: session.name, feature: feature, route: route?.route ?? []))
+        let plan = await session.routingPlan
+        if let routes = plan.routes {
+            guard let member = plan.servedBy(feature) else {
+                throw .call(.unrouted(session: session.name, feature: feature, route: routes[feature]?.route ?? []))
             }
             ServedMembers.current?.note([member])
-            return
-        }
-        guard let report = await session.engineReport else {
-            throw .session(.notWorking(session: session.name, status: session.status))
-        }
-        guard report.features.contains(feature), report.engine.metadata.features.contains(feature) else {
+        } else if !plan.served.contains(feature) {
             throw .unsupported(engine: session.record.engine, feature: feature)
         }
     }

@@ -475,38 +475,19 @@ struct SessionFeatures: Codable, Sendable {
         self.session = session.name
         status = session.status
         engine = record.engine
-        let served: Set<Feature>
-        if let composition = record.composition {
-            let routes = Self.routes(composition, live: await session.memberReports)
-            routing = Dictionary(uniqueKeysWithValues: routes.map { ($0.key.rawValue, $0.value) })
-            served = Set(routes.filter { $0.value.servedBy != nil }.keys)
-        } else {
-            let report = await session.engineReport
-            served = report.map { $0.features.intersection($0.engine.metadata.features) } ?? []
-            engineVersion = report?.engine.metadata.version
+        let plan = await session.routingPlan
+        routing = plan.routes.map { routes in
+            Dictionary(uniqueKeysWithValues: routes.map { feature, route in
+                (feature.rawValue, FeatureRoute(route: route.route, mirror: route.mirror, servedBy: route.servedBy, standby: route.standby))
+            })
         }
+        if record.composition == nil { engineVersion = await session.engineReport?.engine.metadata.version }
+        let served = plan.served
         features = served.sorted().map(\.rawValue)
         endpoints = Feature.allCases.flatMap { feature in
             feature.endpoints.map {
                 EndpointSupport(method: $0.method.rawValue, path: $0.path, feature: feature.rawValue, supported: served.contains(feature))
             }
         }
-    }
-
-    /// Each routed feature: the members of its route that serve it now, live, in route order.
-    /// A read is served by the first of them that is healthy (one failing falls through to the
-    /// next); a write by the first of them, healthy or not, since a write never falls through.
-    static func routes(_ composition: SessionComposition, live reports: [Session.MemberReport]) -> [Feature: FeatureRoute] {
-        let running = Dictionary(reports.map { ($0.member.name, $0) }, uniquingKeysWith: { $1 })
-        var routes: [Feature: FeatureRoute] = [:]
-        for feature in Feature.allCases {
-            guard let route = composition.route(for: feature) else { continue }
-            var live = route.members.filter { running[$0]?.features.contains(feature) == true }
-            if feature.isIdempotentRead, let healthy = live.firstIndex(where: { running[$0]?.status.health == .ok }) {
-                live.insert(live.remove(at: healthy), at: 0)
-            }
-            routes[feature] = FeatureRoute(route: route.members, mirror: route.mirror, servedBy: live.first, standby: Array(live.dropFirst()))
-        }
-        return routes
     }
 }
