@@ -40,11 +40,10 @@ public struct HostMetrics: Sendable {
                 label: "switchboard_engine_calls_total", dimensions: [("engine", engine), ("feature", feature.rawValue), ("outcome", outcome)],
                 factory: factory)
         }.increment()
-        let (seconds, attoseconds) = duration.components
         callTimers.handle(CallOutcome(engine: engine, feature: feature)) {
             CoreMetrics.Timer(
                 label: "switchboard_engine_call_duration_seconds", dimensions: [("engine", engine), ("feature", feature.rawValue)], factory: factory)
-        }.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        }.recordNanoseconds(duration.nanoseconds)
     }
 
     /// A call to one member of a composite session, by member: which one served, which were

@@ -19,14 +19,12 @@ final class InProcessEngineHandle: EngineHandle {
     private let threads: PluginThreads?
     private let callTimeout: Duration
     private let queryTimeout: Duration
-    private let declaredFeatures: Set<Feature>
     private let issuer: CompletionTable.Issuer
     private let issuerNumber: UInt64
     /// What a thread inside this instance is marked with, for an exit from inside it.
     private let entryLabel: PluginEntry.Label
     private let serials = Counter()
-    /// The last features the instance reported, answered while it cannot be asked.
-    private let lastFeatures = Mutex<Set<Feature>?>(nil)
+    private let lastFeatures: LastKnownFeatures
 
     /// The header promises a plugin that nothing enters it after `destroy`, but a status query
     /// or a late call may race a swap's destroy. So each entry counts itself in, unless the
@@ -49,7 +47,7 @@ final class InProcessEngineHandle: EngineHandle {
         self.instance = instance
         callTimeout = context.callTimeout
         queryTimeout = context.queryTimeout
-        declaredFeatures = Set(engine.metadata.features)
+        lastFeatures = LastKnownFeatures(declared: engine.metadata.features)
         self.issuer = issuer
         issuerNumber = CompletionTable.shared.register(issuer)
     }
@@ -237,11 +235,9 @@ final class InProcessEngineHandle: EngineHandle {
             answer = ask()
         }
         switch answer {
-        case .some(.some(let features)):
-            lastFeatures.withLock { $0 = features }
-            return features
+        case .some(.some(let features)): return lastFeatures.remember(features)
         case .some(.none): return []
-        case .none: return lastFeatures.withLock { $0 } ?? declaredFeatures
+        case .none: return lastFeatures.fallback
         }
     }
 
@@ -319,13 +315,7 @@ private let logFromPlugin: @convention(c) (UnsafeMutableRawPointer?, sb_log_leve
     context, level, message in
     guard let context, let message else { return }
     let services = Unmanaged<HostServices>.fromOpaque(context).takeUnretainedValue()
-    let swiftLevel: Logger.Level = switch level {
-    case SB_LOG_DEBUG: .debug
-    case SB_LOG_INFO: .info
-    case SB_LOG_WARNING: .warning
-    default: .error
-    }
-    services.logger.log(level: swiftLevel, "\(String(cString: message))")
+    services.logger.log(level: Logger.Level(pluginLevel: Int64(level)), "\(String(cString: message))")
 }
 
 /// Receives bytes a plugin writes to an `sb_bytes_sink` during one synchronous call.
@@ -351,19 +341,6 @@ private let receivePiece: sb_piece_sink = { context, bytes, length in
 /// `CompletionTable`, which settles the call once and ignores whatever follows.
 private let completeCall: sb_completion = { context, status, bytes, length in
     let number = UInt64(UInt(bitPattern: context))
-    CompletionTable.shared.complete(number, {
-        let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
-        if status == SB_STATUS_OK { return .success(payload) }
-        let message = String(decoding: payload, as: UTF8.self)
-        guard let kind = EngineError.Kind(status: status) else {
-            return .failure(EngineError(.internal, "unknown status \(status): \(message)"))
-        }
-        return .failure(EngineError(kind, message))
-    }())
-}
-
-extension Duration {
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
+    let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
+    CompletionTable.shared.complete(number, EngineError.outcome(status: Int64(status), payload: payload))
 }

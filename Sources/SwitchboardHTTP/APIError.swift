@@ -131,18 +131,11 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             ])
     }
 
-    /// Engine error kinds → documented status codes.
+    /// An engine's error, with the status its kind's documented case has.
     static func engine(_ engine: String, _ error: EngineError) -> APIError {
-        let status: HTTPResponse.Status = switch error.kind {
-        case .notImplemented: .notImplemented
-        case .notFound: .notFound
-        case .invalidInput: .badRequest
-        case .unavailable: .serviceUnavailable
-        case .conflict: .conflict
-        case .timeout: .gatewayTimeout
-        case .internal: .badGateway
-        }
-        return APIError(status, error.message, context: ["engine": .string(engine), "kind": .string(error.kind.name)])
+        APIError(
+            HTTPResponse.Status(code: APIErrorCase(error.kind).status), error.message,
+            context: ["engine": .string(engine), "kind": .string(error.kind.name)])
     }
 }
 
@@ -167,6 +160,19 @@ enum APIErrorCase: String, Sendable, CaseIterable {
     static let engineCall: Set<APIErrorCase> = [
         .engineNotFound, .engineConflict, .sessionUnavailable, .notImplemented, .engineFailed, .engineUnavailable, .engineTimeout,
     ]
+
+    /// The case an engine error of `kind` answers as: the one place kinds meet status codes.
+    init(_ kind: EngineError.Kind) {
+        self = switch kind {
+        case .notImplemented: .notImplemented
+        case .notFound: .engineNotFound
+        case .invalidInput: .invalidParameter
+        case .unavailable: .engineUnavailable
+        case .conflict: .engineConflict
+        case .timeout: .engineTimeout
+        case .internal: .engineFailed
+        }
+    }
 
     var status: Int {
         switch self {

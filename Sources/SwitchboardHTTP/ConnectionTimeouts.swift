@@ -1,6 +1,7 @@
 import Hummingbird
 import HummingbirdCore
 import NIOCore
+import SwitchboardEngineRuntime
 
 /// How long a connection may sit without a request in progress before the server closes it.
 /// Hummingbird counts a connection idle from when it opens, and again from the end of each
@@ -20,10 +21,9 @@ public struct ConnectionTimeouts: Sendable {
     /// Hummingbird's HTTP/1.1 channel with these timeouts, `HeaderLimit` and the handler that
     /// answers heads over it.
     var channelConfiguration: HTTP1Channel.Configuration {
-        let (seconds, attoseconds) = idle.components
-        return HTTP1Channel.Configuration(
+        HTTP1Channel.Configuration(
             additionalChannelHandlers: [RequestHeadErrorHandler()],
-            idleTimeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000),
+            idleTimeout: .nanoseconds(idle.nanoseconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: HeaderLimit.maxBytes, maxHeaderListSize: HeaderLimit.maxBytes))
     }
 }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import Logging
+import SwitchboardEngineRuntime
 
 /// One info line per request: method, path, status and duration, and the composite member that answered.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -17,7 +18,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private static func metadata(_ elapsed: Duration, member: String?) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)"]
+        var metadata: Logger.Metadata = ["ms": "\(elapsed.seconds * 1000)"]
         if let member { metadata["member"] = "\(member)" }
         return metadata
     }

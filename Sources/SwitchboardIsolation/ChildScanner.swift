@@ -137,7 +137,7 @@ public final class ChildScanner: PluginScanner {
         if timedOut {
             child.kill()
             _ = child.waitForExit()
-            return .failure(PluginRefusal("timed out while loading (\(timeout.components.seconds) s); never loaded in the server"))
+            return .failure(PluginRefusal("timed out while loading (\(timeout.seconds) s); never loaded in the server"))
         }
         let exit = child.waitForExit()
         if let answer = try? JSONDecoder().decode(ScanAnswer.self, from: Data(output)) {

@@ -146,12 +146,6 @@ private struct ForwardingLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let level: UInt64 = switch event.level {
-        case .trace, .debug: 0
-        case .info, .notice: 1
-        case .warning: 2
-        case .error, .critical: 3
-        }
-        writer.send(.log(instance: instance, level: level, message: Array(event.message.description.utf8)))
+        writer.send(.log(instance: instance, level: UInt64(event.level.pluginLevel), message: Array(event.message.description.utf8)))
     }
 }

@@ -341,8 +341,7 @@ final class EngineHostProcess: @unchecked Sendable {
             var logger = context.logger
             logger[metadataKey: "engine"] = "\(engineName)"
             logger[metadataKey: "session"] = "\(context.session)"
-            let levels: [Logger.Level] = [.debug, .info, .warning, .error]
-            logger.log(level: levels[Int(min(level, 3))], "\(String(decoding: text, as: UTF8.self))")
+            logger.log(level: Logger.Level(pluginLevel: Int64(clamping: level)), "\(String(decoding: text, as: UTF8.self))")
         case .hello, .confined, .welcome, .create, .destroy, .call, .features, .status, .cancel:
             return
         }
@@ -371,9 +370,7 @@ final class EngineHostProcess: @unchecked Sendable {
     }
 
     private static func result(_ status: UInt64, _ bytes: [UInt8]) -> Result<[UInt8], EngineError> {
-        guard status != 0 else { return .success(bytes) }
-        let kind = Int32(exactly: status).flatMap(EngineError.Kind.init(rawValue:)) ?? .internal
-        return .failure(EngineError(kind, String(decoding: bytes, as: UTF8.self)))
+        EngineError.outcome(status: Int64(clamping: status), payload: bytes)
     }
 
     /// The child's socket closed: it died, or was stopped. Fails what was in flight, then restarts

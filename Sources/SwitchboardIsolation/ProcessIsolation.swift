@@ -76,8 +76,7 @@ final class ProcessEngineHandle: EngineHandle {
     private let instance: UInt64
     private let callTimeout: Duration
     private let queryTimeout: Duration
-    private let declaredFeatures: Set<Feature>
-    private let lastFeatures = Mutex<Set<Feature>?>(nil)
+    private let lastFeatures: LastKnownFeatures
     /// Tells the launcher, once, that this instance no longer needs its process.
     private let release: Mutex<(@Sendable () -> Void)?>
 
@@ -89,7 +88,7 @@ final class ProcessEngineHandle: EngineHandle {
         self.instance = instance
         callTimeout = context.callTimeout
         queryTimeout = context.queryTimeout
-        declaredFeatures = Set(engine.metadata.features)
+        lastFeatures = LastKnownFeatures(declared: engine.metadata.features)
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
@@ -99,11 +98,9 @@ final class ProcessEngineHandle: EngineHandle {
 
     func activeFeatures() async -> Set<Feature> {
         guard let bytes = try? await process.query(instance, features: true, timeout: queryTimeout) else {
-            return lastFeatures.withLock { $0 } ?? declaredFeatures
+            return lastFeatures.fallback
         }
-        let features = Set(String(decoding: bytes, as: UTF8.self).split(separator: ",").compactMap { Feature(rawValue: String($0)) })
-        lastFeatures.withLock { $0 = features }
-        return features
+        return lastFeatures.remember(Set(String(decoding: bytes, as: UTF8.self).split(separator: ",").compactMap { Feature(rawValue: String($0)) }))
     }
 
     func status() async -> EngineStatus {

@@ -4,11 +4,12 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
-import SwitchboardSessions
+import SwitchboardEngineRuntime
 import SwitchboardHTTP
 import SwitchboardIsolation
 import SwitchboardPostgresStore
 import SwitchboardSQLiteStore
+import SwitchboardSessions
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the API. A fresh data folder starts with session 'default' on the embedded 'local' engine.")
@@ -51,7 +52,7 @@ struct Serve: AsyncParsableCommand {
     var swaggerUI: String?
 
     @Option(help: ArgumentHelp("Seconds a connection may stay open without a request in progress (an unfinished request head included).", valueName: "seconds"))
-    var idleTimeout: Double = Double(ConnectionTimeouts.defaultIdle.components.seconds)
+    var idleTimeout: Double = ConnectionTimeouts.defaultIdle.seconds
 
     @Option(help: ArgumentHelp(
         "Where sessions are stored: postgres://user[:password]@host[:port]/database, shared by every server on it ($SWITCHBOARD_STORE). Default: <data>/sessions.sqlite.",
@@ -60,7 +61,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Seconds a session change may wait for a PostgreSQL --store before it answers 503 (and is not applied).", valueName: "seconds"))
-    var storeTimeout: Double = Double(PostgresSessionStore.defaultTimeout.components.seconds)
+    var storeTimeout: Double = PostgresSessionStore.defaultTimeout.seconds
 
     /// `--store`, else `SWITCHBOARD_STORE`; nil for the SQLite file in the data folder.
     private var storeURL: String? {
