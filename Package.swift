@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "SwitchboardPostgresStore",
             dependencies: [
-                "SwitchboardSessions", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                "SwitchboardSessions", "PostgresURL", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -105,6 +105,7 @@ let package = Package(
                 "SwitchboardIsolation",
                 "SwitchboardSQLiteStore",
                 "SwitchboardPostgresStore",
+                "PostgresURL",
                 "LocalEngineCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,12 +115,14 @@ let package = Package(
             ]
         ),
 
+        // A PostgreSQL URL read one way, by the session store and by `local` alike.
+        .target(name: "PostgresURL", dependencies: [.product(name: "PostgresNIO", package: "postgres-nio")]),
         // The `local` engine: its code is a library so the host can embed it as the default,
         // and the `LocalEngine` product exports the same code as a plugin.
         .target(
             name: "LocalEngineCore",
             dependencies: [
-                sdk, .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
+                sdk, "PostgresURL", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Plugins/LocalEngine/Core"

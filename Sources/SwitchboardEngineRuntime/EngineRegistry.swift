@@ -104,11 +104,6 @@ public final class EngineRegistry: Sendable {
     public let pluginFiles: [String]
     public let policy: PluginPolicy
 
-    private struct FileIdentity: Hashable {
-        let device: UInt64, inode: UInt64, size: Int64, modified: Int64
-        static let missing = FileIdentity(device: 0, inode: 0, size: -1, modified: 0)
-    }
-
     private struct State {
         var engines: [String: LoadedEngine] = [:]
         /// The outcome for each plugin file at the identity it had when it was last read.
@@ -182,7 +177,7 @@ public final class EngineRegistry: Sendable {
         scanning.withLock { _ in
             var report = ScanReport()
             for path in candidateFiles() {
-                guard let identity = Self.identity(of: path) else {
+                guard let identity = FileIdentity(path: path) else {
                     report.refused.append(path)
                     metrics.pluginRefused()
                     state.withLock { $0.files[path] = (FileIdentity.missing, .failure(PluginRefusal("no such file"))) }
@@ -275,14 +270,6 @@ public final class EngineRegistry: Sendable {
                 .map { (directory as NSString).appendingPathComponent($0) }
         }
         return inFolders + pluginFiles.filter { !inFolders.contains($0) }
-    }
-
-    private static func identity(of path: String) -> FileIdentity? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return FileIdentity(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 }
 

@@ -46,10 +46,15 @@ struct APIContext: Sendable {
         return session
     }
 
-    /// The session named by `?session=`, `default` when omitted or empty.
+    /// The session a contacts request names (`?session=`, or a body's `session`): `default`
+    /// when the name is omitted or empty.
+    func session(orDefault name: String?) throws(APIError) -> Session {
+        try session(name.flatMap { $0.isEmpty ? nil : $0 } ?? SessionManager.defaultSessionName)
+    }
+
+    /// The session named by `?session=`.
     func querySession() throws(APIError) -> Session {
-        let name = try query.string("session", format: .optionalSessionName)
-        return try session(name.flatMap { $0.isEmpty ? nil : $0 } ?? SessionManager.defaultSessionName)
+        try session(orDefault: try query.string("session", format: .optionalSessionName))
     }
 }
 
@@ -149,13 +154,14 @@ enum IDFormat: Sendable, CaseIterable {
 
     var schema: Schema { .pattern(pattern) }
 
-    private var example: String {
+    /// The example every description of a value of this format shows.
+    var example: String {
         switch self {
         case .contactID: "11231231231 or 11231231231@c.us"
         case .phoneNumberOrLid: "11231231231, 11231231231@c.us or 123123123@lid"
         case .lid: "123123123 or 123123123@lid"
         case .phone: "6 to 15 digits, country code first"
-        case .sessionName, .optionalSessionName: "1 to 64 of A-Z a-z 0-9 _ -"
+        case .sessionName, .optionalSessionName: SessionName.characters
         }
     }
 
@@ -181,17 +187,12 @@ enum IDFormat: Sendable, CaseIterable {
         case .phone: return (6...15).contains(digits) && rest.isEmpty
         case .sessionName, .optionalSessionName:
             let minimum = self == .sessionName ? 1 : 0
-            return (minimum...64).contains(bytes.count) && bytes.allSatisfy(Self.isSessionNameByte)
+            return (minimum...SessionName.maxLength).contains(bytes.count) && bytes.allSatisfy(SessionName.isNameByte)
         }
     }
 
     private static func equals(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ literal: StaticString) -> Bool {
         literal.withUTF8Buffer { bytes.elementsEqual($0) }
-    }
-
-    private static func isSessionNameByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-            || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
     }
 
     func validate(_ text: String, parameter: String) throws(APIError) -> String {

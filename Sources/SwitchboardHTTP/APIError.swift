@@ -69,7 +69,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
             let text = "Session \"\(name)\" already exists"
             return APIError(.unprocessableContent, text, error: text, context: ["session": .string(name)])
         case .invalidName(let name):
-            return APIError(.badRequest, "invalid session name \"\(name)\": use 1 to 64 of A-Z a-z 0-9 _ -, not one of \(SessionManager.reservedNames.sorted().joined(separator: ", "))",
+            return APIError(.badRequest, "invalid session name \"\(name)\": \(SessionName.advice)",
                             context: ["parameter": "name", "session": .string(name)])
         case .unknownEngine(let engine):
             return APIError(.unprocessableContent, "engine \"\(engine)\" is not loaded; GET /api/engines lists the engines",

@@ -15,11 +15,8 @@ struct MemberBody: Decodable, Sendable {
     var sandbox: SandboxGrants?
 
     func member() throws(APIError) -> SessionComposition.Member {
-        let config: Data
-        switch engineConfig {
-        case nil, .null?: config = Data("{}".utf8)
-        case .object?: config = engineConfig!.data
-        default: throw .badParameter("members", "member \"\(name)\": 'engineConfig' must be a JSON object")
+        guard let config = JSONValue.objectData(engineConfig) else {
+            throw .badParameter("members", "member \"\(name)\": 'engineConfig' must be a JSON object")
         }
         return SessionComposition.Member(
             name: name, engine: engine, engineConfig: config, isolation: isolation, sandbox: sandbox.flatMap { $0.isEmpty ? nil : $0 })

@@ -38,7 +38,7 @@ enum ContactsRoutes {
             },
             APIRoute(
                 .get, "/api/contacts", "ContactsController_get", tag: .contacts, summary: Feature.contactsGet.summary, feature: .contactsGet,
-                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session],
+                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, IDFormat.contactID.example), .session],
                 success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
                 let id = try contactID(try context.query.required("contactId", format: .contactID))
@@ -51,7 +51,7 @@ enum ContactsRoutes {
                 // the other's method. Here both are `{chatId}`; the operationId stays WAHA's.
                 .get, "/api/{session}/contacts/{chatId}", "ContactsSessionController_get", tag: .contacts,
                 summary: Feature.contactsGet.summary, feature: .contactsGet,
-                parameters: [.sessionPath, .path("chatId", IDFormat.contactID.schema, "11231231231 or 11231231231@c.us (WAHA's {id})")],
+                parameters: [.sessionPath, .path("chatId", IDFormat.contactID.schema, IDFormat.contactID.example + " (WAHA's {id})")],
                 success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
                 let id = try contactID(try IDFormat.contactID.validate(context.path("chatId"), parameter: "chatId"))
@@ -61,7 +61,7 @@ enum ContactsRoutes {
                 .put, "/api/{session}/contacts/{chatId}", "ContactsSessionController_put", tag: .contacts,
                 summary: Feature.contactsUpsert.summary + "; an @lid chatId is resolved to its phone number through the engine's LIDs",
                 feature: .contactsUpsert,
-                parameters: [.sessionPath, .path("chatId", IDFormat.phoneNumberOrLid.schema, "11231231231@c.us, or 123123123@lid")],
+                parameters: [.sessionPath, .path("chatId", IDFormat.phoneNumberOrLid.schema, IDFormat.phoneNumberOrLid.example)],
                 body: .json(.reference("ContactUpdateBody")), success: .json(.reference("Result"))
             ) { request, context throws(APIError) in
                 let raw = try IDFormat.phoneNumberOrLid.validate(context.path("chatId"), parameter: "chatId")
@@ -89,7 +89,7 @@ enum ContactsRoutes {
             APIRoute(
                 .get, "/api/contacts/about", "ContactsController_getAbout", tag: .contacts, summary: Feature.contactsAbout.summary,
                 feature: .contactsAbout,
-                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session],
+                parameters: [.query("contactId", IDFormat.contactID.schema, required: true, IDFormat.contactID.example), .session],
                 success: .json(.reference("About"))
             ) { _, context throws(APIError) in
                 let id = try contactID(try context.query.required("contactId", format: .contactID))
@@ -99,7 +99,7 @@ enum ContactsRoutes {
                 .get, "/api/contacts/profile-picture", "ContactsController_getProfilePicture", tag: .contacts,
                 summary: Feature.contactsProfilePicture.summary, feature: .contactsProfilePicture,
                 parameters: [
-                    .query("contactId", IDFormat.contactID.schema, required: true, "11231231231 or 11231231231@c.us"), .session,
+                    .query("contactId", IDFormat.contactID.schema, required: true, IDFormat.contactID.example), .session,
                     .query("refresh", .boolean, "Bypass the engine's cache"),
                 ],
                 success: .json(.reference("ProfilePictureResponse"))
@@ -133,7 +133,7 @@ enum ContactsRoutes {
             APIRoute(
                 .get, "/api/{session}/lids/{lid}", "LidsController_findPNByLid", tag: .contacts, summary: Feature.lidsGetByLid.summary,
                 feature: .lidsGetByLid,
-                parameters: [.sessionPath, .path("lid", IDFormat.lid.schema, "123123123 or 123123123@lid")],
+                parameters: [.sessionPath, .path("lid", IDFormat.lid.schema, IDFormat.lid.example)],
                 success: .json(.reference("LidToPhoneNumber"))
             ) { _, context throws(APIError) in
                 let lid = try lidID(try IDFormat.lid.validate(context.path("lid"), parameter: "lid"))
@@ -143,7 +143,7 @@ enum ContactsRoutes {
                 .get, "/api/{session}/lids/pn/{phoneNumber}", "LidsController_findLIDByPhoneNumber", tag: .contacts,
                 summary: Feature.lidsGetByPhoneNumber.summary + "; an @lid input is answered as given, with pn null, as WAHA does",
                 feature: .lidsGetByPhoneNumber,
-                parameters: [.sessionPath, .path("phoneNumber", IDFormat.phoneNumberOrLid.schema, "11231231231 or 11231231231@c.us")],
+                parameters: [.sessionPath, .path("phoneNumber", IDFormat.phoneNumberOrLid.schema, IDFormat.phoneNumberOrLid.example)],
                 success: .json(.reference("LidToPhoneNumber"))
             ) { _, context throws(APIError) in
                 let raw = try IDFormat.phoneNumberOrLid.validate(context.path("phoneNumber"), parameter: "phoneNumber")
@@ -209,7 +209,7 @@ enum ContactsRoutes {
             let target = try await context.decode(ContactTarget.self, from: request)
             let id = try contactID(try IDFormat.contactID.validate(target.contactId, parameter: "contactId"))
             let name = try target.session.map { name throws(APIError) in try IDFormat.optionalSessionName.validate(name, parameter: "session") }
-            let session = try context.session(name.flatMap { $0.isEmpty ? nil : $0 } ?? SessionManager.defaultSessionName)
+            let session = try context.session(orDefault: name)
             _ = try await perform(operation, ContactRequest(contactId: id), on: session)
             return try JSONBody.response(Success(), status: .created)
         }

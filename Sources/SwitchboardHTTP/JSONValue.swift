@@ -52,4 +52,14 @@ public enum JSONValue: Codable, Hashable, Sendable {
     var data: Data {
         (try? JSONCoders.encoder.encode(self)) ?? Data("{}".utf8)
     }
+
+    /// A body's value that must be a JSON object (`config`, `engineConfig`), left out or `null`
+    /// meaning `{}`: its bytes, or nil when it is something else.
+    static func objectData(_ value: JSONValue?) -> Data? {
+        switch value {
+        case nil, .null?: Data("{}".utf8)
+        case .object?: value?.data
+        default: nil
+        }
+    }
 }

@@ -54,12 +54,10 @@ enum SessionsRoutes {
                 try requireNoApps(body.apps)
                 let engineConfig = try body.engineConfig.map { value throws(APIError) in try objectData(value, parameter: "engineConfig") }
                 let config = try body.config.map { value throws(APIError) in try objectData(value, parameter: "config") }
-                let members = try body.members?.members()
-                let session = try await manage(context, name) { manager async throws(SessionError) in
-                    try await manager.update(
-                        name, engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation, members: members,
-                        routes: body.routes?.routes, sandbox: body.sandbox)
-                }
+                let change = SessionChange(
+                    engine: body.engine, engineConfig: engineConfig, config: config, isolation: body.isolation, sandbox: body.sandbox,
+                    members: try body.members?.members(), routes: body.routes?.routes)
+                let session = try await manage(context, name) { manager async throws(SessionError) in try await manager.update(name, change) }
                 return try JSONBody.response(await SessionInfo(session, context.server))
             },
             APIRoute(
@@ -119,7 +117,7 @@ enum SessionsRoutes {
                         return try await manager.create(SessionRecord(
                             name: body.name, engine: SessionManager.defaultEngineName, config: config ?? Data("{}".utf8), started: true))
                     }
-                    _ = try await manager.update(body.name, engine: nil, engineConfig: nil, config: config)
+                    _ = try await manager.update(body.name, SessionChange(config: config))
                     return try await manager.start(body.name)
                 }
                 return try JSONBody.response(await SessionInfo(session, context.server), status: .created)
@@ -215,11 +213,8 @@ enum SessionsRoutes {
     }
 
     static func objectData(_ value: JSONValue?, parameter: String) throws(APIError) -> Data {
-        switch value {
-        case nil, .null?: return Data("{}".utf8)
-        case .object?: return value!.data
-        default: throw .badParameter(parameter, "'\(parameter)' must be a JSON object")
-        }
+        guard let data = JSONValue.objectData(value) else { throw .badParameter(parameter, "'\(parameter)' must be a JSON object") }
+        return data
     }
 }
 
@@ -239,26 +234,15 @@ struct SessionCreate: Decodable, Sendable {
     var routes: [String: RouteBody]?
 
     func record() throws(APIError) -> SessionRecord {
-        let name = name ?? SessionManager.defaultSessionName
-        let config = try SessionsRoutes.objectData(config, parameter: "config")
-        guard members != nil || routes != nil else {
-            return SessionRecord(
-                name: name, engine: engine ?? SessionManager.defaultEngineName,
-                engineConfig: try SessionsRoutes.objectData(engineConfig, parameter: "engineConfig"), config: config,
-                started: start ?? true, isolation: isolation, sandbox: sandbox ?? .none)
+        let change = SessionChange(
+            engine: engine, engineConfig: try engineConfig.map { value throws(APIError) in try SessionsRoutes.objectData(value, parameter: "engineConfig") },
+            config: try SessionsRoutes.objectData(config, parameter: "config"), isolation: isolation, sandbox: sandbox,
+            members: try members?.members(), routes: routes?.routes)
+        do {
+            return try change.record(creating: name ?? SessionManager.defaultSessionName, started: start ?? true)
+        } catch {
+            throw .session(error)
         }
-        for (key, given) in [("engine", engine != nil), ("engineConfig", engineConfig != nil), ("isolation", isolation != nil), ("sandbox", sandbox != nil)]
-        where given {
-            throw .session(.invalidComposition(
-                parameter: key,
-                "a composite session takes 'members' and 'routes', not '\(key)': each member has its own engine, engineConfig, isolation and sandbox"))
-        }
-        guard let members else { throw .session(.invalidComposition(parameter: "members", "'routes' needs 'members': the engines the routes name")) }
-        guard let routes else {
-            throw .session(.invalidComposition(parameter: "routes", "'members' needs 'routes': which member serves which feature (\"*\" for any)"))
-        }
-        return SessionRecord.composite(
-            name: name, SessionComposition(members: try members.members(), routes: routes.routes), config: config, started: start ?? true)
     }
 }
 

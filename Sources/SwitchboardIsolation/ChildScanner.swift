@@ -29,8 +29,11 @@ public final class ChildScanner: PluginScanner {
     struct CachedScan: Codable, Equatable {
         /// The ABI version of the host that read the file: a newer host reads more of a descriptor.
         var hostABI = "\(SB_ABI_VERSION_MAJOR).\(SB_ABI_VERSION_MINOR)"
+        // The file's `FileIdentity`, field by field: the cache file's format.
         var device: UInt64, inode: UInt64, size: Int64, modified: Int64
         var scanned: ScannedPlugin?
+
+        var identity: FileIdentity { FileIdentity(device: device, inode: inode, size: size, modified: modified) }
         var refusal: String?
     }
 
@@ -84,11 +87,7 @@ public final class ChildScanner: PluginScanner {
 
     /// The file's identity as it is now, with nothing found yet; nil when it does not exist.
     private static func entry(for path: String) -> CachedScan? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return CachedScan(
-            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        FileIdentity(path: path).map { CachedScan(device: $0.device, inode: $0.inode, size: $0.size, modified: $0.modified) }
     }
 
     private func runScan(_ path: String, trust: PluginTrust) -> Result<ScannedPlugin, PluginRefusal> {
@@ -166,7 +165,7 @@ public struct ScanAnswer: Codable, Sendable {
 
 extension ChildScanner.CachedScan {
     func sameFile(as other: Self) -> Bool {
-        hostABI == other.hostABI && device == other.device && inode == other.inode && size == other.size && modified == other.modified
+        hostABI == other.hostABI && identity == other.identity
     }
 
     var result: Result<ScannedPlugin, PluginRefusal> {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import PostgresURL
 import SwitchboardEngineRuntime
 import SwitchboardSessions
 
@@ -52,7 +53,7 @@ public final class PostgresSessionStore: SharedSessionStore {
     /// Connects, then creates or migrates the schema; each operation, these included, gives up
     /// after `timeout`.
     public init(url: String, timeout: Duration = defaultTimeout, logger: Logger) async throws {
-        let configuration = try Self.configuration(url)
+        let configuration = try PostgresURL.configuration(url)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
         running = Task { await client.run() }
@@ -66,25 +67,6 @@ public final class PostgresSessionStore: SharedSessionStore {
             running.cancel()
             throw error
         }
-    }
-
-    /// `postgres://user[:password]@host[:port]/database`; TLS only with `?sslmode=require`.
-    public static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty else {
-            throw StoreURLError(url: url)
-        }
-        let database = String(components.path.drop { $0 == "/" })
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value
-        let tls: PostgresClient.Configuration.TLS = sslMode == "require" ? .require(.makeClientConfiguration()) : .disable
-        return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: database.isEmpty ? nil : database, tls: tls)
-    }
-
-    public struct StoreURLError: Error, CustomStringConvertible {
-        let url: String
-        public var description: String { "not a PostgreSQL URL (postgres://user[:password]@host[:port]/database): \(url)" }
     }
 
     public struct NewerSchema: Error, CustomStringConvertible {

@@ -78,8 +78,8 @@ public struct SessionComposition: Codable, Hashable, Sendable {
         }
         var names: Set<String> = []
         for member in members {
-            guard SessionManager.isValidName(member.name) else {
-                return invalid("members", "invalid member name \"\(member.name)\": use 1 to 64 of A-Z a-z 0-9 _ -, not one of \(SessionManager.reservedNames.sorted().joined(separator: ", "))")
+            guard SessionName.isValid(member.name) else {
+                return invalid("members", "invalid member name \"\(member.name)\": \(SessionName.advice)")
             }
             guard names.insert(member.name).inserted else { return invalid("members", "member \"\(member.name)\" is named twice") }
             guard member.engine != Self.engineName else { return invalid("members", "member \"\(member.name)\": a member cannot itself be composite") }

@@ -70,16 +70,6 @@ public actor SessionManager {
         self.logger = logger
     }
 
-    /// Names that would shadow a route: under `/api/`, and WAHA's deprecated
-    /// `/api/sessions/start|stop|logout`, which take the place of a session's own path.
-    public static let reservedNames: Set<String> = ["contacts", "sessions", "engines", "server", "start", "stop", "logout"]
-
-    /// `[A-Za-z0-9_-]{1,64}`, not reserved: session names appear in paths and folder names.
-    public static func isValidName(_ name: String) -> Bool {
-        !reservedNames.contains(name) && (1...64).contains(name.utf8.count)
-            && name.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
-    }
-
     public nonisolated func session(named name: String) -> Session? {
         table.withLock { $0[name] }
     }
@@ -106,7 +96,7 @@ public actor SessionManager {
 
     public func create(_ record: SessionRecord) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
-            guard Self.isValidName(record.name) else { throw .invalidName(record.name) }
+            guard SessionName.isValid(record.name) else { throw .invalidName(record.name) }
             guard session(named: record.name) == nil else { throw .alreadyExists(session: record.name) }
             try check(record)
             let session = Session(record: record, metrics: metrics)
@@ -128,51 +118,16 @@ public actor SessionManager {
         }
     }
 
-    /// Replaces a session's engine, engine configuration or WAHA config, or its composition. A
-    /// running session whose engine or engine configuration changes swaps to a new instance:
-    /// calls in flight finish on the old one, which is then destroyed. If the new instance cannot
-    /// be created the session keeps the old one. Sending the same engine and configuration again
-    /// swaps nothing. A composite swaps only the members that change (engine, configuration or
-    /// isolation), keeping the others' instances, and installs the whole composition at once;
-    /// `members` or `routes` alone keep the other half of the composition as it was; `engine`
-    /// turns a composite back into a single-engine session. A new `engine` without
-    /// `engineConfig` gets `{}`; the same engine without one keeps its configuration.
-    public func update(
-        _ name: String, engine: String?, engineConfig: Data?, config: Data?, isolation: EngineIsolation? = nil,
-        members: [SessionComposition.Member]? = nil, routes: [String: SessionComposition.Route]? = nil, sandbox: SandboxGrants? = nil
-    ) async throws(SessionError) -> Session {
+    /// Changes a session as `change` says (`SessionChange.applied(to:)`). A running session
+    /// whose engine or engine configuration changes swaps to a new instance: calls in flight
+    /// finish on the old one, which is then destroyed. If the new instance cannot be created the
+    /// session keeps the old one. Sending the same engine and configuration again swaps nothing.
+    /// A composite swaps only the members that change (engine, configuration or isolation),
+    /// keeping the others' instances, and installs the whole composition at once.
+    public func update(_ name: String, _ change: SessionChange) async throws(SessionError) -> Session {
         try await serialized { () async throws(SessionError) in
             let session = try existing(name)
-            var record = session.record
-            if let engine {
-                guard members == nil, routes == nil else {
-                    throw .invalidComposition(parameter: "engine", "give 'engine' for one engine or 'members' for a composite, not both")
-                }
-                // Another engine's configuration means nothing to this one: a swap to another
-                // engine without `engineConfig` starts from `{}`, as a create does.
-                if engine != record.engine, engineConfig == nil { record.engineConfig = Data("{}".utf8) }
-                record.engine = engine
-                record.composition = nil
-            }
-            if members != nil || routes != nil {
-                guard let members = members ?? record.composition?.members else {
-                    throw .invalidComposition(parameter: "members", "session \"\(name)\" is not composite: 'routes' needs 'members'")
-                }
-                guard let routes = routes ?? record.composition?.routes else {
-                    throw .invalidComposition(parameter: "routes", "session \"\(name)\" is not composite: 'members' needs 'routes'")
-                }
-                record = SessionRecord.composite(
-                    name: name, SessionComposition(members: members, routes: routes), config: record.config, started: record.started)
-            }
-            if record.composition != nil, engineConfig != nil || isolation != nil || sandbox != nil {
-                let parameter = engineConfig != nil ? "engineConfig" : isolation != nil ? "isolation" : "sandbox"
-                throw .invalidComposition(
-                    parameter: parameter, "a composite session has no \(parameter) of its own: each member has its own")
-            }
-            if let engineConfig { record.engineConfig = engineConfig }
-            if let config { record.config = config }
-            if let isolation { record.isolation = isolation }
-            if let sandbox { record.sandbox = sandbox }
+            let record = try change.applied(to: session.record)
             let changesInstances = Self.changesInstances(from: session.record, to: record)
             // A session whose engine is no longer loaded may still have its config changed.
             if changesInstances { try check(record) }
@@ -518,8 +473,3 @@ public actor SessionManager {
     }
 }
 
-extension UInt8 {
-    fileprivate var isASCIIAlphanumeric: Bool {
-        (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A)
-    }
-}

@@ -3,6 +3,7 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import Logging
+import PostgresURL
 import ServiceLifecycle
 import SwitchboardEngineRuntime
 import SwitchboardHTTP
@@ -85,7 +86,7 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         if let storeURL {
             do {
-                _ = try PostgresSessionStore.configuration(storeURL)
+                _ = try PostgresURL.configuration(storeURL)
             } catch {
                 throw ValidationError("--store: \(error)")
             }

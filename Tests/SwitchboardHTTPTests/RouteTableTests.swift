@@ -1,7 +1,10 @@
+import ContactsEngineKit
 import Foundation
 import NIOHTTP1
 import SwitchboardTestSupport
 import Testing
+
+@testable import SwitchboardHTTP
 
 /// The route declarations are the one source: the router serves exactly the operations the
 /// OpenAPI document lists, and docs/api.md's route and error tables say the same.
@@ -11,6 +14,21 @@ import Testing
     static func documented(_ server: TestServer) async throws -> [String: Set<String>] {
         guard case .object(let paths)? = try await server.get("/-json").body["paths"] else { return [:] }
         return paths.mapValues { Set($0.keys.map { $0.uppercased() }) }
+    }
+
+    /// Feature.swift's endpoints are the one list of what each feature answers; the routes that
+    /// declare a feature must be exactly those (the names of path parameters aside: the OpenAPI
+    /// document gives GET and PUT of one path one name, `{chatId}`, where WAHA writes `{id}`).
+    @Test func eachFeaturesEndpointsAreTheRoutesThatDeclareIt() {
+        func shape(_ method: String, _ path: String) -> String {
+            "\(method) " + path.replacingOccurrences(of: #"\{[A-Za-z]+\}"#, with: "{}", options: .regularExpression)
+        }
+        let routes = ContactsRoutes.all + SessionsRoutes.all + PairingRoutes.all + EnginesRoutes.all
+        for feature in Feature.allCases {
+            let declared = Set(routes.filter { $0.feature == feature }.map { shape($0.method.rawValue, $0.path) })
+            let listed = Set(feature.endpoints.map { shape($0.method.rawValue, $0.path) })
+            #expect(declared == listed, "\(feature.rawValue): routes \(declared.sorted()), Feature.swift \(listed.sorted())")
+        }
     }
 
     static func concrete(_ path: String) -> String {
