@@ -23,7 +23,7 @@ final class InProcessEngineHandle: EngineHandle {
     private let issuerNumber: UInt64
     /// What a thread inside this instance is marked with, for an exit from inside it.
     private let entryLabel: PluginEntry.Label
-    private let serials = Counter()
+    private let serials = SerialNumbers()
     private let lastFeatures: LastKnownFeatures
 
     /// The header promises a plugin that nothing enters it after `destroy`, but a status query

@@ -34,7 +34,7 @@ enum PluginStaging {
         return .success(path)
     }()
 
-    private static let counter = Counter()
+    private static let counter = SerialNumbers()
 
     /// - Parameter inPlace: map the file itself when nothing else was mapped from its path and no
     ///   engine is pinned. Copying the two 60 MB plugins carrying an HTTP stack was most of the

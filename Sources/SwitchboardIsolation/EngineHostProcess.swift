@@ -72,7 +72,7 @@ final class EngineHostProcess: @unchecked Sendable {
     }
 
     private let state: Mutex<State>
-    private let numbers = Counter()
+    private let numbers = SerialNumbers()
 
     init(
         engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
