@@ -1,4 +1,4 @@
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import SwitchboardEngineRuntime
 
 /// Well-formed requests carrying a malformed value, for every feature that takes a phone

@@ -1,5 +1,5 @@
 import CContactsEngine
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Foundation
 import Logging
 import Synchronization

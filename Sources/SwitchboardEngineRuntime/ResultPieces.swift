@@ -1,4 +1,4 @@
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Synchronization
 
 /// A result that may arrive in pieces (ABI 1.2's `call_in_pieces`): the first piece, then the

@@ -1,4 +1,4 @@
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Foundation
 import Hummingbird
 import SwitchboardEngineRuntime

@@ -1,4 +1,4 @@
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Foundation
 
 /// Any JSON value, for configuration objects the API stores and returns as given.

@@ -1,4 +1,4 @@
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import SwitchboardEngineRuntime
 
 /// Why a call through a session did not produce a result.

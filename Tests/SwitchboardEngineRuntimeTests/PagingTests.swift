@@ -1,5 +1,5 @@
 import Foundation
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Testing
 
 @Suite("Pages of a list, as every engine answers limit and offset")

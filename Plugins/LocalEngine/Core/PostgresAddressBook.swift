@@ -2,6 +2,7 @@ import ContactsEngineKit
 import Foundation
 import Logging
 import PostgresNIO
+import PostgresURL
 import Synchronization
 
 /// The address book in PostgreSQL, one for every replica whose `local` session names the same
@@ -64,18 +65,12 @@ final class PostgresAddressBook: AddressBookStore {
 
     deinit { running.cancel() }
 
-    /// `postgres://user[:password]@host[:port]/database`; TLS only with `?sslmode=require`.
-    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
-        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme),
-              let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty else {
-            throw EngineError(.invalidInput, "invalid configuration: postgres: not a PostgreSQL URL (postgres://user[:password]@host[:port]/database): \(url)")
+    static func configuration(_ url: String) throws(EngineError) -> PostgresClient.Configuration {
+        do {
+            return try PostgresURL.configuration(url)
+        } catch {
+            throw EngineError(.invalidInput, "invalid configuration: postgres: \(error)")
         }
-        let database = String(components.path.drop { $0 == "/" })
-        let sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value
-        let tls: PostgresClient.Configuration.TLS = sslMode == "require" ? .require(.makeClientConfiguration()) : .disable
-        return PostgresClient.Configuration(
-            host: host, port: components.port ?? 5432, username: user, password: components.password,
-            database: database.isEmpty ? nil : database, tls: tls)
     }
 
     func version() async throws -> Int64 {

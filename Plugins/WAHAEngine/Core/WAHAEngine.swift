@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import ContactsEngineKit
+@_spi(SwitchboardHost) import ContactsEngineKit
 import Foundation
 import NIOCore
 import NIOHTTP1

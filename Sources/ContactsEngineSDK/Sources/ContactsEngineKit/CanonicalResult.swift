@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the host may do with the bytes of a result before it decodes them.
-public enum CanonicalReading: Sendable, Equatable {
+@_spi(SwitchboardHost) public enum CanonicalReading: Sendable, Equatable {
     /// They are the answer exactly as the host would write it again (the SDK's `JSONWriter`: no
     /// whitespace, every key present and in sorted order), and they keep the contract: the host
     /// sends them as they are.
@@ -14,13 +14,13 @@ public enum CanonicalReading: Sendable, Equatable {
 }
 
 extension EngineOperation {
-    public static func canonicalReading(of bytes: [UInt8], for request: Request) -> CanonicalReading { .decode }
+    @_spi(SwitchboardHost) public static func canonicalReading(of bytes: [UInt8], for request: Request) -> CanonicalReading { .decode }
 }
 
 extension Operations.ListContacts {
     /// A whole list read for its ids alone: decoding 100,000 contacts and writing them again
     /// was half of the unpaginated list's time.
-    public static func canonicalReading(of bytes: [UInt8], for request: ContactsPageRequest) -> CanonicalReading {
+    @_spi(SwitchboardHost) public static func canonicalReading(of bytes: [UInt8], for request: ContactsPageRequest) -> CanonicalReading {
         let ids = bytes.withUnsafeBufferPointer { buffer -> [String]? in
             var scanner = CanonicalScanner(buffer)
             guard let ids = scanner.contactList(), scanner.isAtEnd else { return nil }
@@ -32,7 +32,7 @@ extension Operations.ListContacts {
 }
 
 extension Operations.GetContact {
-    public static func canonicalReading(of bytes: [UInt8], for request: ContactRequest) -> CanonicalReading {
+    @_spi(SwitchboardHost) public static func canonicalReading(of bytes: [UInt8], for request: ContactRequest) -> CanonicalReading {
         let id = bytes.withUnsafeBufferPointer { buffer -> String? in
             var scanner = CanonicalScanner(buffer)
             guard let id = scanner.contact(), scanner.isAtEnd else { return nil }

@@ -142,7 +142,7 @@ public protocol StrictConfiguration: Decodable {
 
 extension DecodingError {
     /// "limit: expected Int" rather than Foundation's multi-line dump.
-    public var readableDescription: String {
+    @_spi(SwitchboardHost) public var readableDescription: String {
         func path(_ context: Context) -> String {
             let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
             return keys.isEmpty ? "document" : keys.joined(separator: ".")

@@ -7,7 +7,7 @@ let contactsPerPiece = 1_000
 
 extension ContactsEngine {
     /// Runs one feature from its JSON request to its JSON result: what the C ABI calls into.
-    public func perform(_ feature: Feature, request: [UInt8]) async throws -> [UInt8] {
+    @_spi(SwitchboardHost) public func perform(_ feature: Feature, request: [UInt8]) async throws -> [UInt8] {
         switch feature {
         case .contactsList: try await run(Operations.ListContacts.self, request) { try await listContacts($0) }
         case .contactsGet: try await run(Operations.GetContact.self, request) { try await contact($0) }
@@ -28,7 +28,7 @@ extension ContactsEngine {
     /// `send` as JSON arrays of `contactsPerPiece` contacts, the last one returned,
     /// so a 100,000-contact list is never one 20 MB buffer. Any other feature is answered whole.
     /// `send` answers false when the host wants no more; the rest is then not written.
-    public func performInPieces(
+    @_spi(SwitchboardHost) public func performInPieces(
         _ feature: Feature, request: [UInt8], send: ([UInt8]) async -> Bool
     ) async throws -> [UInt8] {
         guard feature == .contactsList else { return try await perform(feature, request: request) }
@@ -73,7 +73,7 @@ extension ContactsEngine {
 /// One encoder and one decoder for every call: they are thread-safe, and creating them per call
 /// is a measurable part of a call's cost. The encoder writes what `JSONWriter` writes: sorted
 /// keys, for stable output to clients, diffs and tests.
-public enum JSONCoders {
+@_spi(SwitchboardHost) public enum JSONCoders {
     public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -35,6 +35,9 @@ public struct EngineHost: @unchecked Sendable {
 }
 
 /// The ABI's growth rule: a member exists only when the struct's size covers it.
+// Public because the host reads its descriptors by the same rule and the C structs conform to it
+// (a conformance cannot be SPI); hidden from the engine author's reference.
+@_documentation(visibility: internal)
 public protocol SizedABIStruct {
     var struct_size: UInt32 { get }
 }

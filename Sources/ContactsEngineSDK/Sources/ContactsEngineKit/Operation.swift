@@ -9,7 +9,7 @@ public protocol EngineOperation: SendableMetatype {
     static func contractViolation(of result: Result, for request: Request, bytes: [UInt8]) -> String?
     /// Whether a result's bytes can be answered as they are, read without decoding them
     /// (CanonicalResult.swift); `.decode` unless the operation has such a reading.
-    static func canonicalReading(of bytes: [UInt8], for request: Request) -> CanonicalReading
+    @_spi(SwitchboardHost) static func canonicalReading(of bytes: [UInt8], for request: Request) -> CanonicalReading
 }
 
 extension EngineOperation {
