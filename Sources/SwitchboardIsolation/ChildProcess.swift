@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// How the server starts a child: `switchboard-engine-host …` with the given arguments.
-public struct EngineHostCommand: Sendable {
+public struct EngineProcessCommand: Sendable {
     public var executable: String
     /// Arguments every child gets (limits, trust), before the plugin file.
     public var arguments: [String]

@@ -13,7 +13,7 @@ import Glibc
 /// its code never runs in the server. Results are cached by path, device, inode, size and mtime,
 /// in memory and in a file when one is named, so a restart does not scan unchanged files again.
 public final class ChildScanner: PluginScanner {
-    private let command: EngineHostCommand
+    private let command: EngineProcessCommand
     /// Scans run in the same sandbox as engines, with no folder to write and no grant: a
     /// plugin's constructor and entry function run there first.
     private let sandbox: SandboxSettings
@@ -38,7 +38,7 @@ public final class ChildScanner: PluginScanner {
     }
 
     public init(
-        command: EngineHostCommand, sandbox: SandboxSettings = .off, timeout: Duration = .seconds(10), cacheFile: String? = nil,
+        command: EngineProcessCommand, sandbox: SandboxSettings = .off, timeout: Duration = .seconds(10), cacheFile: String? = nil,
         logger: Logger = Logger(label: "switchboard.scan")
     ) {
         self.command = command

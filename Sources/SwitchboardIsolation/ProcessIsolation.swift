@@ -8,22 +8,22 @@ import SwitchboardEngineRuntime
 /// instance, so that a session reaches only its own state folder, or, for a shared instance, one
 /// per engine version serving every shared instance of it.
 public final class ProcessIsolation: IsolatedEngineLauncher {
-    private let command: EngineHostCommand
+    private let command: EngineProcessCommand
     private let sandbox: SandboxSettings
     /// Where every session's state folders are: what a shared (per-engine) process may write.
     private let stateRoot: String?
-    private let restarts: EngineHostProcess.Restarts
+    private let restarts: EngineProcess.Restarts
     private let metrics: HostMetrics
     private let logger: Logger
     /// The processes that serve instances now, each with how many: an entry leaves with its last
     /// instance (the process itself ends then too), so the table holds only what runs.
-    private let processes = Mutex<[String: (process: EngineHostProcess, instances: Int)]>([:])
+    private let processes = Mutex<[String: (process: EngineProcess, instances: Int)]>([:])
 
-    public init(command: EngineHostCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger) {
+    public init(command: EngineProcessCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger) {
         self.sandbox = sandbox
         self.stateRoot = stateRoot
         self.command = command
-        restarts = EngineHostProcess.Restarts()
+        restarts = EngineProcess.Restarts()
         self.metrics = metrics
         self.logger = logger
     }
@@ -41,7 +41,7 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         let writable = [shared ? stateRoot : context.stateDirectory].compactMap { $0 }
         writable.forEach(sandbox.handOver)
         let process = processes.withLock { processes in
-            let process = processes[key]?.process ?? EngineHostProcess(
+            let process = processes[key]?.process ?? EngineProcess(
                 engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger,
                 sandbox: sandbox.sharing(shared ? .perEngine : .perSession), writable: writable, grants: context.grants)
             processes[key] = (process, (processes[key]?.instances ?? 0) + 1)
@@ -72,7 +72,7 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
 final class ProcessEngineHandle: EngineHandle {
     let engineName: String
     let engineVersion: String
-    private let process: EngineHostProcess
+    private let process: EngineProcess
     private let instance: UInt64
     private let callTimeout: Duration
     private let queryTimeout: Duration
@@ -80,7 +80,7 @@ final class ProcessEngineHandle: EngineHandle {
     /// Tells the launcher, once, that this instance no longer needs its process.
     private let release: Mutex<(@Sendable () -> Void)?>
 
-    init(engine: LoadedEngine, process: EngineHostProcess, instance: UInt64, context: InstanceContext, release: @escaping @Sendable () -> Void) {
+    init(engine: LoadedEngine, process: EngineProcess, instance: UInt64, context: InstanceContext, release: @escaping @Sendable () -> Void) {
         self.release = Mutex(release)
         engineName = engine.metadata.name
         engineVersion = engine.metadata.version

@@ -10,8 +10,8 @@ import SwitchboardIsolation
 
 // In a PID namespace of its own, a small init stays PID 1 and this process goes on as PID 2.
 let inPIDNamespace = sbx_become_init() == 1
-let options = EngineHostOptions.parseOrExit()
-EngineHostChild.applyLimits(memoryMiB: options.memoryLimit, cpuSeconds: options.cpuLimit)
+let options = EngineProcessArguments.parseOrExit()
+WireServer.applyLimits(memoryMiB: options.memoryLimit, cpuSeconds: options.cpuLimit)
 let held = EngineConfinement.holdPlugin(options.file)
 let folders = EngineConfinement.holdFolders(options.writable)
 let confinement = EngineConfinement.apply(options.confinement, inPIDNamespace: inPIDNamespace)
@@ -44,7 +44,7 @@ let reachableFolders = folders
 Task.detached { [confinement] in
     // Under strict with a layer missing the server ends this process once it reads the report;
     // the plugin is never loaded meanwhile, since the server sends no welcome.
-    let failure = await EngineHostChild.serve(
+    let failure = await WireServer.serve(
         socket: 3, plugin: plugin, policy: policy, confinement: confinement,
         stateDirectory: { EngineConfinement.reachable($0, held: reachableFolders) })
     if let failure {

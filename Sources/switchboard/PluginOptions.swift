@@ -68,10 +68,10 @@ struct PluginOptions: ParsableArguments {
 
     /// `switchboard-engine-host`, built beside this executable, with these options: the child
     /// that scans plugins or serves one.
-    func engineHostCommand(memoryLimitMiB: Int = 0, cpuLimitSeconds: Int = 0) -> EngineHostCommand {
-        EngineHostCommand(
+    func engineHostCommand(memoryLimitMiB: Int = 0, cpuLimitSeconds: Int = 0) -> EngineProcessCommand {
+        EngineProcessCommand(
             executable: Self.engineHostExecutable,
-            arguments: EngineHostOptions.arguments(
+            arguments: EngineProcessArguments.arguments(
                 memoryLimitMiB: memoryLimitMiB, cpuLimitSeconds: cpuLimitSeconds, allowUnsafePluginPermissions: allowUnsafePluginPermissions,
                 pins: pins, pluginThreads: pluginThreads, pluginQueue: pluginQueue))
     }

@@ -83,9 +83,9 @@ struct Verify: AsyncParsableCommand {
             logger.warning("the engine process cannot reach its state folder", metadata: ["folder": "\(blocking)", "engineUser": "\(engineProcess.engineUser)"])
         }
         let limits = PluginThreads.Limits()
-        let command = EngineHostCommand(
+        let command = EngineProcessCommand(
             executable: PluginOptions.engineHostExecutable,
-            arguments: EngineHostOptions.arguments(
+            arguments: EngineProcessArguments.arguments(
                 memoryLimitMiB: engineProcess.engineMemoryLimit, cpuLimitSeconds: engineProcess.engineCPULimit, allowUnsafePluginPermissions: false,
                 pins: [], pluginThreads: limits.threads, pluginQueue: limits.queue))
         let kit = ConformanceKit(

@@ -27,9 +27,9 @@ struct ConformanceTests {
     func throughALauncher() async throws {
         let state = TestPlugins.makeFolder("kit-launcher")
         let launcher = ProcessIsolation(
-            command: EngineHostCommand(
+            command: EngineProcessCommand(
                 executable: "\(TestPlugins.buildProducts)/switchboard-engine-host",
-                arguments: EngineHostOptions.arguments(
+                arguments: EngineProcessArguments.arguments(
                     memoryLimitMiB: 0, cpuLimitSeconds: 0, allowUnsafePluginPermissions: false, pins: [], pluginThreads: 4, pluginQueue: 64)),
             sandbox: SandboxSettings(mode: .strict, user: try SandboxSettings.engineUser(named: "nobody")), stateRoot: nil,
             logger: Logger(label: "kit") { _ in SwiftLogNoOpLogHandler() })

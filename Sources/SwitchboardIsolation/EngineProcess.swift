@@ -13,7 +13,7 @@ import Glibc
 /// and its restarts. When the child dies, every call in flight fails at once with 503 naming the
 /// engine and the signal, its instances report the failure (their sessions show FAILED), and the
 /// child is started again after a backoff, its instances created again from their configurations.
-final class EngineHostProcess: @unchecked Sendable {
+final class EngineProcess: @unchecked Sendable {
     struct Restarts: Sendable {
         var first: Duration = .milliseconds(100)
         var longest: Duration = .seconds(30)
@@ -25,7 +25,7 @@ final class EngineHostProcess: @unchecked Sendable {
 
     let engineName: String
     private let plugin: String
-    private let command: EngineHostCommand
+    private let command: EngineProcessCommand
     private let restarts: Restarts
     private let metrics: HostMetrics
     private let logger: Logger
@@ -75,7 +75,7 @@ final class EngineHostProcess: @unchecked Sendable {
     private let numbers = SerialNumbers()
 
     init(
-        engineName: String, plugin: String, command: EngineHostCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
+        engineName: String, plugin: String, command: EngineProcessCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
         sandbox: SandboxSettings, writable: [String], grants: SandboxGrants
     ) {
         self.sandbox = sandbox

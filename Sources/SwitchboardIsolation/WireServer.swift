@@ -12,7 +12,7 @@ import Glibc
 /// the C ABI, exactly as the server would in-process, and serves its instances over the socket.
 /// Whatever the plugin does to this process (a segfault, an abort, a leak up to the memory limit)
 /// ends this process only; the server sees the socket close and learns the signal from waitpid.
-public enum EngineHostChild {
+public enum WireServer {
     /// Limits this process before any plugin code runs: address space (MiB) and CPU (seconds), 0 for none.
     public static func applyLimits(memoryMiB: Int, cpuSeconds: Int) {
         if memoryMiB > 0 {

@@ -4,7 +4,7 @@ import SwitchboardEngineRuntime
 
 /// The command line of `switchboard-engine-host`, which only the server writes: the plugin, its
 /// trust and thread limits, the resource limits, and the sandbox (`SandboxSettings.arguments`).
-public struct EngineHostOptions: ParsableArguments {
+public struct EngineProcessArguments: ParsableArguments {
     @Argument(help: "The plugin file (.so).")
     public var file: String
 
