@@ -55,10 +55,10 @@ extension [String: RouteBody] {
 
 /// Which composite members answered the request, for `X-Switchboard-Member`: the contacts
 /// routes note it, the router writes it on the response.
-final class ServedMembers: Sendable {
+final class AnsweringMembers: Sendable {
     static let header = HTTPField.Name("X-Switchboard-Member")!
 
-    @TaskLocal static var current: ServedMembers?
+    @TaskLocal static var current: AnsweringMembers?
 
     private let members = Mutex<[String]>([])
 

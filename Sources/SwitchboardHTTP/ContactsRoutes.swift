@@ -193,7 +193,7 @@ enum ContactsRoutes {
             guard let member = plan.servedBy(feature) else {
                 throw .call(.unrouted(session: session.name, feature: feature, route: routes[feature]?.route ?? []))
             }
-            ServedMembers.current?.note([member])
+            AnsweringMembers.current?.note([member])
         } else if !plan.served.contains(feature) {
             throw .unsupported(engine: session.record.engine, feature: feature)
         }
@@ -220,7 +220,7 @@ enum ContactsRoutes {
     ) async throws(APIError) -> Operation.Result {
         do {
             let served = try await session.performRouted(operation, request)
-            ServedMembers.current?.note(served.members)
+            AnsweringMembers.current?.note(served.members)
             return served.result
         } catch {
             throw .call(error)
@@ -233,7 +233,7 @@ enum ContactsRoutes {
     ) async throws(APIError) -> Response {
         do {
             let served = try await session.performAnswer(operation, request)
-            ServedMembers.current?.note(served.members)
+            AnsweringMembers.current?.note(served.members)
             return JSONBody.response(bytes: served.result)
         } catch {
             throw .call(error)
@@ -253,7 +253,7 @@ extension ContactsRoutes {
         let pieces: CheckedPieces
         do {
             let served = try await session.answerInPieces(operation, request)
-            ServedMembers.current?.note(served.members)
+            AnsweringMembers.current?.note(served.members)
             pieces = served.result
         } catch {
             throw .call(error)

@@ -13,7 +13,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         // In the autoclosure: below the info level, nothing is formatted.
         context.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
-            metadata: Self.metadata(elapsed, member: response.headers[ServedMembers.header]))
+            metadata: Self.metadata(elapsed, member: response.headers[AnsweringMembers.header]))
         return response
     }
 

@@ -34,7 +34,7 @@ enum OpenAPIDocument {
         for (type, schema) in route.success.content { content[type] = ["schema": schema.json] }
         var success: [String: JSONValue] = ["description": "Success", "content": .object(content)]
         if route.feature != nil {
-            success["headers"] = [ServedMembers.header.rawName: [
+            success["headers"] = [AnsweringMembers.header.rawName: [
                 "description": "Composite sessions only: the member that answered (every member, comma-separated, for a mirrored write)",
                 "schema": string,
             ]]

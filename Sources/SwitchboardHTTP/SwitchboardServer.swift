@@ -69,10 +69,10 @@ public enum SwitchboardServer {
                 let apiContext = APIContext(
                     server: state, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
                 guard route.feature != nil else { return try await route.handler(&request, apiContext) }
-                let served = ServedMembers()
-                var response = try await ServedMembers.$current.withValue(served) { try await route.handler(&request, apiContext) }
+                let served = AnsweringMembers()
+                var response = try await AnsweringMembers.$current.withValue(served) { try await route.handler(&request, apiContext) }
                 // Appended, not set: the response has no such field, and setting one looks it up first.
-                if let members = served.headerValue { response.headers.append(HTTPField(name: ServedMembers.header, value: members)) }
+                if let members = served.headerValue { response.headers.append(HTTPField(name: AnsweringMembers.header, value: members)) }
                 return response
             }
             for method in Self.methods(answering: route.method) { router.on(RouterPath(route.routerPath), method: method, use: handler) }

@@ -50,7 +50,7 @@ final class ActiveInstance: Sendable {
 }
 
 /// What serves a session now: one engine instance, or one per member of its composition.
-enum Serving: Sendable {
+enum RunningInstances: Sendable {
     case single(ActiveInstance)
     case composite(CompositeInstances)
 
@@ -116,7 +116,7 @@ public final class Session: Sendable {
         var record: SessionRecord
         var status: SessionStatus
         var failure: String?
-        var serving: Serving?
+        var serving: RunningInstances?
     }
 
     let state: Mutex<State>
@@ -198,7 +198,7 @@ public final class Session: Sendable {
     }
 
     /// The instances running now, for a swap that keeps the members it does not change.
-    var serving: Serving? { state.withLock { $0.serving } }
+    var serving: RunningInstances? { state.withLock { $0.serving } }
 
     /// Takes the instances one call of `feature` may use; the caller must `leave()` them.
     func enter(for feature: Feature) -> Result<EnteredRoute, SessionError> {
@@ -220,7 +220,7 @@ public final class Session: Sendable {
 
     /// Installs new instances; the old ones that the new do not keep drain. Returns those.
     @discardableResult
-    func install(_ serving: Serving?, status: SessionStatus, failure: String? = nil) -> [ActiveInstance] {
+    func install(_ serving: RunningInstances?, status: SessionStatus, failure: String? = nil) -> [ActiveInstance] {
         let old = state.withLock { state in
             let old = state.serving
             state.serving = serving

@@ -24,7 +24,7 @@ public struct MemberFailure: Sendable {
 
 /// A result, and the composite member that answered it (nil on a single-engine session; every
 /// member, in route order, for a mirrored write).
-public struct Served<Result: Sendable>: Sendable {
+public struct RoutedResult<Result: Sendable>: Sendable {
     public let result: Result
     public let members: [String]
 }
@@ -41,7 +41,7 @@ extension Session {
     /// `perform`, saying which members of a composite answered.
     public func performRouted<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
-    ) async throws(SessionCallError) -> Served<Operation.Result> {
+    ) async throws(SessionCallError) -> RoutedResult<Operation.Result> {
         try await call(operation) { active, onContractBreak async throws(EngineError) in
             try await active.handle.perform(operation, request, onContractBreak: onContractBreak)
         }
@@ -50,7 +50,7 @@ extension Session {
     /// Runs one operation as `performRouted` does, giving the answer's JSON (`EngineHandle.performAnswer`).
     public func performAnswer<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
-    ) async throws(SessionCallError) -> Served<[UInt8]> {
+    ) async throws(SessionCallError) -> RoutedResult<[UInt8]> {
         try await call(operation) { active, onContractBreak async throws(EngineError) in
             try await active.handle.performAnswer(operation, request, onContractBreak: onContractBreak)
         }
@@ -61,7 +61,7 @@ extension Session {
     /// The instance that answers stays entered (a swap drains it) until the pieces are closed.
     public func answerInPieces<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
-    ) async throws(SessionCallError) -> Served<CheckedPieces> where Operation.Result: RangeReplaceableCollection {
+    ) async throws(SessionCallError) -> RoutedResult<CheckedPieces> where Operation.Result: RangeReplaceableCollection {
         try await call(operation) { active, onContractBreak async throws(EngineError) in
             let pieces = try await active.handle.answerInPieces(operation, request, onContractBreak: onContractBreak)
             if !pieces.isWhole {
@@ -77,7 +77,7 @@ extension Session {
 
     private func call<Operation: EngineOperation, Answer: Sendable>(
         _ operation: Operation.Type, _ body: @escaping Call<Answer>
-    ) async throws(SessionCallError) -> Served<Answer> {
+    ) async throws(SessionCallError) -> RoutedResult<Answer> {
         let start = ContinuousClock.now
         let entered: EnteredRoute
         switch enter(for: Operation.feature) {
@@ -89,7 +89,7 @@ extension Session {
         defer { entered.leave() }
         switch entered {
         case .single(let active):
-            return Served(result: try await single(operation, body, on: active, start: start), members: [])
+            return RoutedResult(result: try await single(operation, body, on: active, start: start), members: [])
         case .members(let members, let mirror, let route):
             if mirror, !Operation.feature.isIdempotentRead {
                 return try await mirrored(operation, body, to: members, route: route, start: start)
@@ -119,12 +119,12 @@ extension Session {
     private func routed<Operation: EngineOperation, Answer: Sendable>(
         _ operation: Operation.Type, _ body: Call<Answer>, through members: [(name: String, instance: ActiveInstance)],
         route: [String], start: ContinuousClock.Instant
-    ) async throws(SessionCallError) -> Served<Answer> {
+    ) async throws(SessionCallError) -> RoutedResult<Answer> {
         var fellThrough: MemberFailure?
         for (member, instance) in members {
             let failure: MemberFailure
             switch await attempt(operation, body, on: instance, member: member, start: start) {
-            case .success(let result): return Served(result: result, members: [member])
+            case .success(let result): return RoutedResult(result: result, members: [member])
             case .failure(let error) where error.kind == .notImplemented: continue
             case .failure(let error): failure = MemberFailure(member: member, engine: instance.engine.metadata.name, error: error)
             }
@@ -139,7 +139,7 @@ extension Session {
     private func mirrored<Operation: EngineOperation, Answer: Sendable>(
         _ operation: Operation.Type, _ body: @escaping Call<Answer>, to members: [(name: String, instance: ActiveInstance)],
         route: [String], start: ContinuousClock.Instant
-    ) async throws(SessionCallError) -> Served<Answer> {
+    ) async throws(SessionCallError) -> RoutedResult<Answer> {
         guard !members.isEmpty else { throw .unrouted(session: name, feature: Operation.feature, route: route) }
         let outcomes = await withTaskGroup(of: (Int, Result<Answer, EngineError>).self) { group in
             for (index, member) in members.enumerated() {
@@ -161,7 +161,7 @@ extension Session {
                 failed.append(MemberFailure(member: member.name, engine: member.instance.engine.metadata.name, error: error))
             }
         }
-        if let result, failed.isEmpty { return Served(result: result, members: acknowledged) }
+        if let result, failed.isEmpty { return RoutedResult(result: result, members: acknowledged) }
         if acknowledged.isEmpty, failed.count == 1 { throw .member(failed[0]) }
         throw .mirrorIncomplete(feature: Operation.feature, acknowledged: acknowledged, failed: failed)
     }

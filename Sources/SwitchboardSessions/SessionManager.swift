@@ -377,8 +377,8 @@ public actor SessionManager {
     /// `current`'s members that it does not change (nor runs on an engine being `renewed`); if any
     /// new one cannot be made, those made are destroyed and nothing changes.
     private func makeServing(
-        for record: SessionRecord, reusing current: Serving? = nil, renewing renewed: [String] = []
-    ) async throws(SessionError) -> Serving {
+        for record: SessionRecord, reusing current: RunningInstances? = nil, renewing renewed: [String] = []
+    ) async throws(SessionError) -> RunningInstances {
         guard let composition = record.composition else {
             return .single(try await makeInstance(
                 session: record.name, engine: record.engine, configuration: record.engineConfig, isolation: record.isolation,
@@ -408,7 +408,7 @@ public actor SessionManager {
     }
 
     /// Destroys the instances of `serving` that `current` does not run (a swap that was not installed).
-    private func discard(_ serving: Serving, keeping current: Serving?) {
+    private func discard(_ serving: RunningInstances, keeping current: RunningInstances?) {
         let running = current?.instances ?? []
         for instance in serving.instances where !running.contains(where: { $0 === instance }) { instance.drain() }
     }
