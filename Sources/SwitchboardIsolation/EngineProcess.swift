@@ -69,6 +69,8 @@ final class EngineProcess: @unchecked Sendable {
         var restarts = 0
         /// The sandbox of the running child, as it reported it.
         var confinement: SandboxReport?
+        /// The planned restart, kept so that stopping the process cancels it.
+        var restart: Task<Void, Never>?
     }
 
     private let state: Mutex<State>
@@ -409,7 +411,8 @@ final class EngineProcess: @unchecked Sendable {
         logger.error("engine process ended; restarting it", metadata: [
             "engine": "\(engineName)", "reason": "\(reason)", "after": "\(restartAfter.seconds) s",
         ])
-        Task { await restart(after: restartAfter) }
+        let planned = Task { await restart(after: restartAfter) }
+        state.withLock { $0.restart = planned }
     }
 
     private func restart(after wait: Duration) async {
@@ -441,6 +444,8 @@ final class EngineProcess: @unchecked Sendable {
         let child = state.withLock { state -> Child? in
             guard state.instances.isEmpty, !state.stopped else { return nil }
             state.stopped = true
+            state.restart?.cancel()
+            state.restart = nil
             state.killReason = "engine \"\(engineName)\" stopped: no instance needs it"
             return state.child
         }
