@@ -174,6 +174,57 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
     }
 }
 
+/// The snapshot keeps its entries in one array in id order, with the name order as positions
+/// into it: every page, however the writes since the load moved it, is the one the SDK's
+/// `ContactIndex` answers for the same contacts.
+@Suite struct SnapshotOrderTests {
+    /// Names whose code point order is not Swift's `String` order (canonically equivalent forms,
+    /// case, an emoji), repeated names, the empty name and none.
+    private static let names: [String?] = [nil, "", "Ana", "ana", "Zoë", "É", "E\u{301}", "Bob", "Ana", "😀", "Bob "]
+
+    @Test(arguments: Backend.allCases) func everyPageIsContactIndexsAfterWrites(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        // Forty even ids from 1000 to 1158, seeded out of order.
+        try await sandbox.seed(LocalSeed(contacts: (0..<40).map { i in
+            LocalSeed.Contact(id: String(1000 + (i * 37) % 80 * 2), name: Self.names[i % Self.names.count])
+        }))
+        let engine = try sandbox.engine()
+        // New ids first ("0"), between others (odd ones) and last ("999"); renames, to the same
+        // name too; blocks that add unnamed entries and that leave a name as it is.
+        let upserts = [("999", "Zed"), ("1001", "Ana"), ("1081", "E\u{301}"), ("0", "Ana"), ("1000", "Émile"), ("1002", "Ana"), ("1001", "Bob"), ("1004", "Ana")]
+        for (id, name) in upserts {
+            try await engine.upsertContact(.init(chatId: id + "@c.us", firstName: name))
+        }
+        for id in ["1003", "1157", "1006"] {
+            try await engine.block(.init(contactId: id + "@c.us"))
+        }
+
+        let contacts = try await engine.listContacts(.init())
+        #expect(contacts.count == 40 + 4 + 2)
+        let index = ContactIndex(contacts)
+        for id in index.entries.keys {
+            #expect(try await engine.contact(.init(contactId: id)) == index[id])
+        }
+        for sortBy in [ContactSortKey.id, .name] {
+            for sortOrder in [SortOrder.asc, .desc] {
+                for (offset, limit) in [(0, nil), (0, 1), (3, 10), (40, 10), (46, nil), (47, 5), (100, nil), (5, 0)] as [(Int, Int?)] {
+                    let request = ContactsPageRequest(limit: limit, offset: offset, sortBy: sortBy, sortOrder: sortOrder)
+                    let expected = try index.page(request)
+                    // By id too: `Contact`'s `==` takes "É" and "E\u{301}" for one name.
+                    let page = try await engine.listContacts(request)
+                    #expect(ids(page) == ids(expected) && page == expected, "\(request)")
+                    var streamed: [Contact] = []
+                    try await engine.listContacts(request, inPiecesOf: 4) { piece in
+                        streamed += piece
+                        return true
+                    }
+                    #expect(ids(streamed) == ids(expected) && streamed == expected, "\(request) in pieces")
+                }
+            }
+        }
+    }
+}
+
 @Suite struct CheckExistsTests {
     private func engine(_ sandbox: Sandbox) async throws -> LocalEngine {
         try await sandbox.seed(LocalSeed(
