@@ -225,6 +225,89 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
     }
 }
 
+@Suite struct ConnectionTests {
+    /// What this process holds open under `directory`.
+    private func openFiles(under directory: URL) throws -> [String] {
+        let root = directory.resolvingSymlinksInPath().path
+        return try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+            .filter { $0.hasPrefix(root) }
+    }
+
+    /// A server runs a thousand sessions: an open SQLite connection is most of an idle one's memory.
+    @Test func theDatabaseIsOpenOnlyWhileItIsUsed() async throws {
+        let sandbox = try await Sandbox()
+        try await sandbox.seed(LocalSeed(contacts: [.init(id: "1", name: "Seeded")]))
+        let engine = try sandbox.engine()
+        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        try await engine.upsertContact(.init(chatId: "2@c.us", firstName: "Written"))
+        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        // The version check a second later opens it too, and closes it.
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us"])
+        #expect(try openFiles(under: sandbox.directory).isEmpty)
+    }
+
+    /// Concurrent writes share one connection while any of them runs; each is in the snapshot
+    /// and in the database when it answers.
+    @Test func concurrentWritesAllLand() async throws {
+        let sandbox = try await Sandbox()
+        let engine = try sandbox.engine()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<50 {
+                group.addTask { try await engine.upsertContact(.init(chatId: "\(100 + i)@c.us", firstName: "Name \(i)")) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await engine.listContacts(.init()).count == 50)
+        #expect(engine.status.counters["contacts"] == 50)
+        #expect(try await sandbox.engine().listContacts(.init(sortBy: .name)).map(\.name) == (0..<50).map { "Name \($0)" }.sorted(by: CodePointOrder.precedes))
+        #expect(try openFiles(under: sandbox.directory).isEmpty)
+    }
+
+    /// A database an earlier engine left (the first schema only) gains the version row and its
+    /// triggers, and a write from outside Switchboard (the sqlite3 shell) is then seen.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+    func seesAWriteFromOutsideSwitchboardOnAnUpgradedDatabase() async throws {
+        let sandbox = try await Sandbox()
+        try sqlite(sandbox.database, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1');
+            CREATE TABLE contact (
+                id TEXT PRIMARY KEY NOT NULL, name TEXT, pushname TEXT, shortName TEXT, firstName TEXT, lastName TEXT,
+                about TEXT, profilePictureURL TEXT, isBlocked BOOLEAN NOT NULL DEFAULT 0, isMe BOOLEAN NOT NULL DEFAULT 0,
+                isMyContact BOOLEAN NOT NULL DEFAULT 0, isWAContact BOOLEAN NOT NULL DEFAULT 1
+            ) WITHOUT ROWID;
+            CREATE TABLE account (number TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+            CREATE TABLE lid (lid TEXT PRIMARY KEY NOT NULL, pn TEXT NOT NULL UNIQUE) WITHOUT ROWID;
+            INSERT INTO contact (id, name) VALUES ('1@c.us', 'Before');
+            """)
+        let engine = try sandbox.engine()
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Before"])
+
+        try sqlite(sandbox.database, """
+            UPDATE contact SET name = 'Renamed' WHERE id = '1@c.us';
+            INSERT INTO lid (lid, pn) VALUES ('7@lid', '7@c.us');
+            """)
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Renamed"])
+        #expect(try await engine.countLids() == 1)
+        // The engine's own write after the reload advances the version without another.
+        try await engine.upsertContact(.init(chatId: "2@c.us", firstName: "Mine"))
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Renamed", "Mine"])
+    }
+
+    private func sqlite(_ database: String, _ sql: String) throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        shell.arguments = [database, sql]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+    }
+}
+
 @Suite struct CheckExistsTests {
     private func engine(_ sandbox: Sandbox) async throws -> LocalEngine {
         try await sandbox.seed(LocalSeed(
