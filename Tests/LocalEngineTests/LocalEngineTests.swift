@@ -226,12 +226,19 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
 }
 
 @Suite struct ConnectionTests {
-    /// What this process holds open under `directory`.
-    private func openFiles(under directory: URL) throws -> [String] {
+    /// What this process holds open under `directory`, once the connection the last call used
+    /// has closed: it closes behind the answer, so this waits for it (up to 10 seconds).
+    private func openFiles(under directory: URL) async throws -> [String] {
         let root = directory.resolvingSymlinksInPath().path
-        return try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
-            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
-            .filter { $0.hasPrefix(root) }
+        func open() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+                .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+                .filter { $0.hasPrefix(root) }
+        }
+        for _ in 0..<1_000 where try !open().isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try open()
     }
 
     /// A server runs a thousand sessions: an open SQLite connection is most of an idle one's memory.
@@ -239,13 +246,13 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         let sandbox = try await Sandbox()
         try await sandbox.seed(LocalSeed(contacts: [.init(id: "1", name: "Seeded")]))
         let engine = try sandbox.engine()
-        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
         try await engine.upsertContact(.init(chatId: "2@c.us", firstName: "Written"))
-        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
         // The version check a second later opens it too, and closes it.
         try await Task.sleep(for: .milliseconds(1_100))
         #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us"])
-        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
     }
 
     /// Concurrent writes share one connection while any of them runs; each is in the snapshot
@@ -262,7 +269,7 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
         #expect(try await engine.listContacts(.init()).count == 50)
         #expect(engine.status.counters["contacts"] == 50)
         #expect(try await sandbox.engine().listContacts(.init(sortBy: .name)).map(\.name) == (0..<50).map { "Name \($0)" }.sorted(by: CodePointOrder.precedes))
-        #expect(try openFiles(under: sandbox.directory).isEmpty)
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
     }
 
     /// A database an earlier engine left (the first schema only) gains the version row and its
@@ -301,7 +308,9 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
     private func sqlite(_ database: String, _ sql: String) throws {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        shell.arguments = [database, sql]
+        // Waits for the lock, as `switchboard import` does: the engine's connection may be closing
+        // (which checkpoints the WAL) when the shell writes.
+        shell.arguments = ["-cmd", ".timeout 10000", database, sql]
         try shell.run()
         shell.waitUntilExit()
         #expect(shell.terminationStatus == 0)
