@@ -183,7 +183,7 @@ final class SQLiteAddressBook: AddressBookStore {
 /// holds about 136 KiB (the page cache's first 20 pages, allocated on the first read whatever
 /// `cache_size` says, and the WAL index's 32 KiB mapping), and a server runs a thousand sessions
 /// whose reads all come from their snapshots. Concurrent calls share the one connection, whose
-/// queue orders their commits and installs; the last to finish closes it.
+/// queue orders their commits and installs; it is closed after the last of them.
 final class ConnectionWhileInUse: Sendable {
     private let open: @Sendable () throws -> DatabaseQueue
     private let state: Mutex<(queue: DatabaseQueue?, users: Int)>
