@@ -174,6 +174,149 @@ private func ids(_ contacts: [Contact]) -> [String] { contacts.map(\.id) }
     }
 }
 
+/// The snapshot keeps its entries in one array in id order, with the name order as positions
+/// into it: every page, however the writes since the load moved it, is the one the SDK's
+/// `ContactIndex` answers for the same contacts.
+@Suite struct SnapshotOrderTests {
+    /// Names whose code point order is not Swift's `String` order (canonically equivalent forms,
+    /// case, an emoji), repeated names, the empty name and none.
+    private static let names: [String?] = [nil, "", "Ana", "ana", "Zoë", "É", "E\u{301}", "Bob", "Ana", "😀", "Bob "]
+
+    @Test(arguments: Backend.allCases) func everyPageIsContactIndexsAfterWrites(_ backend: Backend) async throws {
+        let sandbox = try await Sandbox(backend)
+        // Forty even ids from 1000 to 1158, seeded out of order.
+        try await sandbox.seed(LocalSeed(contacts: (0..<40).map { i in
+            LocalSeed.Contact(id: String(1000 + (i * 37) % 80 * 2), name: Self.names[i % Self.names.count])
+        }))
+        let engine = try sandbox.engine()
+        // New ids first ("0"), between others (odd ones) and last ("999"); renames, to the same
+        // name too; blocks that add unnamed entries and that leave a name as it is.
+        let upserts = [("999", "Zed"), ("1001", "Ana"), ("1081", "E\u{301}"), ("0", "Ana"), ("1000", "Émile"), ("1002", "Ana"), ("1001", "Bob"), ("1004", "Ana")]
+        for (id, name) in upserts {
+            try await engine.upsertContact(.init(chatId: id + "@c.us", firstName: name))
+        }
+        for id in ["1003", "1157", "1006"] {
+            try await engine.block(.init(contactId: id + "@c.us"))
+        }
+
+        let contacts = try await engine.listContacts(.init())
+        #expect(contacts.count == 40 + 4 + 2)
+        let index = ContactIndex(contacts)
+        for id in index.entries.keys {
+            #expect(try await engine.contact(.init(contactId: id)) == index[id])
+        }
+        for sortBy in [ContactSortKey.id, .name] {
+            for sortOrder in [SortOrder.asc, .desc] {
+                for (offset, limit) in [(0, nil), (0, 1), (3, 10), (40, 10), (46, nil), (47, 5), (100, nil), (5, 0)] as [(Int, Int?)] {
+                    let request = ContactsPageRequest(limit: limit, offset: offset, sortBy: sortBy, sortOrder: sortOrder)
+                    let expected = try index.page(request)
+                    // By id too: `Contact`'s `==` takes "É" and "E\u{301}" for one name.
+                    let page = try await engine.listContacts(request)
+                    #expect(ids(page) == ids(expected) && page == expected, "\(request)")
+                    var streamed: [Contact] = []
+                    try await engine.listContacts(request, inPiecesOf: 4) { piece in
+                        streamed += piece
+                        return true
+                    }
+                    #expect(ids(streamed) == ids(expected) && streamed == expected, "\(request) in pieces")
+                }
+            }
+        }
+    }
+}
+
+@Suite struct ConnectionTests {
+    /// What this process holds open under `directory`, once the connection the last call used
+    /// has closed: it closes behind the answer, so this waits for it (up to 10 seconds).
+    private func openFiles(under directory: URL) async throws -> [String] {
+        let root = directory.resolvingSymlinksInPath().path
+        func open() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+                .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+                .filter { $0.hasPrefix(root) }
+        }
+        for _ in 0..<1_000 where try !open().isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try open()
+    }
+
+    /// A server runs a thousand sessions: an open SQLite connection is most of an idle one's memory.
+    @Test func theDatabaseIsOpenOnlyWhileItIsUsed() async throws {
+        let sandbox = try await Sandbox()
+        try await sandbox.seed(LocalSeed(contacts: [.init(id: "1", name: "Seeded")]))
+        let engine = try sandbox.engine()
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
+        try await engine.upsertContact(.init(chatId: "2@c.us", firstName: "Written"))
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
+        // The version check a second later opens it too, and closes it.
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(ids(try await engine.listContacts(.init())) == ["1@c.us", "2@c.us"])
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
+    }
+
+    /// Concurrent writes share one connection while any of them runs; each is in the snapshot
+    /// and in the database when it answers.
+    @Test func concurrentWritesAllLand() async throws {
+        let sandbox = try await Sandbox()
+        let engine = try sandbox.engine()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<50 {
+                group.addTask { try await engine.upsertContact(.init(chatId: "\(100 + i)@c.us", firstName: "Name \(i)")) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await engine.listContacts(.init()).count == 50)
+        #expect(engine.status.counters["contacts"] == 50)
+        #expect(try await sandbox.engine().listContacts(.init(sortBy: .name)).map(\.name) == (0..<50).map { "Name \($0)" }.sorted(by: CodePointOrder.precedes))
+        #expect(try await openFiles(under: sandbox.directory).isEmpty)
+    }
+
+    /// A database an earlier engine left (the first schema only) gains the version row and its
+    /// triggers, and a write from outside Switchboard (the sqlite3 shell) is then seen.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3")))
+    func seesAWriteFromOutsideSwitchboardOnAnUpgradedDatabase() async throws {
+        let sandbox = try await Sandbox()
+        try sqlite(sandbox.database, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1');
+            CREATE TABLE contact (
+                id TEXT PRIMARY KEY NOT NULL, name TEXT, pushname TEXT, shortName TEXT, firstName TEXT, lastName TEXT,
+                about TEXT, profilePictureURL TEXT, isBlocked BOOLEAN NOT NULL DEFAULT 0, isMe BOOLEAN NOT NULL DEFAULT 0,
+                isMyContact BOOLEAN NOT NULL DEFAULT 0, isWAContact BOOLEAN NOT NULL DEFAULT 1
+            ) WITHOUT ROWID;
+            CREATE TABLE account (number TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID;
+            CREATE TABLE lid (lid TEXT PRIMARY KEY NOT NULL, pn TEXT NOT NULL UNIQUE) WITHOUT ROWID;
+            INSERT INTO contact (id, name) VALUES ('1@c.us', 'Before');
+            """)
+        let engine = try sandbox.engine()
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Before"])
+
+        try sqlite(sandbox.database, """
+            UPDATE contact SET name = 'Renamed' WHERE id = '1@c.us';
+            INSERT INTO lid (lid, pn) VALUES ('7@lid', '7@c.us');
+            """)
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Renamed"])
+        #expect(try await engine.countLids() == 1)
+        // The engine's own write after the reload advances the version without another.
+        try await engine.upsertContact(.init(chatId: "2@c.us", firstName: "Mine"))
+        #expect(try await engine.listContacts(.init()).map(\.name) == ["Renamed", "Mine"])
+    }
+
+    private func sqlite(_ database: String, _ sql: String) throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        // Waits for the lock, as `switchboard import` does: the engine's connection may be closing
+        // (which checkpoints the WAL) when the shell writes.
+        shell.arguments = ["-cmd", ".timeout 10000", database, sql]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+    }
+}
+
 @Suite struct CheckExistsTests {
     private func engine(_ sandbox: Sandbox) async throws -> LocalEngine {
         try await sandbox.seed(LocalSeed(

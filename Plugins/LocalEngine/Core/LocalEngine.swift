@@ -89,15 +89,16 @@ public final class LocalEngine: ContactsEngine {
     // MARK: Contacts
 
     public func listContacts(_ request: ContactsPageRequest) async throws -> [Contact] {
-        try await read { $0.contacts }.page(request).map(\.contact)
+        let contacts = try await read { $0.contacts }
+        return try contacts.page(request).map { contacts.byID[$0].contact }
     }
 
-    /// From one snapshot, looked up a piece at a time: the first piece of 100,000 contacts
-    /// leaves after a thousand lookups, not a hundred thousand.
+    /// From one snapshot, copied a piece at a time: the first piece of 100,000 contacts leaves
+    /// after a thousand copies, not a hundred thousand.
     public func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws {
         let contacts = try await read { $0.contacts }
-        try await contacts.pageIDs(request).forEachPiece(of: size) { ids in
-            await send(ids.map { contacts[$0]!.contact }[...])
+        try await contacts.page(request).forEachPiece(of: size) { positions in
+            await send(positions.map { contacts.byID[$0].contact }[...])
         }
     }
 

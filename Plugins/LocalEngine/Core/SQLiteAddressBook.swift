@@ -1,5 +1,6 @@
 import ContactsEngineKit
 import GRDB
+import Synchronization
 
 extension Entry: FetchableRecord {
     // By index rather than Codable: loading 100,000 rows at init must stay fast in debug builds.
@@ -15,11 +16,11 @@ extension Entry: FetchableRecord {
 }
 
 /// The address book in a SQLite file (or in memory), shared by the engine and the seed importer
-/// so both agree on the schema. Its version is `PRAGMA data_version`, which our own connection's
-/// commits leave unchanged and any other connection's commit changes.
+/// so both agree on the schema. Its version is the one row of `version`, which a trigger on each
+/// table bumps for every row any connection writes (SQLite has no statement-level triggers).
 final class SQLiteAddressBook: AddressBookStore {
-    let dbQueue: DatabaseQueue
     let description: String
+    private let connection: ConnectionWhileInUse
 
     /// Opens the database at `path` (creating and migrating it as needed), or an in-memory one for `nil`.
     init(_ path: String?) throws {
@@ -31,39 +32,41 @@ final class SQLiteAddressBook: AddressBookStore {
             // WAL lets the engine keep reading while an import writes, and a commit in WAL mode
             // survives the process being killed.
             configuration.journalMode = .wal
-            dbQueue = try DatabaseQueue(path: path, configuration: configuration)
+            connection = ConnectionWhileInUse { [configuration] in try DatabaseQueue(path: path, configuration: configuration) }
         } else {
-            dbQueue = try DatabaseQueue(configuration: configuration)
+            connection = ConnectionWhileInUse(keptOpen: try DatabaseQueue(configuration: configuration))
         }
-        try Self.migrator.migrate(dbQueue)
+        try connection.use { try Self.migrator.migrate($0) }
         description = "SQLite database \(path ?? "in memory")"
     }
 
     /// A local file: loaded at once, when the engine starts.
     func snapshot() throws -> Snapshot {
-        try dbQueue.read(Self.snapshot)
+        try connection.use { try $0.read(Self.snapshot) }
     }
 
     func version() async throws -> Int64 {
-        try await dbQueue.read(Self.dataVersion)
+        try await connection.use { try await $0.read(Self.storedVersion) }
     }
 
     func load(_ install: @escaping @Sendable (Snapshot) -> Void) async throws {
-        // Installed in the database queue, so no write can slip between loading and installing.
-        try await dbQueue.read { db in install(try Self.snapshot(db)) }
+        // Installed in the database queue, so no write of ours can slip between loading and installing.
+        try await connection.use { queue in try await queue.read { db in install(try Self.snapshot(db)) } }
     }
 
     func apply(_ change: Change, _ install: @escaping @Sendable (Commit) -> Void) async throws {
         // The install runs in the database queue too: concurrent writes reach the snapshot in commit order.
-        try await dbQueue.writeWithoutTransaction { db in
-            var entry: Entry?
-            try db.inTransaction {
-                entry = try Self.write(change, db)
-                return .commit
+        try await connection.use { queue in
+            try await queue.writeWithoutTransaction { db in
+                var commit = Commit(entry: nil, before: 0, after: 0)
+                try db.inTransaction {
+                    commit.before = try Self.storedVersion(db)
+                    commit.entry = try Self.write(change, db)
+                    commit.after = try Self.storedVersion(db)
+                    return .commit
+                }
+                install(commit)
             }
-            // Our own commit leaves it unchanged: a different value means another connection committed.
-            let version = try Self.dataVersion(db)
-            install(Commit(entry: entry, before: version, after: version))
         }
     }
 
@@ -91,7 +94,7 @@ final class SQLiteAddressBook: AddressBookStore {
 
     /// Writes a checked seed in one transaction (LocalSeedImporter checks it first).
     func importSeed(_ seed: CheckedSeed) throws {
-        try dbQueue.write { db in
+        try connection.use { try $0.write { db in
             // Numbered parameters: one value serves the insert's default and the update's "keep".
             let contact = try db.makeStatement(sql: """
                 INSERT INTO contact (id, name, pushname, shortName, about, profilePictureURL, isBlocked, isMe, isWAContact, isMyContact)
@@ -116,12 +119,11 @@ final class SQLiteAddressBook: AddressBookStore {
             for mapping in seed.lids {
                 try lid.execute(arguments: [mapping.lid, mapping.pn])
             }
-        }
+        } }
     }
 
     private static func snapshot(_ db: Database) throws -> Snapshot {
-        // Read before the tables: a commit in between then only causes one more reload later.
-        let version = try dataVersion(db)
+        let version = try storedVersion(db)
         return Snapshot(
             version: version,
             entries: try Entry.fetchAll(db, sql: "SELECT \(Entry.columns) FROM contact"),
@@ -130,8 +132,8 @@ final class SQLiteAddressBook: AddressBookStore {
         )
     }
 
-    private static func dataVersion(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    private static func storedVersion(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM version") ?? 0
     }
 
     private static var migrator: DatabaseMigrator {
@@ -157,6 +159,77 @@ final class SQLiteAddressBook: AddressBookStore {
                 CREATE TABLE lid (lid TEXT PRIMARY KEY NOT NULL, pn TEXT NOT NULL UNIQUE) WITHOUT ROWID;
                 """)
         }
+        // The version was `PRAGMA data_version` while the engine kept its connection open; it
+        // tells only that connection about others' commits, and the connection is now closed between uses.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                CREATE TABLE version (value INTEGER NOT NULL);
+                INSERT INTO version (value) VALUES (0);
+                """)
+            for table in ["contact", "account", "lid"] {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(sql: """
+                        CREATE TRIGGER \(table)_\(event.lowercased())_bumps_version AFTER \(event) ON \(table)
+                        BEGIN UPDATE version SET value = value + 1; END
+                        """)
+                }
+            }
+        }
         return migrator
+    }
+}
+
+/// A database file's connection, open only while a call uses it. An open SQLite connection
+/// holds about 136 KiB (the page cache's first 20 pages, allocated on the first read whatever
+/// `cache_size` says, and the WAL index's 32 KiB mapping), and a server runs a thousand sessions
+/// whose reads all come from their snapshots. Concurrent calls share the one connection, whose
+/// queue orders their commits and installs; it is closed after the last of them.
+final class ConnectionWhileInUse: Sendable {
+    private let open: @Sendable () throws -> DatabaseQueue
+    private let state: Mutex<(queue: DatabaseQueue?, users: Int)>
+
+    init(_ open: @escaping @Sendable () throws -> DatabaseQueue) {
+        self.open = open
+        state = Mutex((nil, 0))
+    }
+
+    /// An in-memory database lives only as long as its connection: one user more that never
+    /// leaves keeps it open.
+    init(keptOpen queue: DatabaseQueue) {
+        open = { queue }
+        state = Mutex((queue, 1))
+    }
+
+    func use<T>(_ body: (DatabaseQueue) throws -> T) throws -> T {
+        let queue = try acquire()
+        defer { release() }
+        return try body(queue)
+    }
+
+    func use<T>(_ body: (DatabaseQueue) async throws -> T) async throws -> T {
+        let queue = try acquire()
+        defer { release() }
+        return try await body(queue)
+    }
+
+    private func acquire() throws -> DatabaseQueue {
+        try state.withLock { state in
+            let queue = try state.queue ?? open()
+            state = (queue, state.users + 1)
+            return queue
+        }
+    }
+
+    private func release() {
+        let last = state.withLock { state -> DatabaseQueue? in
+            state.users -= 1
+            return state.users == 0 ? state.queue.take() : nil
+        }
+        guard let last else { return }
+        // Closed behind the answer: closing checkpoints the WAL into the database file (two more
+        // fsyncs), which the commit, already in the WAL, does not wait for. Closed explicitly
+        // rather than when GRDB's queue lets go of its last reference; should closing fail, that
+        // release closes it.
+        Task.detached { try? last.close() }
     }
 }
