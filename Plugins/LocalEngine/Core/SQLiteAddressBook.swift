@@ -1,4 +1,5 @@
 import ContactsEngineKit
+import Dispatch
 import GRDB
 import Synchronization
 
@@ -183,7 +184,9 @@ final class SQLiteAddressBook: AddressBookStore {
 /// holds about 136 KiB (the page cache's first 20 pages, allocated on the first read whatever
 /// `cache_size` says, and the WAL index's 32 KiB mapping), and a server runs a thousand sessions
 /// whose reads all come from their snapshots. Concurrent calls share the one connection, whose
-/// queue orders their commits and installs; it is closed after the last of them.
+/// queue orders their commits and installs; it is closed after the last of them. Opening and
+/// closing are file I/O: an async caller has them done on a Dispatch thread, never on the Swift
+/// concurrency pool, and no lock is held while they run.
 final class ConnectionWhileInUse: Sendable {
     private let open: @Sendable () throws -> DatabaseQueue
     private let state: Mutex<(queue: DatabaseQueue?, users: Int)>
@@ -200,6 +203,7 @@ final class ConnectionWhileInUse: Sendable {
         state = Mutex((queue, 1))
     }
 
+    /// For `init` and the seed importer, which may block.
     func use<T>(_ body: (DatabaseQueue) throws -> T) throws -> T {
         let queue = try acquire()
         defer { release() }
@@ -207,17 +211,40 @@ final class ConnectionWhileInUse: Sendable {
     }
 
     func use<T>(_ body: (DatabaseQueue) async throws -> T) async throws -> T {
-        let queue = try acquire()
+        let queue: DatabaseQueue
+        if let open = countInIfOpen() {
+            queue = open
+        } else {
+            queue = try await Self.offPool { try self.acquire() }
+        }
         defer { release() }
         return try await body(queue)
     }
 
-    private func acquire() throws -> DatabaseQueue {
-        try state.withLock { state in
-            let queue = try state.queue ?? open()
-            state = (queue, state.users + 1)
+    /// The open connection, counted in; nil when none is open.
+    private func countInIfOpen() -> DatabaseQueue? {
+        state.withLock { state in
+            guard let queue = state.queue else { return nil }
+            state.users += 1
             return queue
         }
+    }
+
+    /// The open connection, counted in; opened (outside the lock) when none is.
+    private func acquire() throws -> DatabaseQueue {
+        if let queue = countInIfOpen() { return queue }
+        let opened = try open()
+        let (queue, spare) = state.withLock { state -> (DatabaseQueue, DatabaseQueue?) in
+            // Another caller opened one meanwhile: use it, and close ours.
+            if let queue = state.queue {
+                state.users += 1
+                return (queue, opened)
+            }
+            state = (opened, state.users + 1)
+            return (opened, nil)
+        }
+        if let spare { Self.closeOffPool(spare) }
+        return queue
     }
 
     private func release() {
@@ -225,11 +252,20 @@ final class ConnectionWhileInUse: Sendable {
             state.users -= 1
             return state.users == 0 ? state.queue.take() : nil
         }
-        guard let last else { return }
         // Closed behind the answer: closing checkpoints the WAL into the database file (two more
-        // fsyncs), which the commit, already in the WAL, does not wait for. Closed explicitly
-        // rather than when GRDB's queue lets go of its last reference; should closing fail, that
-        // release closes it.
-        Task.detached { try? last.close() }
+        // fsyncs), which the commit, already in the WAL, does not wait for.
+        if let last { Self.closeOffPool(last) }
+    }
+
+    private static func closeOffPool(_ queue: DatabaseQueue) {
+        // Closed explicitly rather than when GRDB's queue lets go of its last reference; should
+        // closing fail, that release closes it.
+        DispatchQueue.global(qos: .utility).async { try? queue.close() }
+    }
+
+    private static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
     }
 }
