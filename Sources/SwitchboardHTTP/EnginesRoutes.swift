@@ -37,7 +37,7 @@ enum EnginesRoutes {
                 var sandboxes: [String: String] = [:]
                 for session in context.server.sessions.sessions {
                     sessions.append(await SessionFeatures(session))
-                    sandboxes[session.name] = await session.engineReport?.sandbox?.summary
+                    sandboxes[session.name] = session.runningEngine?.sandbox?.summary
                 }
                 let page = MatrixPage(
                     matrix: FeatureMatrix(engines: registry.engines.map(\.metadata)), sessions: sessions, sandboxes: sandboxes,

@@ -465,7 +465,7 @@ struct SessionFeatures: Codable, Sendable {
                 (feature.rawValue, FeatureRoute(route: route.route, mirror: route.mirror, servedBy: route.servedBy, standby: route.standby))
             })
         }
-        if record.composition == nil { engineVersion = await session.engineReport?.engine.metadata.version }
+        engineVersion = session.runningEngine?.engine.metadata.version
         let served = plan.served
         features = served.sorted().map(\.rawValue)
         endpoints = Feature.allCases.flatMap { feature in

@@ -333,9 +333,9 @@ final class EngineProcess: @unchecked Sendable {
     private func receive(_ message: WireMessage) {
         switch message {
         case .created(let id, let status, let text):
-            state.withLock { $0.creating.removeValue(forKey: id) }?.settle(Self.result(status, text))
+            state.withLock { $0.creating.removeValue(forKey: id) }?.settle(EngineError.outcome(status: Int64(clamping: status), payload: text))
         case .completion(let call, let status, let bytes):
-            state.withLock { $0.calls.removeValue(forKey: call) }?.settle(Self.result(status, bytes))
+            state.withLock { $0.calls.removeValue(forKey: call) }?.settle(EngineError.outcome(status: Int64(clamping: status), payload: bytes))
         case .answer(let query, let bytes):
             state.withLock { $0.queries.removeValue(forKey: query) }?.settle(.success(bytes))
         case .log(let id, let level, let text):
@@ -371,9 +371,6 @@ final class EngineProcess: @unchecked Sendable {
             processes: sandbox.processes.rawValue)
     }
 
-    private static func result(_ status: UInt64, _ bytes: [UInt8]) -> Result<[UInt8], EngineError> {
-        EngineError.outcome(status: Int64(clamping: status), payload: bytes)
-    }
 
     /// The child's socket closed: it died, or was stopped. Fails what was in flight, then restarts
     /// it if instances still need it.

@@ -153,6 +153,15 @@ public final class Session: Sendable {
         }
     }
 
+    /// The engine a single-engine session runs now and its sandbox, read without asking the
+    /// engine anything; nil when none runs, or when members run.
+    public var runningEngine: (engine: LoadedEngine, sandbox: SandboxReport?)? {
+        state.withLock { state in
+            guard case .single(let active)? = state.serving else { return nil }
+            return (active.engine, active.handle.sandbox)
+        }
+    }
+
     /// The engine serving now, with its version, features and status; nil when not working or composite.
     public var engineReport: (engine: LoadedEngine, features: Set<Feature>, status: EngineStatus, sandbox: SandboxReport?)? {
         get async {
