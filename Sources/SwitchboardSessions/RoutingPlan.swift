@@ -26,7 +26,8 @@ public struct RoutingPlan: Sendable {
     /// A composite's routes, by feature; nil for a single engine.
     public let routes: [Feature: Route]?
 
-    /// Who serves `feature`: nil when the session does not serve it.
+    /// The composite member that serves `feature`: nil when none does, and on a single-engine
+    /// session, whose one engine serves what `served` holds.
     public func servedBy(_ feature: Feature) -> String? {
         routes?[feature]?.servedBy
     }
