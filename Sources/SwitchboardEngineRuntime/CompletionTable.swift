@@ -9,6 +9,11 @@ import Synchronization
 /// with a context the host never issued, finds nothing in the table and is logged as the plugin
 /// bug it is instead of resuming a continuation twice or releasing freed memory. The number
 /// carries the instance it belongs to (upper bits), so the log can name the engine and session.
+///
+/// The one table of the process, and deliberately so: the ABI's completion is a C function whose
+/// only state is that number, and a plugin may call it after the runtime that issued the number
+/// is gone. It holds no thread and starts nothing; a call answered before `call` returns (see
+/// `SynchronousCompletion`) never enters it.
 final class CompletionTable: Sendable {
     static let shared = CompletionTable()
 
@@ -18,6 +23,9 @@ final class CompletionTable: Sendable {
         let engineName: String
         let logger: Logger
         let strayCompletions = Atomic<Int>(0)
+        /// Calls of this instance between entering `call` and being either answered at once or
+        /// `adopt`ed: a completion from another thread meanwhile is kept for its call to adopt.
+        let callsStarting = Atomic<Int>(0)
 
         init(engineName: String, logger: Logger) {
             self.engineName = engineName
@@ -29,6 +37,8 @@ final class CompletionTable: Sendable {
         var pending: [UInt64: PendingCall] = [:]
         /// Calls whose result may come in pieces (`call_in_pieces`).
         var inPieces: [UInt64: PieceStream] = [:]
+        /// Completions that came from another thread while their call was still inside `call`.
+        var early: [UInt64: Result<[UInt8], EngineError>] = [:]
         var issuers: [UInt64: Issuer] = [:]
         var nextIssuer: UInt64 = 1
     }
@@ -51,11 +61,20 @@ final class CompletionTable: Sendable {
         issuer << callBits | (serial & (1 << callBits - 1))
     }
 
-    /// Makes `call` completable; the returned number is the completion context.
-    func issue(_ call: PendingCall, issuer: UInt64, serial: UInt64) -> UInt64 {
-        let context = Self.context(issuer: issuer, serial: serial)
+    /// Makes `call` completable under its `context` before the plugin is entered.
+    func issue(_ call: PendingCall, context: UInt64) {
         state.withLock { _ = $0.pending.updateValue(call, forKey: context) }
-        return context
+    }
+
+    /// Makes a call that was still running when `call` returned completable, unless its
+    /// completion already came from another thread meanwhile: then that completion is returned
+    /// and nothing is registered.
+    func adopt(_ call: PendingCall, context: UInt64) -> Result<[UInt8], EngineError>? {
+        state.withLock { state in
+            if let early = state.early.removeValue(forKey: context) { return early }
+            state.pending[context] = call
+            return nil
+        }
     }
 
     /// Makes a call whose result may come in pieces completable, under its `context`.
@@ -88,15 +107,46 @@ final class CompletionTable: Sendable {
 
     /// Hands a plugin's completion to its call, once; any further one is logged and ignored.
     func complete(_ context: UInt64, _ result: @autoclosure () -> Result<[UInt8], EngineError>) {
-        let found = state.withLock { state -> (PendingCall?, PieceStream?) in
-            (state.pending.removeValue(forKey: context), state.inPieces.removeValue(forKey: context))
+        enum Found { case call(PendingCall), stream(PieceStream), kept, nothing }
+        var strays: [UInt64] = []
+        let found = state.withLock { state -> Found in
+            if let call = state.pending.removeValue(forKey: context) { return .call(call) }
+            if let stream = state.inPieces.removeValue(forKey: context) { return .stream(stream) }
+            strays = Self.removeStrays(&state)
+            guard let issuer = state.issuers[context >> Self.callBits], issuer.callsStarting.load(ordering: .acquiring) > 0,
+                  state.early[context] == nil else { return .nothing }
+            state.early[context] = result()
+            return .kept
         }
-        if let call = found.0 { return _ = call.settle(result()) }
-        if let stream = found.1 { return stream.finish(result()) }
-        stray(context, "completed a call that was already completed")
+        strays.forEach { stray($0, "completed a call that was already completed") }
+        switch found {
+        case .call(let call): _ = call.settle(result())
+        case .stream(let stream): stream.finish(result())
+        case .kept: return
+        case .nothing: stray(context, "completed a call that was already completed")
+        }
     }
 
-    private func stray(_ context: UInt64, _ what: String) {
+    /// Completions kept for a call to adopt whose instance has no call starting any more: no
+    /// call will adopt them, so they were a plugin's second completion of a call answered at once.
+    private static func removeStrays(_ state: inout State) -> [UInt64] {
+        guard !state.early.isEmpty else { return [] }
+        let strays = state.early.keys.filter { context in
+            (state.issuers[context >> callBits]?.callsStarting.load(ordering: .acquiring) ?? 0) == 0
+        }
+        strays.forEach { state.early.removeValue(forKey: $0) }
+        return strays
+    }
+
+    /// Logs the kept completions that turned out to be strays (`removeStrays`); the status query
+    /// looks, so that its count of stray completions is current.
+    func reportStrays() {
+        let strays = state.withLock { Self.removeStrays(&$0) }
+        strays.forEach { stray($0, "completed a call that was already completed") }
+    }
+
+    /// Logs and counts a plugin's completion (or piece) that no call waits for.
+    func stray(_ context: UInt64, _ what: String) {
         let serial = context & (1 << Self.callBits - 1)
         guard let issuer = state.withLock({ $0.issuers[context >> Self.callBits] }) else {
             Logger(label: "switchboard.engines").error("a plugin answered a call with a context the host never issued; ignored", metadata: ["context": "\(context)"])

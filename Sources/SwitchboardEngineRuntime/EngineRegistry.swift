@@ -20,14 +20,20 @@ public struct LoadedEngine: Sendable {
     let library: PluginLibrary
     /// The only threads that enter this plugin; nil for a shipped one.
     let threads: PluginThreads?
+    /// The deadlines of its instances' calls: its registry's.
+    public let deadlines: CallDeadlines
 
-    init(metadata: EngineMetadata, origin: Origin, generation: Int, isShipped: Bool, library: PluginLibrary, threadLimits: PluginThreads.Limits) {
+    init(
+        metadata: EngineMetadata, origin: Origin, generation: Int, isShipped: Bool, library: PluginLibrary, threadLimits: PluginThreads.Limits,
+        deadlines: CallDeadlines
+    ) {
         self.metadata = metadata
+        self.deadlines = deadlines
         self.origin = origin
         self.generation = generation
         self.isShipped = isShipped
         self.library = library
-        threads = isShipped ? nil : PluginThreads(label: metadata.name, limits: threadLimits)
+        threads = isShipped ? nil : PluginThreads(label: metadata.name, limits: threadLimits, deadlines: deadlines)
     }
 
     /// The plugin file, for a process of its own to load.
@@ -114,6 +120,9 @@ public final class EngineRegistry: Sendable {
     private let state = Mutex(State())
     private let logger: Logger
     private let metrics: HostMetrics
+    /// The deadlines of every call to the engines it loads, wherever their instances run: one
+    /// watchdog per registry, so each server (and each test's) keeps its own.
+    public let deadlines = CallDeadlines()
 
     public init(
         pluginDirectories: [String] = [], pluginFiles: [String] = [], policy: PluginPolicy = PluginPolicy(), metrics: HostMetrics = .none,
@@ -134,7 +143,7 @@ public final class EngineRegistry: Sendable {
             state.generations += 1
             state.engines[metadata.name] = LoadedEngine(
                 metadata: metadata, origin: .embedded, generation: state.generations, isShipped: true,
-                library: PluginLibrary(loaded: DescriptorPointer(pointer: descriptor)), threadLimits: policy.threads)
+                library: PluginLibrary(loaded: DescriptorPointer(pointer: descriptor)), threadLimits: policy.threads, deadlines: deadlines)
         }
         metrics.pluginLoaded(engine: metadata.name, kind: "embedded")
     }
@@ -215,7 +224,7 @@ public final class EngineRegistry: Sendable {
             state.generations += 1
             state.engines[metadata.name] = LoadedEngine(
                 metadata: metadata, origin: .file(path), generation: state.generations, isShipped: policy.isShipped(path),
-                library: library, threadLimits: policy.threads)
+                library: library, threadLimits: policy.threads, deadlines: deadlines)
             if isUpgrade { report.upgraded.append(metadata.name) } else { report.loaded.append(metadata.name) }
             metrics.pluginLoaded(engine: metadata.name, kind: isUpgrade ? "upgraded" : "loaded")
             logger.info("engine \(isUpgrade ? "upgraded" : "loaded")", metadata: [

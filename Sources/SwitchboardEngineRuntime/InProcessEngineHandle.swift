@@ -17,6 +17,7 @@ final class InProcessEngineHandle: EngineHandle {
     private let descriptor: DescriptorPointer
     private let instance: InstancePointer
     private let threads: PluginThreads?
+    private let deadlines: CallDeadlines
     private let callTimeout: Duration
     private let queryTimeout: Duration
     private let issuer: CompletionTable.Issuer
@@ -44,6 +45,7 @@ final class InProcessEngineHandle: EngineHandle {
         engineVersion = engine.metadata.version
         self.descriptor = descriptor
         threads = engine.threads
+        deadlines = engine.deadlines
         self.instance = instance
         callTimeout = context.callTimeout
         queryTimeout = context.queryTimeout
@@ -97,17 +99,80 @@ final class InProcessEngineHandle: EngineHandle {
     }
 
     func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
-        let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout)
-        let context = CompletionTable.shared.issue(call, issuer: issuerNumber, serial: UInt64(serials.next()))
+        let context = CompletionTable.context(issuer: issuerNumber, serial: UInt64(serials.next()))
+        guard threads == nil else { return try await performOnPluginThreads(feature, request, context: context) }
+        // Entered from the caller's thread: an engine answering from memory has completed by the
+        // time `call` returns, and its call never touched a shared table, heap or handler.
+        issuer.callsStarting.add(1, ordering: .sequentiallyConsistent)
+        var entered = true
+        let answered = SynchronousCompletion.awaiting(context) {
+            entered = enterWholeCall(feature, request, context: context)
+        }
+        guard let answered, entered else {
+            return try await awaitRunningCall(feature, context: context, entered: entered)
+        }
+        issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
+        return try answered.get()
+    }
+
+    /// A call still running when `call` returned: from now on it waits in the completion table,
+    /// with its deadline, and a caller that goes away tells the plugin (`cancel`).
+    private func awaitRunningCall(_ feature: Feature, context: UInt64, entered: Bool) async throws(EngineError) -> [UInt8] {
+        guard entered else {
+            issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
+            throw destroyed
+        }
+        let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout, deadlines: deadlines)
         if let cancel = descriptor.cancel {
             call.whenAbandoned { [self] in signal(cancel, context: context) }
         }
         let result = await withTaskCancellationHandler {
-            await perform(call, feature, request, context: context)
+            await withUnsafeContinuation { continuation in
+                call.install(continuation)
+                call.arm()
+                // Its completion may have come from another thread meanwhile.
+                if let early = CompletionTable.shared.adopt(call, context: context) { call.settle(early) }
+                issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
+            }
         } onCancel: {
             call.abandon()
         }
         return try result.get()
+    }
+
+    /// A third-party plugin in this process is entered only from its own threads: the call is
+    /// completable and under its deadline before it is queued for one.
+    private func performOnPluginThreads(_ feature: Feature, _ request: [UInt8], context: UInt64) async throws(EngineError) -> [UInt8] {
+        guard let threads else { preconditionFailure("only for a plugin with threads of its own") }
+        let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout, deadlines: deadlines)
+        CompletionTable.shared.issue(call, context: context)
+        if let cancel = descriptor.cancel {
+            call.whenAbandoned { [self] in signal(cancel, context: context) }
+        }
+        let result = await withTaskCancellationHandler {
+            await withUnsafeContinuation { continuation in
+                call.install(continuation)
+                call.arm()
+                let accepted = threads.submit { [self] in
+                    // A call whose deadline passed while it waited for a thread never enters the plugin.
+                    guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
+                    if !enterWholeCall(feature, request, context: context) {
+                        CompletionTable.shared.complete(context, .failure(destroyed))
+                    }
+                }
+                if !accepted {
+                    CompletionTable.shared.withdraw(context)
+                    call.settle(.failure(threads.saturated(engineName)))
+                }
+            }
+        } onCancel: {
+            call.abandon()
+        }
+        return try result.get()
+    }
+
+    private var destroyed: EngineError {
+        EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")
     }
 
     /// ABI 1.2: a list's result in pieces, when the plugin offers `call_in_pieces`; else whole.
@@ -117,16 +182,17 @@ final class InProcessEngineHandle: EngineHandle {
         }
         let context = CompletionTable.context(issuer: issuerNumber, serial: UInt64(serials.next()))
         let stream = PieceStream(
-            engineName: engineName, feature: feature, timeout: callTimeout,
+            engineName: engineName, feature: feature, timeout: callTimeout, deadlines: deadlines,
             resume: { [self] in signal(resume, context: context) },
             cancel: { [self] in if let cancel = descriptor.cancel { signal(cancel, context: context) } })
         CompletionTable.shared.issue(stream, context: context)
         let enterPlugin: @Sendable () -> Void = { [self] in
             // A call given up on while it waited for a plugin thread never enters the plugin.
             guard !stream.hasGivenUp else { return CompletionTable.shared.withdraw(context) }
-            enterCall(feature, request, context: context) { instance, id, body, context in
+            let entered = enterCall(feature, request, context: context) { instance, id, body, context in
                 callInPieces(instance, id, body.baseAddress, body.count, receivePiece, completeCall, context)
             }
+            if !entered { CompletionTable.shared.complete(context, .failure(destroyed)) }
         }
         if let threads {
             guard threads.submit(enterPlugin) else {
@@ -153,49 +219,22 @@ final class InProcessEngineHandle: EngineHandle {
         _ = threads.submit(enterSignal)
     }
 
-    private func perform(_ call: PendingCall, _ feature: Feature, _ request: [UInt8], context: UInt64) async -> Result<[UInt8], EngineError> {
-        await withUnsafeContinuation { continuation in
-            call.install(continuation)
-            guard let threads else {
-                enterWholeCall(feature, request, context: context)
-                // An engine answering from memory has completed by now: its call never needs the
-                // watchdog. One completing meanwhile from another thread just leaves a settled call
-                // in the heap until its deadline, where expiring it does nothing.
-                if !call.isSettled { CallDeadlines.shared.add(call) }
-                return
-            }
-            CallDeadlines.shared.add(call)
-            let accepted = threads.submit { [self] in
-                // A call whose deadline passed while it waited for a thread never enters the plugin.
-                guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
-                enterWholeCall(feature, request, context: context)
-            }
-            if !accepted {
-                CompletionTable.shared.withdraw(context)
-                call.settle(.failure(threads.saturated(engineName)))
-            }
-        }
-    }
-
-    private func enterWholeCall(_ feature: Feature, _ request: [UInt8], context: UInt64) {
+    private func enterWholeCall(_ feature: Feature, _ request: [UInt8], context: UInt64) -> Bool {
         enterCall(feature, request, context: context) { instance, id, body, context in
             descriptor.pointer.pointee.call(instance, id, body.baseAddress, body.count, completeCall, context)
         }
     }
 
     /// Hands a call to the plugin through `invoke` (`call` or `call_in_pieces`) with the C forms
-    /// of its arguments; a call refused because the instance is shut down completes as failed.
+    /// of its arguments; false when the instance is shut down and the plugin was not entered.
     private func enterCall(
         _ feature: Feature, _ request: [UInt8], context: UInt64,
         _ invoke: (OpaquePointer, UnsafePointer<CChar>, UnsafeBufferPointer<UInt8>, UnsafeMutableRawPointer?) -> Void
-    ) {
-        let entered = enter {
+    ) -> Bool {
+        enter {
             feature.rawValue.withCString { id in
                 request.withUnsafeBufferPointer { body in invoke(instance.pointer, id, body, UnsafeMutableRawPointer(bitPattern: UInt(context))) }
             }
-        }
-        if !entered {
-            CompletionTable.shared.complete(context, .failure(EngineError(.unavailable, "engine \"\(engineName)\" instance was destroyed")))
         }
     }
 
@@ -269,6 +308,7 @@ final class InProcessEngineHandle: EngineHandle {
 
     /// What the host counted of this instance's contract breaks, shown beside the engine's counters.
     private var hostCounters: [String: Int] {
+        CompletionTable.shared.reportStrays()
         let stray = issuer.strayCompletions.load(ordering: .relaxed)
         return stray == 0 ? [:] : ["host.strayCompletions": stray]
     }
@@ -337,10 +377,15 @@ private let receivePiece: sb_piece_sink = { context, bytes, length in
     CompletionTable.shared.piece(UInt64(UInt(bitPattern: context)), UnsafeBufferPointer(start: bytes, count: bytes == nil ? 0 : length))
 }
 
-/// The completion the host hands to every call: its context is the call's number in the
-/// `CompletionTable`, which settles the call once and ignores whatever follows.
+/// The completion the host hands to every call: its context is the call's number, which the
+/// caller waiting on this thread takes (`SynchronousCompletion`), or else the `CompletionTable`;
+/// either settles the call once and counts whatever follows as a stray.
 private let completeCall: sb_completion = { context, status, bytes, length in
     let number = UInt64(UInt(bitPattern: context))
-    let payload = bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []
-    CompletionTable.shared.complete(number, EngineError.outcome(status: Int64(status), payload: payload))
+    let outcome = { EngineError.outcome(status: Int64(status), payload: bytes.map { Array(UnsafeBufferPointer(start: $0, count: length)) } ?? []) }
+    switch SynchronousCompletion.offer(number, outcome) {
+    case .taken: return
+    case .repeated: CompletionTable.shared.stray(number, "completed a call that was already completed")
+    case .notHere: CompletionTable.shared.complete(number, outcome())
+    }
 }

@@ -10,6 +10,8 @@ public final class PendingCall: @unchecked Sendable {
     public typealias Continuation = UnsafeContinuation<Result<[UInt8], EngineError>, Never>
 
     let deadline: ContinuousClock.Instant
+    /// The watchdog that settles the call at its deadline, once the call is `armed`.
+    private let deadlines: CallDeadlines
     // What the timeout message names; the message itself is written only if the call times out.
     private let engineName: String
     private let operation: String
@@ -19,8 +21,9 @@ public final class PendingCall: @unchecked Sendable {
     /// Position in `CallDeadlines`' heap; only touched under its lock.
     var heapIndex = -1
 
-    public init(engineName: String, operation: String, timeout: Duration) {
+    public init(engineName: String, operation: String, timeout: Duration, deadlines: CallDeadlines) {
         self.deadline = .now + timeout
+        self.deadlines = deadlines
         self.engineName = engineName
         self.operation = operation
         self.timeout = timeout
@@ -32,6 +35,11 @@ public final class PendingCall: @unchecked Sendable {
 
     public var isSettled: Bool { continuation.withLock { $0 == nil } }
 
+    /// Starts the clock's watch: from now on the call expires at its deadline if nothing settles it first.
+    public func arm() {
+        deadlines.add(self)
+    }
+
     /// What to run if the host stops waiting before the answer: at the deadline, or on `abandon`.
     public func whenAbandoned(_ hook: @escaping @Sendable () -> Void) {
         abandonHook.withLock { $0 = hook }
@@ -40,7 +48,7 @@ public final class PendingCall: @unchecked Sendable {
     /// The caller went away (its task was cancelled): settles the call and runs the abandon hook.
     public func abandon() {
         guard let waiting = continuation.withLock({ $0.take() }) else { return }
-        CallDeadlines.shared.remove(self)
+        deadlines.remove(self)
         waiting.resume(returning: .failure(EngineError(.unavailable, "the caller of \(operation) went away")))
         abandonHook.withLock { $0.take() }?()
     }
@@ -49,7 +57,7 @@ public final class PendingCall: @unchecked Sendable {
     @discardableResult
     public func settle(_ result: Result<[UInt8], EngineError>) -> Bool {
         guard let waiting = continuation.withLock({ $0.take() }) else { return false }
-        CallDeadlines.shared.remove(self)
+        deadlines.remove(self)
         abandonHook.withLock { $0 = nil }
         waiting.resume(returning: result)
         return true
@@ -63,29 +71,43 @@ public final class PendingCall: @unchecked Sendable {
     }
 }
 
-/// One watchdog thread for every call's deadline: a min-heap ordered by deadline, so adding and
-/// removing a call costs O(log n) and no timer or task is created per call.
+/// The deadlines of one runtime's calls: a min-heap ordered by deadline, so adding and removing
+/// a call costs O(log n) and no timer or task is created per call.
+///
+/// Its watchdog thread runs only while some call waits on a deadline: it starts with the first
+/// one and ends once the heap has stayed empty for a second. A call answered before `call`
+/// returns (every in-memory engine's) is never added, so an idle or fast server has no watchdog
+/// at all, and a runtime that is dropped leaves no thread behind.
 public final class CallDeadlines: @unchecked Sendable {
-    public static let shared = CallDeadlines()
-
     private let condition = NSCondition()
     private var heap: [PendingCall] = []
+    private var watching = false
     /// When the watchdog will next look; a call due earlier must wake it.
     private var plannedWake = ContinuousClock.Instant.now
     private static let idleWait = Duration.seconds(1)
 
-    private init() {
-        let thread = Thread { [unowned self] in self.watch() }
-        thread.name = "switchboard-call-deadlines"
-        thread.start()
+    public init() {}
+
+    /// Whether the watchdog thread is running now.
+    public var isWatching: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return watching
     }
 
-    public func add(_ call: PendingCall) {
+    func add(_ call: PendingCall) {
         condition.lock()
         call.heapIndex = heap.count
         heap.append(call)
         siftUp(heap.count - 1)
-        if call.deadline < plannedWake { condition.signal() }
+        if !watching {
+            watching = true
+            let thread = Thread { [self] in watch() }
+            thread.name = "switchboard-call-deadlines"
+            thread.start()
+        } else if call.deadline < plannedWake {
+            condition.signal()
+        }
         condition.unlock()
     }
 
@@ -117,6 +139,11 @@ public final class CallDeadlines: @unchecked Sendable {
                 expired.forEach { $0.expire() }
                 condition.lock()
                 continue
+            }
+            if heap.isEmpty, now >= plannedWake {
+                watching = false
+                condition.unlock()
+                return
             }
             plannedWake = min(heap.first?.deadline ?? now + Self.idleWait, now + Self.idleWait)
             _ = condition.wait(until: Date(timeIntervalSinceNow: (plannedWake - now).seconds))

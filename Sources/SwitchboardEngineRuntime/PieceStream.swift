@@ -32,17 +32,19 @@ final class PieceStream: PieceSource, @unchecked Sendable {
     private let engineName: String
     private let feature: Feature
     private let timeout: Duration
+    private let deadlines: CallDeadlines
     /// Lets a paused plugin go on (the ABI's `resume`), and tells it the host stopped waiting (`cancel`).
     private let resumePlugin: @Sendable () -> Void
     private let cancelPlugin: @Sendable () -> Void
 
     init(
-        engineName: String, feature: Feature, timeout: Duration,
+        engineName: String, feature: Feature, timeout: Duration, deadlines: CallDeadlines,
         resume: @escaping @Sendable () -> Void, cancel: @escaping @Sendable () -> Void
     ) {
         self.engineName = engineName
         self.feature = feature
         self.timeout = timeout
+        self.deadlines = deadlines
         resumePlugin = resume
         cancelPlugin = cancel
     }
@@ -131,7 +133,7 @@ final class PieceStream: PieceSource, @unchecked Sendable {
         }
         if let ready = state.withLock({ take(&$0) }) { return try piece(ready) }
 
-        let wait = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: timeout)
+        let wait = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: timeout, deadlines: deadlines)
         wait.whenAbandoned { [self] in giveUp() }
         let outcome = await withTaskCancellationHandler {
             await withUnsafeContinuation { continuation in
@@ -150,7 +152,7 @@ final class PieceStream: PieceSource, @unchecked Sendable {
                     state.withLock { $0.handedEnd = true }
                     wait.settle(result)
                 case nil:
-                    CallDeadlines.shared.add(wait)
+                    wait.arm()
                 }
             }
         } onCancel: {

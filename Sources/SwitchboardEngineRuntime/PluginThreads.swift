@@ -25,6 +25,8 @@ public final class PluginThreads: @unchecked Sendable {
 
     public let limits: Limits
     private let label: String
+    /// Where `run`'s waits keep their deadlines.
+    private let deadlines: CallDeadlines
     private let condition = NSCondition()
     /// At most `limits.queue` long, so taking the first costs little.
     private var jobs: [@Sendable () -> Void] = []
@@ -33,8 +35,9 @@ public final class PluginThreads: @unchecked Sendable {
     /// How long an idle thread waits for work before it ends.
     private static let idleLifetime: TimeInterval = 30
 
-    public init(label: String, limits: Limits) {
+    public init(label: String, limits: Limits, deadlines: CallDeadlines) {
         self.label = label
+        self.deadlines = deadlines
         self.limits = limits
     }
 
@@ -94,11 +97,11 @@ extension PluginThreads {
         engineName: String, operation: String, timeout: Duration,
         _ body: @escaping @Sendable () -> T, abandoned: @escaping @Sendable (T) -> Void = { _ in }
     ) async throws(EngineError) -> T {
-        let call = PendingCall(engineName: engineName, operation: operation, timeout: timeout)
+        let call = PendingCall(engineName: engineName, operation: operation, timeout: timeout, deadlines: deadlines)
         let answer = Answer<T>()
         let result = await withUnsafeContinuation { continuation in
             call.install(continuation)
-            CallDeadlines.shared.add(call)
+            call.arm()
             let accepted = submit {
                 guard !call.isSettled else { return }
                 let value = body()

@@ -33,6 +33,7 @@ final class EngineProcess: @unchecked Sendable {
     /// What the process may write (its session's state folder, or every session's for a shared one) and is granted.
     private let writable: [String]
     private let grants: SandboxGrants
+    private let deadlines: CallDeadlines
     private static let handshakeTimeout = Duration.seconds(10)
 
     private struct Instance {
@@ -78,8 +79,9 @@ final class EngineProcess: @unchecked Sendable {
 
     init(
         engineName: String, plugin: String, command: EngineProcessCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
-        sandbox: SandboxSettings, writable: [String], grants: SandboxGrants
+        sandbox: SandboxSettings, writable: [String], grants: SandboxGrants, deadlines: CallDeadlines
     ) {
+        self.deadlines = deadlines
         self.sandbox = sandbox
         self.writable = writable
         self.grants = grants
@@ -174,7 +176,7 @@ final class EngineProcess: @unchecked Sendable {
         _ message: WireMessage, operation: String, timeout: Duration, cancel: WireMessage? = nil,
         register: @escaping (inout State, PendingCall) -> Void
     ) async throws(EngineError) -> [UInt8] {
-        let pending = PendingCall(engineName: engineName, operation: operation, timeout: timeout)
+        let pending = PendingCall(engineName: engineName, operation: operation, timeout: timeout, deadlines: deadlines)
         if let cancel {
             pending.whenAbandoned { [self] in
                 state.withLock { $0.child?.writer }?.send(cancel)
@@ -202,7 +204,7 @@ final class EngineProcess: @unchecked Sendable {
             }
             switch writer {
             case .success(let writer):
-                CallDeadlines.shared.add(pending)
+                pending.arm()
                 writer.send(message)
             case .failure(let error):
                 pending.settle(.failure(error))
@@ -247,7 +249,7 @@ final class EngineProcess: @unchecked Sendable {
         } catch {
             throw EngineError(.unavailable, "engine \"\(engineName)\": \(error)")
         }
-        let handshake = PendingCall(engineName: engineName, operation: "the engine host handshake", timeout: Self.handshakeTimeout)
+        let handshake = PendingCall(engineName: engineName, operation: "the engine host handshake", timeout: Self.handshakeTimeout, deadlines: deadlines)
         let result = await withUnsafeContinuation { continuation in
             handshake.install(continuation)
             state.withLock { state in
@@ -257,7 +259,7 @@ final class EngineProcess: @unchecked Sendable {
                 state.timeoutsInARow = 0
                 state.confinement = nil
             }
-            CallDeadlines.shared.add(handshake)
+            handshake.arm()
             let reader = Thread { [self] in read(from: child) }
             reader.name = "switchboard-engine-reader-\(engineName)"
             reader.start()

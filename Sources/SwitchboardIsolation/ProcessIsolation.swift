@@ -43,7 +43,8 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
         let process = processes.withLock { processes in
             let process = processes[key]?.process ?? EngineProcess(
                 engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger,
-                sandbox: sandbox.sharing(shared ? .perEngine : .perSession), writable: writable, grants: context.grants)
+                sandbox: sandbox.sharing(shared ? .perEngine : .perSession), writable: writable, grants: context.grants,
+                deadlines: engine.deadlines)
             processes[key] = (process, (processes[key]?.instances ?? 0) + 1)
             return process
         }

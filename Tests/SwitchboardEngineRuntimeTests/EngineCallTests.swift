@@ -134,6 +134,64 @@ struct EngineCallTests {
         }
         #expect(ids.count == 500)
     }
+
+    @Test("an engine entered directly that completes each call twice, at once or 20 ms later from a thread: one answer each, every second completion a stray",
+          arguments: ["sync", "late"])
+    func doubleCompletionOnTheDirectPath(mode: String) async throws {
+        let plugin = try TestPlugins.compile("faulty_engine.c")
+        let registry = EngineRegistry(
+            pluginFiles: [plugin], policy: PluginPolicy(shippedDirectories: [URL(fileURLWithPath: plugin).deletingLastPathComponent().path]))
+        registry.scan()
+        let engine = try #require(registry.engine(named: "faulty"))
+        #expect(engine.isShipped)
+        let handle = try await engine.makeInstance(
+            configuration: Data(#"{"doubleComplete":"\#(mode)"}"#.utf8), context: InstanceContext(session: "s", logger: Logger(label: "test")))
+        defer { handle.shutdown() }
+        let ids = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<50 {
+                group.addTask { try await handle.perform(Operations.GetContact.self, ContactRequest(contactId: "\(1000 + index)@c.us")).id }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(ids.count == 50)
+        // The late ones come 20 ms after their answers.
+        var strays = 0
+        for _ in 0..<50 where strays < 50 {
+            strays = await handle.status().counters["host.strayCompletions"] ?? 0
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(strays == 50)
+    }
+
+    @Test("the deadline watchdog runs only while a call waits on a deadline, and each registry has its own")
+    func watchdogRunsOnlyWhileNeeded() async throws {
+        let plugin = try TestPlugins.compile("test_engine.c")
+        let registry = EngineRegistry(
+            pluginFiles: [plugin], policy: PluginPolicy(shippedDirectories: [URL(fileURLWithPath: plugin).deletingLastPathComponent().path]))
+        registry.scan()
+        let engine = try await #require(registry.engine(named: "test")).makeInstance(
+            configuration: Data(#"{"aboutDelayMs": 300}"#.utf8), context: InstanceContext(session: "s", logger: Logger(label: "test")))
+        defer { engine.shutdown() }
+        #expect(!registry.deadlines.isWatching)
+        _ = try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
+        // Answered before `call` returned: no deadline was set.
+        #expect(!registry.deadlines.isWatching)
+        async let about = engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
+        var watched = false
+        for _ in 0..<100 where !watched {
+            watched = registry.deadlines.isWatching
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(watched)
+        _ = try await about
+        var ended = false
+        for _ in 0..<300 where !ended {
+            ended = !registry.deadlines.isWatching
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(ended)
+        #expect(registry.deadlines !== self.registry.deadlines)
+    }
 }
 
 /// Collects log lines, to check what plugins log through the host.
