@@ -38,7 +38,7 @@ struct ABIBenchmark {
 
         let id = "14155550101@c.us"
         try await direct.upsertContact(UpsertContactRequest(chatId: id, firstName: "Ada", lastName: nil))
-        _ = try await throughABI.perform(Operations.UpsertContact.self, UpsertContactRequest(chatId: id, firstName: "Ada", lastName: nil))
+        _ = try await throughABI.checkedResult(Operations.UpsertContact.self, UpsertContactRequest(chatId: id, firstName: "Ada", lastName: nil))
         let request = ContactRequest(contactId: id)
         let fixedRequest = ContactRequest(contactId: "14155550101@c.us")
 
@@ -47,11 +47,11 @@ struct ABIBenchmark {
         for _ in 0..<rounds {
             // Interleaved so that machine noise hits all of them alike.
             directTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.contact(request) })
-            abiTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.perform(Operations.GetContact.self, request) })
-            fixedTimes.append(try await nanosecondsPerCall(calls) { _ = try await fixed.perform(Operations.GetContact.self, fixedRequest) })
+            abiTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedResult(Operations.GetContact.self, request) })
+            fixedTimes.append(try await nanosecondsPerCall(calls) { _ = try await fixed.checkedResult(Operations.GetContact.self, fixedRequest) })
             // What the contact route needs: the answer's JSON.
             directAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try JSONCoders.encode(try await direct.contact(request)) })
-            abiAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.performAnswer(Operations.GetContact.self, request) })
+            abiAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedAnswer(Operations.GetContact.self, request) })
         }
         throughABI.shutdown()
         fixed.shutdown()
@@ -64,7 +64,7 @@ struct ABIBenchmark {
         let directAnswer = median(directAnswerTimes), abiAnswer = median(abiAnswerTimes)
         print("the answer's JSON, as the contact route sends it:")
         print(String(format: "  local, direct Swift call + JSONWriter: %8.0f ns/call", directAnswer))
-        print(String(format: "  local, performAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, abiAnswer - directAnswer, abiAnswer / directAnswer))
+        print(String(format: "  local, checkedAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, abiAnswer - directAnswer, abiAnswer / directAnswer))
 
         // Where the ABI's cost goes: the four JSON codings of one call (Foundation's coders beside
         // the SDK's JSONWriter and JSONReader), and a task per call in the SDK.

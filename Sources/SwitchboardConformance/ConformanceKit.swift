@@ -158,35 +158,35 @@ public struct ConformanceKit: Sendable {
         do {
             switch feature {
             case .contactsList:
-                let page = try await instance.perform(Operations.ListContacts.self, ContactsPageRequest(limit: 3, offset: 0, sortBy: .id), enforcingContract: false)
+                let page = try await instance.checkedResult(Operations.ListContacts.self, ContactsPageRequest(limit: 3, offset: 0, sortBy: .id), enforcingContract: false)
                 if page.count > 3 { return "limit 3 answered \(page.count) contacts" }
                 if page.map(\.id) != page.map(\.id).sorted(by: CodePointOrder.precedes) { return "sortBy=id answered ids out of order: \(page.map(\.id))" }
             case .contactsGet:
-                let contact = try await instance.perform(Operations.GetContact.self, ContactRequest(contactId: samples.contactID), enforcingContract: false)
+                let contact = try await instance.checkedResult(Operations.GetContact.self, ContactRequest(contactId: samples.contactID), enforcingContract: false)
                 if contact.id != samples.contactID { return "asked for \(samples.contactID), answered \(contact.id)" }
             case .contactsUpsert:
-                _ = try await instance.perform(Operations.UpsertContact.self, UpsertContactRequest(chatId: sampleID, firstName: "Conformance", lastName: "Check"))
+                _ = try await instance.checkedResult(Operations.UpsertContact.self, UpsertContactRequest(chatId: sampleID, firstName: "Conformance", lastName: "Check"))
             case .contactsCheckExists:
-                let result = try await instance.perform(Operations.CheckExists.self, CheckExistsRequest(phone: ChatID.userPart(of: samples.contactID)), enforcingContract: false)
+                let result = try await instance.checkedResult(Operations.CheckExists.self, CheckExistsRequest(phone: ChatID.userPart(of: samples.contactID)), enforcingContract: false)
                 if result.numberExists, result.chatId == nil { return "numberExists is true but chatId is missing" }
             case .contactsAbout:
-                _ = try await instance.perform(Operations.About.self, ContactRequest(contactId: samples.contactID))
+                _ = try await instance.checkedResult(Operations.About.self, ContactRequest(contactId: samples.contactID))
             case .contactsProfilePicture:
-                _ = try await instance.perform(Operations.ProfilePicture.self, ProfilePictureRequest(contactId: samples.contactID))
+                _ = try await instance.checkedResult(Operations.ProfilePicture.self, ProfilePictureRequest(contactId: samples.contactID))
             case .contactsBlock:
-                _ = try await instance.perform(Operations.Block.self, ContactRequest(contactId: samples.contactID))
+                _ = try await instance.checkedResult(Operations.Block.self, ContactRequest(contactId: samples.contactID))
             case .contactsUnblock:
-                _ = try await instance.perform(Operations.Unblock.self, ContactRequest(contactId: samples.contactID))
+                _ = try await instance.checkedResult(Operations.Unblock.self, ContactRequest(contactId: samples.contactID))
             case .lidsList:
-                let page = try await instance.perform(Operations.ListLids.self, LidsPageRequest(limit: 3, offset: 0))
+                let page = try await instance.checkedResult(Operations.ListLids.self, LidsPageRequest(limit: 3, offset: 0))
                 if page.count > 3 { return "limit 3 answered \(page.count) mappings" }
             case .lidsCount:
-                let count = try await instance.perform(Operations.CountLids.self, Empty())
+                let count = try await instance.checkedResult(Operations.CountLids.self, Empty())
                 if count.count < 0 { return "count is negative: \(count.count)" }
             case .lidsGetByLid:
-                _ = try await instance.perform(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: "10000000001@lid"))
+                _ = try await instance.checkedResult(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: "10000000001@lid"))
             case .lidsGetByPhoneNumber:
-                _ = try await instance.perform(Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: sampleID))
+                _ = try await instance.checkedResult(Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: sampleID))
             }
             return nil
         } catch where error.kind == .notFound && feature.acceptsNotFound {
@@ -198,7 +198,7 @@ public struct ConformanceKit: Sendable {
 
     private static func notImplemented(_ feature: Feature, _ instance: any EngineHandle) async -> String? {
         do {
-            _ = try await instance.perform(feature, request: Array(sampleRequest(for: feature).utf8))
+            _ = try await instance.call(feature, request: Array(sampleRequest(for: feature).utf8))
             return "answered success for a feature it does not serve"
         } catch where error.kind == .notImplemented {
             return nil
@@ -209,7 +209,7 @@ public struct ConformanceKit: Sendable {
 
     private static func refusesBadInput(_ feature: Feature, _ request: String, _ instance: any EngineHandle) async -> String? {
         do {
-            _ = try await instance.perform(feature, request: Array(request.utf8))
+            _ = try await instance.call(feature, request: Array(request.utf8))
             return "accepted \(request)"
         } catch where error.kind == .invalidInput {
             return nil
@@ -305,7 +305,7 @@ struct Samples: Sendable {
     static func gather(from instance: any EngineHandle, active: Set<Feature>) async -> Samples {
         var samples = Samples()
         if active.contains(.contactsList),
-           let first = try? await instance.perform(Operations.ListContacts.self, ContactsPageRequest(limit: 1, offset: 0), enforcingContract: false).first {
+           let first = try? await instance.checkedResult(Operations.ListContacts.self, ContactsPageRequest(limit: 1, offset: 0), enforcingContract: false).first {
             samples.contactID = first.id
         }
         return samples
@@ -319,7 +319,7 @@ enum Outcome: Hashable, CustomStringConvertible {
 
     init(of feature: Feature, request: String, on instance: any EngineHandle) async {
         do {
-            self = .answered(Self.canonical(try await instance.perform(feature, request: Array(request.utf8))))
+            self = .answered(Self.canonical(try await instance.call(feature, request: Array(request.utf8))))
         } catch {
             self = .failed(error.kind)
         }

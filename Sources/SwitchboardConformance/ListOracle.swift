@@ -17,7 +17,7 @@ struct ListOracle {
     static func load(_ instance: any EngineHandle) async -> Result<ListOracle, Finding> {
         let request = ContactsPageRequest()
         do {
-            let full = try await instance.perform(Operations.ListContacts.self, request, enforcingContract: false)
+            let full = try await instance.checkedResult(Operations.ListContacts.self, request, enforcingContract: false)
             return .success(ListOracle(instance: instance, full: full))
         } catch {
             return .failure(Finding(.contactsList, request, got: "\(error.kind.name): \(error.message)", expected: "every contact"))
@@ -59,7 +59,7 @@ struct ListOracle {
                         let expected = sorted.page(offset: offset, limit: limit).map(\.id)
                         let page: [Contact]
                         do {
-                            page = try await instance.perform(Operations.ListContacts.self, request, enforcingContract: false)
+                            page = try await instance.checkedResult(Operations.ListContacts.self, request, enforcingContract: false)
                         } catch {
                             findings.wrongPage = findings.wrongPage
                                 ?? Finding(.contactsList, request, got: "\(error.kind.name): \(error.message)", expected: Self.describe(expected))
@@ -82,7 +82,7 @@ struct ListOracle {
         let request = ContactsPageRequest()
         var ids: [String] = []
         do {
-            let pieces = try await instance.answerInPieces(Operations.ListContacts.self, request)
+            let pieces = try await instance.checkedAnswerInPieces(Operations.ListContacts.self, request)
             defer { pieces.close() }
             try await pieces.forEach { ids += try JSONCoders.decode([Contact].self, from: $0).map(\.id) }
         } catch let error as EngineError {
@@ -101,7 +101,7 @@ struct ListOracle {
         for contact in stride(from: 0, to: full.count, by: step).prefix(50).map({ full[$0] }) {
             let request = ContactRequest(contactId: contact.id)
             do {
-                let answer = try await instance.perform(Operations.GetContact.self, request, enforcingContract: false)
+                let answer = try await instance.checkedResult(Operations.GetContact.self, request, enforcingContract: false)
                 if let field = Self.firstDifferentField(answer, contact) {
                     return Finding(.contactsGet, request, got: "\(field.name) \(field.got)", expected: "\(field.name) \(field.expected), as contacts.list holds it")
                 }
@@ -122,7 +122,7 @@ struct ListOracle {
             let request = ContactRequest(contactId: id)
             let expected = "not-found, or a stranger (that id, no name, not my contact): contacts.list does not hold \(id)"
             do {
-                let answer = try await instance.perform(Operations.GetContact.self, request, enforcingContract: false)
+                let answer = try await instance.checkedResult(Operations.GetContact.self, request, enforcingContract: false)
                 if answer.id != id || answer.name != nil || answer.isMyContact {
                     return Finding(.contactsGet, request, got: "contact \(answer.id) (name \(Self.quoted(answer.name)), isMyContact \(answer.isMyContact))",
                                    expected: expected)
@@ -143,7 +143,7 @@ struct ListOracle {
         for phone in phones.prefix(10) {
             let request = CheckExistsRequest(phone: phone)
             do {
-                let answer = try await instance.perform(Operations.CheckExists.self, request, enforcingContract: false)
+                let answer = try await instance.checkedResult(Operations.CheckExists.self, request, enforcingContract: false)
                 if Operations.CheckExists.contractViolation(of: answer, for: request, bytes: []) != nil {
                     return Finding(.contactsCheckExists, request, got: "numberExists \(answer.numberExists), chatId \(Self.quoted(answer.chatId))",
                                    expected: "chatId \"\(phone)@c.us\" (or its Brazilian ninth-digit form)")

@@ -31,7 +31,7 @@ enum MalformedInputs {
     static func firstAccepted(_ feature: Feature, _ requests: [String], _ instance: any EngineHandle) async -> Finding? {
         for request in requests {
             do {
-                _ = try await instance.perform(feature, request: Array(request.utf8))
+                _ = try await instance.call(feature, request: Array(request.utf8))
                 return Finding(feature, request: request, got: "success", expected: "invalid-input")
             } catch where error.kind == .invalidInput {
                 continue

@@ -36,7 +36,7 @@ final class CompletionTable: Sendable {
     private struct State {
         var pending: [UInt64: PendingCall] = [:]
         /// Calls whose result may come in pieces (`call_in_pieces`).
-        var inPieces: [UInt64: PieceStream] = [:]
+        var inPieces: [UInt64: PieceReceiver] = [:]
         /// Completions that came from another thread while their call was still inside `call`.
         var early: [UInt64: Result<[UInt8], EngineError>] = [:]
         var issuers: [UInt64: Issuer] = [:]
@@ -78,7 +78,7 @@ final class CompletionTable: Sendable {
     }
 
     /// Makes a call whose result may come in pieces completable, under its `context`.
-    func issue(_ stream: PieceStream, context: UInt64) {
+    func issue(_ stream: PieceReceiver, context: UInt64) {
         state.withLock { _ = $0.inPieces.updateValue(stream, forKey: context) }
     }
 
@@ -107,7 +107,7 @@ final class CompletionTable: Sendable {
 
     /// Hands a plugin's completion to its call, once; any further one is logged and ignored.
     func complete(_ context: UInt64, _ result: @autoclosure () -> Result<[UInt8], EngineError>) {
-        enum Found { case call(PendingCall), stream(PieceStream), kept, nothing }
+        enum Found { case call(PendingCall), stream(PieceReceiver), kept, nothing }
         var strays: [UInt64] = []
         let found = state.withLock { state -> Found in
             if let call = state.pending.removeValue(forKey: context) { return .call(call) }

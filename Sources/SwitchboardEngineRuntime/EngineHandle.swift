@@ -2,18 +2,21 @@
 import Foundation
 import Logging
 
-/// The host's handle on one engine instance. Everything above it (sessions, HTTP) talks to
-/// engines only through this protocol, so an out-of-process proxy can stand in for the
-/// in-process implementation.
+/// The host's handle on one engine instance: a transport, which carries a feature and its
+/// request's bytes to the instance and its result back, and knows nothing of what they mean
+/// (`ResultCheck` holds results to their operation's contract, the same for every handle).
+/// Everything above it (sessions, HTTP) talks to engines only through this protocol, so an
+/// engine process's proxy stands in for an instance in this process.
 public protocol EngineHandle: Sendable {
     var engineName: String { get }
     var engineVersion: String { get }
-    /// Runs one feature: JSON request in, JSON result out. Errors are `EngineError`s; a call the
+    /// The ABI's `call`: JSON request in, JSON result out. Errors are `EngineError`s; a call the
     /// engine does not answer within the call timeout fails with kind `.timeout`.
-    func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8]
-    /// `perform`, with a list's result allowed to arrive in pieces (ABI 1.2); the call timeout
-    /// covers the wait for each piece. Defaults to the whole result as its only piece.
-    func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces
+    func call(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8]
+    /// The ABI's `call_in_pieces` (1.2): `call`, with a list's result allowed to arrive in
+    /// pieces; the call timeout covers the wait for each piece. Defaults to the whole result as
+    /// its only piece.
+    func callInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces
     /// The features this instance serves now. Never waits longer than the query timeout: an
     /// instance that cannot say answers what it said last.
     func activeFeatures() async -> Set<Feature>
@@ -32,8 +35,8 @@ extension EngineHandle {
     public var failure: String? { nil }
     public var sandbox: SandboxReport? { nil }
 
-    public func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
-        ResultPieces(whole: try await perform(feature, request: request))
+    public func callInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
+        ResultPieces(whole: try await call(feature, request: request))
     }
 }
 
@@ -44,79 +47,6 @@ public protocol IsolatedEngineLauncher: Sendable {
     /// rather than in a process of the instance's own.
     func makeInstance(of engine: LoadedEngine, configuration: Data, context: InstanceContext, shared: Bool) async throws(EngineError)
         -> any EngineHandle
-}
-
-extension EngineHandle {
-    /// Typed call: encodes the request and decodes the result with the operation's types. A
-    /// result that does not decode, or decodes but breaks its operation's contract, fails with
-    /// kind internal (HTTP 502) naming the engine and what was wrong, and `onContractBreak` runs.
-    /// The conformance kit turns `enforcingContract` off where its own checks examine the result.
-    public func perform<Operation: EngineOperation>(
-        _: Operation.Type, _ request: Operation.Request, enforcingContract: Bool = true, onContractBreak: () -> Void = {}
-    ) async throws(EngineError) -> Operation.Result {
-        let bytes = try await perform(Operation.feature, request: try Self.encoded(Operation.self, request))
-        return try checked(Operation.self, bytes, for: request, enforcingContract: enforcingContract, onContractBreak: onContractBreak)
-    }
-
-    /// The answer's JSON, held to the same contract as `perform`: the engine's own bytes when
-    /// they are already what the host would write (`canonicalReading`), so a big list is neither
-    /// decoded nor written again; otherwise the result decoded, checked and written again.
-    public func performAnswer<Operation: EngineOperation>(
-        _: Operation.Type, _ request: Operation.Request, onContractBreak: () -> Void = {}
-    ) async throws(EngineError) -> [UInt8] {
-        try answer(Operation.self, try await perform(Operation.feature, request: try Self.encoded(Operation.self, request)), for: request,
-                   onContractBreak: onContractBreak)
-    }
-
-    /// `performAnswer`'s reading of a result's bytes (or of one piece of a list).
-    func answer<Operation: EngineOperation>(
-        _: Operation.Type, _ bytes: [UInt8], for request: Operation.Request, onContractBreak: () -> Void
-    ) throws(EngineError) -> [UInt8] {
-        switch Operation.canonicalReading(of: bytes, for: request) {
-        case .forward:
-            return bytes
-        case .violation(let violation):
-            onContractBreak()
-            throw contractBreak(Operation.self, violation)
-        case .decode:
-            let result = try checked(Operation.self, bytes, for: request, enforcingContract: true, onContractBreak: onContractBreak)
-            do {
-                return try JSONCoders.encode(result)
-            } catch {
-                throw EngineError(.internal, "cannot encode the answer of \(Operation.feature.rawValue): \(error)")
-            }
-        }
-    }
-
-    static func encoded<Operation: EngineOperation>(_: Operation.Type, _ request: Operation.Request) throws(EngineError) -> [UInt8] {
-        do {
-            return try JSONCoders.encode(request)
-        } catch {
-            throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
-        }
-    }
-
-    private func checked<Operation: EngineOperation>(
-        _: Operation.Type, _ bytes: [UInt8], for request: Operation.Request, enforcingContract: Bool, onContractBreak: () -> Void
-    ) throws(EngineError) -> Operation.Result {
-        let result: Operation.Result
-        do {
-            result = try JSONCoders.decode(Operation.Result.self, from: bytes)
-        } catch {
-            onContractBreak()
-            let reason = (error as? DecodingError)?.readableDescription ?? "\(error)"
-            throw EngineError(.internal, "engine \"\(engineName)\" answered \(Operation.feature.rawValue) with a malformed result: \(reason)")
-        }
-        if enforcingContract, let violation = Operation.contractViolation(of: result, for: request, bytes: bytes) {
-            onContractBreak()
-            throw contractBreak(Operation.self, violation)
-        }
-        return result
-    }
-
-    private func contractBreak<Operation: EngineOperation>(_: Operation.Type, _ violation: String) -> EngineError {
-        EngineError(.internal, "engine \"\(engineName)\" broke the contract of \(Operation.feature.rawValue): \(violation)")
-    }
 }
 
 /// What the host gives an instance besides its configuration.

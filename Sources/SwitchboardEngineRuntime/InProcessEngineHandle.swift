@@ -98,9 +98,9 @@ final class InProcessEngineHandle: EngineHandle {
         return InProcessEngineHandle(engine: engine, descriptor: descriptor, instance: instance, context: context, issuer: CompletionTable.Issuer(engineName: engine.metadata.name, logger: logger))
     }
 
-    func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
+    func call(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
         let context = CompletionTable.context(issuer: issuerNumber, serial: UInt64(serials.next()))
-        guard threads == nil else { return try await performOnPluginThreads(feature, request, context: context) }
+        guard threads == nil else { return try await callOnPluginThreads(feature, request, context: context) }
         // Entered from the caller's thread: an engine answering from memory has completed by the
         // time `call` returns, and its call never touched a shared table, heap or handler.
         issuer.callsStarting.add(1, ordering: .sequentiallyConsistent)
@@ -142,7 +142,7 @@ final class InProcessEngineHandle: EngineHandle {
 
     /// A third-party plugin in this process is entered only from its own threads: the call is
     /// completable and under its deadline before it is queued for one.
-    private func performOnPluginThreads(_ feature: Feature, _ request: [UInt8], context: UInt64) async throws(EngineError) -> [UInt8] {
+    private func callOnPluginThreads(_ feature: Feature, _ request: [UInt8], context: UInt64) async throws(EngineError) -> [UInt8] {
         guard let threads else { preconditionFailure("only for a plugin with threads of its own") }
         let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout, deadlines: deadlines)
         CompletionTable.shared.issue(call, context: context)
@@ -176,12 +176,12 @@ final class InProcessEngineHandle: EngineHandle {
     }
 
     /// ABI 1.2: a list's result in pieces, when the plugin offers `call_in_pieces`; else whole.
-    func performInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
+    func callInPieces(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> ResultPieces {
         guard let (callInPieces, resume) = descriptor.callInPieces else {
-            return ResultPieces(whole: try await perform(feature, request: request))
+            return ResultPieces(whole: try await call(feature, request: request))
         }
         let context = CompletionTable.context(issuer: issuerNumber, serial: UInt64(serials.next()))
-        let stream = PieceStream(
+        let stream = PieceReceiver(
             engineName: engineName, feature: feature, timeout: callTimeout, deadlines: deadlines,
             resume: { [self] in signal(resume, context: context) },
             cancel: { [self] in if let cancel = descriptor.cancel { signal(cancel, context: context) } })

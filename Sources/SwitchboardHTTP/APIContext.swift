@@ -3,9 +3,9 @@ import Foundation
 import Hummingbird
 import SwitchboardSessions
 
-/// What a handler gets: the server's state and the request's path and query parameters.
+/// What a handler gets: the server's dependencies and the request's path and query parameters.
 struct APIContext: Sendable {
-    let server: ServerState
+    let server: ServerDependencies
     /// Hummingbird's context of this request: its body limit and decoder.
     let http: SwitchboardRequestContext
     let pathParameters: Parameters

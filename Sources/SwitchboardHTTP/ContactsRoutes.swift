@@ -33,8 +33,8 @@ enum ContactsRoutes {
                     sortOrder: try q.oneOf("sortOrder", SortOrder.self) ?? .asc)
                 let session = try context.querySession()
                 // A page is at most `maxPageSize` contacts; the whole list may be any size, so it streams.
-                guard request.limit == nil else { return try await run(Operations.ListContacts.self, request, on: session) }
-                return try await runInPieces(Operations.ListContacts.self, request, on: session, logger: context.http.logger)
+                guard request.limit == nil else { return try await respond(with: Operations.ListContacts.self, request, on: session) }
+                return try await respondInPieces(with: Operations.ListContacts.self, request, on: session, logger: context.http.logger)
             },
             APIRoute(
                 .get, "/api/contacts", "ContactsController_get", tag: .contacts, summary: Feature.contactsGet.summary, feature: .contactsGet,
@@ -43,7 +43,7 @@ enum ContactsRoutes {
             ) { _, context throws(APIError) in
                 let id = try contactID(try context.query.required("contactId", format: .contactID))
                 let session = try context.querySession()
-                return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: session)
+                return try await respond(with: Operations.GetContact.self, ContactRequest(contactId: id), on: session)
             },
             APIRoute(
                 // WAHA's document names this parameter `{id}` and PUT's `{chatId}`: two templates of
@@ -55,7 +55,7 @@ enum ContactsRoutes {
                 success: .json(.reference("Contact"))
             ) { _, context throws(APIError) in
                 let id = try contactID(try IDFormat.contactID.validate(context.path("chatId"), parameter: "chatId"))
-                return try await run(Operations.GetContact.self, ContactRequest(contactId: id), on: try context.session(context.path("session")))
+                return try await respond(with: Operations.GetContact.self, ContactRequest(contactId: id), on: try context.session(context.path("session")))
             },
             APIRoute(
                 .put, "/api/{session}/contacts/{chatId}", "ContactsSessionController_put", tag: .contacts,
@@ -71,7 +71,7 @@ enum ContactsRoutes {
                     throw .badParameter("firstName", "body must give 'firstName' or 'lastName' with more than white space")
                 }
                 let chatId = try await phoneNumberID(for: raw, on: session)
-                _ = try await perform(Operations.UpsertContact.self,
+                _ = try await result(of: Operations.UpsertContact.self,
                     UpsertContactRequest(chatId: chatId, firstName: names.firstName, lastName: names.lastName), on: session)
                 return try JSONBody.response(Success())
             },
@@ -83,7 +83,7 @@ enum ContactsRoutes {
             ) { _, context throws(APIError) in
                 let phone = try context.query.required("phone", format: .phone)
                 let session = try context.querySession()
-                let result = try await perform(Operations.CheckExists.self, CheckExistsRequest(phone: phone), on: session)
+                let result = try await result(of: Operations.CheckExists.self, CheckExistsRequest(phone: phone), on: session)
                 return try JSONBody.response(CheckExistsAnswer(result))
             },
             APIRoute(
@@ -93,7 +93,7 @@ enum ContactsRoutes {
                 success: .json(.reference("About"))
             ) { _, context throws(APIError) in
                 let id = try contactID(try context.query.required("contactId", format: .contactID))
-                return try await run(Operations.About.self, ContactRequest(contactId: id), on: try context.querySession())
+                return try await respond(with: Operations.About.self, ContactRequest(contactId: id), on: try context.querySession())
             },
             APIRoute(
                 .get, "/api/contacts/profile-picture", "ContactsController_getProfilePicture", tag: .contacts,
@@ -106,7 +106,7 @@ enum ContactsRoutes {
             ) { _, context throws(APIError) in
                 let id = try contactID(try context.query.required("contactId", format: .contactID))
                 let request = ProfilePictureRequest(contactId: id, refresh: try context.query.boolean("refresh") ?? false)
-                return try await run(Operations.ProfilePicture.self, request, on: try context.querySession())
+                return try await respond(with: Operations.ProfilePicture.self, request, on: try context.querySession())
             },
             blockRoute("/api/contacts/block", "ContactsController_block", Operations.Block.self),
             blockRoute("/api/contacts/unblock", "ContactsController_unblock", Operations.Unblock.self),
@@ -122,13 +122,13 @@ enum ContactsRoutes {
                 let request = LidsPageRequest(
                     limit: try context.query.integer("limit", in: 1...maxPageSize) ?? defaultLidsPageSize,
                     offset: try context.query.integer("offset", in: 0...maxOffset) ?? 0)
-                return try await run(Operations.ListLids.self, request, on: try context.session(context.path("session")))
+                return try await respond(with: Operations.ListLids.self, request, on: try context.session(context.path("session")))
             },
             APIRoute(
                 .get, "/api/{session}/lids/count", "LidsController_getLidsCount", tag: .contacts, summary: Feature.lidsCount.summary,
                 feature: .lidsCount, parameters: [.sessionPath], success: .json(.reference("CountResponse"))
             ) { _, context throws(APIError) in
-                try await run(Operations.CountLids.self, Empty(), on: try context.session(context.path("session")))
+                try await respond(with: Operations.CountLids.self, Empty(), on: try context.session(context.path("session")))
             },
             APIRoute(
                 .get, "/api/{session}/lids/{lid}", "LidsController_findPNByLid", tag: .contacts, summary: Feature.lidsGetByLid.summary,
@@ -137,7 +137,7 @@ enum ContactsRoutes {
                 success: .json(.reference("LidToPhoneNumber"))
             ) { _, context throws(APIError) in
                 let lid = try lidID(try IDFormat.lid.validate(context.path("lid"), parameter: "lid"))
-                return try await run(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: lid), on: try context.session(context.path("session")))
+                return try await respond(with: Operations.PhoneNumberForLid.self, LidLookupRequest(lid: lid), on: try context.session(context.path("session")))
             },
             APIRoute(
                 .get, "/api/{session}/lids/pn/{phoneNumber}", "LidsController_findLIDByPhoneNumber", tag: .contacts,
@@ -155,7 +155,7 @@ enum ContactsRoutes {
                     return try JSONBody.response(LidMapping(lid: raw, pn: nil))
                 }
                 let pn = raw.hasSuffix(ChatID.contactSuffix) ? raw : raw + ChatID.contactSuffix
-                return try await run(Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: pn), on: session)
+                return try await respond(with: Operations.LidForPhoneNumber.self, PhoneNumberLookupRequest(pn: pn), on: session)
             },
         ]
     }
@@ -177,7 +177,7 @@ enum ContactsRoutes {
         guard chatId.hasSuffix(ChatID.lidSuffix) else {
             return chatId.hasSuffix(ChatID.contactSuffix) ? chatId : chatId + ChatID.contactSuffix
         }
-        let mapping = try await perform(Operations.PhoneNumberForLid.self, LidLookupRequest(lid: chatId), on: session)
+        let mapping = try await result(of: Operations.PhoneNumberForLid.self, LidLookupRequest(lid: chatId), on: session)
         guard let pn = mapping.pn else {
             throw APIError(.notFound, "the engine knows no phone number for \(chatId), so it has no contact to update",
                            context: ["parameter": "chatId", "kind": "not-found"])
@@ -210,16 +210,17 @@ enum ContactsRoutes {
             let id = try contactID(try IDFormat.contactID.validate(target.contactId, parameter: "contactId"))
             let name = try target.session.map { name throws(APIError) in try IDFormat.optionalSessionName.validate(name, parameter: "session") }
             let session = try context.session(orDefault: name)
-            _ = try await perform(operation, ContactRequest(contactId: id), on: session)
+            _ = try await result(of: operation, ContactRequest(contactId: id), on: session)
             return try JSONBody.response(Success(), status: .created)
         }
     }
 
-    static func perform<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, on session: Session
+    /// The typed result, for a route that reads it before it answers.
+    static func result<Operation: EngineOperation>(
+        of operation: Operation.Type, _ request: Operation.Request, on session: Session
     ) async throws(APIError) -> Operation.Result {
         do {
-            let served = try await session.performRouted(operation, request)
+            let served = try await session.route(operation, request)
             AnsweringMembers.current?.note(served.members)
             return served.result
         } catch {
@@ -227,12 +228,12 @@ enum ContactsRoutes {
         }
     }
 
-    /// Answers with the result's JSON as `performAnswer` gives it.
-    static func run<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, on session: Session
+    /// Answers with the result's JSON as `Session.routeAnswer` gives it.
+    static func respond<Operation: EngineOperation>(
+        with operation: Operation.Type, _ request: Operation.Request, on session: Session
     ) async throws(APIError) -> Response {
         do {
-            let served = try await session.performAnswer(operation, request)
+            let served = try await session.routeAnswer(operation, request)
             AnsweringMembers.current?.note(served.members)
             return JSONBody.response(bytes: served.result)
         } catch {
@@ -244,15 +245,15 @@ enum ContactsRoutes {
 extension ContactsRoutes {
     /// Answers a list with its pieces joined into one JSON array as they come, in a chunked
     /// body: the engine, the host and the socket work on one piece at a time, each writer
-    /// waiting for the next. A result that came whole is answered as `run` answers. A failure
+    /// waiting for the next. A result that came whole is answered as `respond` answers. A failure
     /// after the first piece can no longer change the status: it is logged and the connection
     /// closed before the array ends, so no client takes a cut list for a whole one.
-    static func runInPieces<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request, on session: Session, logger: Logger
+    static func respondInPieces<Operation: EngineOperation>(
+        with operation: Operation.Type, _ request: Operation.Request, on session: Session, logger: Logger
     ) async throws(APIError) -> Response where Operation.Result: RangeReplaceableCollection {
         let pieces: CheckedPieces
         do {
-            let served = try await session.answerInPieces(operation, request)
+            let served = try await session.routeAnswerInPieces(operation, request)
             AnsweringMembers.current?.note(served.members)
             pieces = served.result
         } catch {

@@ -68,7 +68,7 @@ enum ServerRoutes {
         /// The plugin ABI this server speaks.
         var abi = "\(PluginLoader.abiMajor).\(PluginLoader.abiMinor)"
 
-        init(_ server: ServerState) { version = server.version }
+        init(_ server: ServerDependencies) { version = server.version }
 
         /// `os/arch` in Node's words, as WAHA writes it: `linux/x64`.
         static var platform: String {

@@ -346,7 +346,7 @@ struct SessionInfo: Encodable, Sendable {
     /// Present only with `expand=apps`; Switchboard runs no session apps.
     var apps: [JSONValue]?
 
-    init(_ session: Session, _ server: ServerState, expand: [SessionsRoutes.Expansion] = []) async {
+    init(_ session: Session, _ server: ServerDependencies, expand: [SessionsRoutes.Expansion] = []) async {
         let record = session.record
         let report = await session.engineReport
         name = session.name

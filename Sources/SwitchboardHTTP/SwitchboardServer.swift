@@ -41,15 +41,15 @@ public enum SwitchboardServer {
         return OpenAPIDocument.build(routes: routes, version: version, apiKeyRequired: options.apiKey != nil)
     }
 
-    public static func router(state: ServerState, options: Options) -> Router<SwitchboardRequestContext> {
+    public static func router(dependencies: ServerDependencies, options: Options) -> Router<SwitchboardRequestContext> {
         let document = OpenAPIBox()
         let routes = routes(openAPI: { document.value }, options: options)
-        document.value = OpenAPIDocument.build(routes: routes, version: state.version, apiKeyRequired: options.apiKey != nil)
+        document.value = OpenAPIDocument.build(routes: routes, version: dependencies.version, apiKeyRequired: options.apiKey != nil)
 
         let router = Router(context: SwitchboardRequestContext.self)
         router.middlewares.add(RequestLogMiddleware())
         router.middlewares.add(RequestMetricsMiddleware(
-            metrics: state.metrics,
+            metrics: dependencies.metrics,
             templates: Dictionary(uniqueKeysWithValues: routes.flatMap { route in
                 Self.methods(answering: route.method).map { (RouterRoute(method: $0, routerPath: RouterPath(route.routerPath).description), route.path) }
             })))
@@ -67,7 +67,7 @@ public enum SwitchboardServer {
             let handler: @Sendable (Request, SwitchboardRequestContext) async throws -> Response = { request, context in
                 var request = request
                 let apiContext = APIContext(
-                    server: state, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
+                    server: dependencies, http: context, pathParameters: context.parameters, pathParameterNames: parameterNames, query: Query(request))
                 guard route.feature != nil else { return try await route.handler(&request, apiContext) }
                 let served = AnsweringMembers()
                 var response = try await AnsweringMembers.$current.withValue(served) { try await route.handler(&request, apiContext) }
@@ -100,9 +100,9 @@ public enum SwitchboardServer {
         }
     }
 
-    public static func application(state: ServerState, options: Options, logger: Logger) -> some ApplicationProtocol {
+    public static func application(dependencies: ServerDependencies, options: Options, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: router(state: state, options: options),
+            router: router(dependencies: dependencies, options: options),
             server: httpServer(options),
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "Switchboard"),
             logger: logger)

@@ -92,7 +92,7 @@ final class ProcessEngineHandle: EngineHandle {
         lastFeatures = LastKnownFeatures(declared: engine.metadata.features)
     }
 
-    func perform(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
+    func call(_ feature: Feature, request: [UInt8]) async throws(EngineError) -> [UInt8] {
         if let failure = process.failure(of: instance) { throw EngineError(.unavailable, failure) }
         return try await process.call(instance, feature, request: request, timeout: callTimeout)
     }

@@ -105,7 +105,7 @@ private final class ChildInstances: Sendable {
                 calls[call] = Task {
                     let completion: WireMessage
                     do throws(EngineError) {
-                        completion = .completion(call: call, status: 0, bytes: try await handle.perform(feature, request: request))
+                        completion = .completion(call: call, status: 0, bytes: try await handle.call(feature, request: request))
                     } catch {
                         completion = .completion(call: call, status: UInt64(error.kind.status), bytes: Array(error.message.utf8))
                     }

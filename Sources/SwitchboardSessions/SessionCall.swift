@@ -30,40 +30,34 @@ public struct RoutedResult<Result: Sendable>: Sendable {
 }
 
 extension Session {
-    /// Runs one operation on the session's current engine instance. A swap that happens
-    /// meanwhile does not affect it: the instance it entered stays alive until it leaves.
-    public func perform<Operation: EngineOperation>(
-        _ operation: Operation.Type, _ request: Operation.Request
-    ) async throws(SessionCallError) -> Operation.Result {
-        try await performRouted(operation, request).result
-    }
-
-    /// `perform`, saying which members of a composite answered.
-    public func performRouted<Operation: EngineOperation>(
+    /// One operation's result, typed, from the session's current engine instance (or the
+    /// composite member its routing plan names). A swap that happens meanwhile does not affect
+    /// it: the instance it entered stays alive until it leaves.
+    public func route<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> RoutedResult<Operation.Result> {
-        try await call(operation) { active, onContractBreak async throws(EngineError) in
-            try await active.handle.perform(operation, request, onContractBreak: onContractBreak)
+        try await routeCall(operation) { active, onContractBreak async throws(EngineError) in
+            try await active.handle.checkedResult(operation, request, onContractBreak: onContractBreak)
         }
     }
 
-    /// Runs one operation as `performRouted` does, giving the answer's JSON (`EngineHandle.performAnswer`).
-    public func performAnswer<Operation: EngineOperation>(
+    /// `route`, giving the answer's JSON (`EngineHandle.checkedAnswer`).
+    public func routeAnswer<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> RoutedResult<[UInt8]> {
-        try await call(operation) { active, onContractBreak async throws(EngineError) in
-            try await active.handle.performAnswer(operation, request, onContractBreak: onContractBreak)
+        try await routeCall(operation) { active, onContractBreak async throws(EngineError) in
+            try await active.handle.checkedAnswer(operation, request, onContractBreak: onContractBreak)
         }
     }
 
-    /// A list operation's answer in checked pieces (`EngineHandle.answerInPieces`), routed as
-    /// `performAnswer` is: a member that fails before its first piece is passed over as there.
-    /// The instance that answers stays entered (a swap drains it) until the pieces are closed.
-    public func answerInPieces<Operation: EngineOperation>(
+    /// A list operation's answer in checked pieces (`EngineHandle.checkedAnswerInPieces`),
+    /// routed as `routeAnswer` is: a member that fails before its first piece is passed over as
+    /// there. The instance that answers stays entered (a swap drains it) until the pieces are closed.
+    public func routeAnswerInPieces<Operation: EngineOperation>(
         _ operation: Operation.Type, _ request: Operation.Request
     ) async throws(SessionCallError) -> RoutedResult<CheckedPieces> where Operation.Result: RangeReplaceableCollection {
-        try await call(operation) { active, onContractBreak async throws(EngineError) in
-            let pieces = try await active.handle.answerInPieces(operation, request, onContractBreak: onContractBreak)
+        try await routeCall(operation) { active, onContractBreak async throws(EngineError) in
+            let pieces = try await active.handle.checkedAnswerInPieces(operation, request, onContractBreak: onContractBreak)
             if !pieces.isWhole {
                 active.enter()
                 pieces.whenClosed { active.leave() }
@@ -75,7 +69,9 @@ extension Session {
     /// What one instance is asked: the operation, typed, as its answer's JSON, or in pieces.
     private typealias Call<Answer> = @Sendable (ActiveInstance, @escaping @Sendable () -> Void) async throws(EngineError) -> Answer
 
-    private func call<Operation: EngineOperation, Answer: Sendable>(
+    /// Enters the session's route for the operation's feature and asks the instance, the
+    /// members in order, or every member of a mirrored write.
+    private func routeCall<Operation: EngineOperation, Answer: Sendable>(
         _ operation: Operation.Type, _ body: @escaping Call<Answer>
     ) async throws(SessionCallError) -> RoutedResult<Answer> {
         let start = ContinuousClock.now

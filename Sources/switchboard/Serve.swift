@@ -146,7 +146,7 @@ struct Serve: AsyncParsableCommand {
         }
 
         let app = SwitchboardServer.application(
-            state: ServerState(sessions: sessions, version: Switchboard.version, metrics: metrics),
+            dependencies: ServerDependencies(sessions: sessions, version: Switchboard.version, metrics: metrics),
             options: .init(
                 host: host, port: port, apiKey: apiKey, swaggerUI: swagger,
                 timeouts: ConnectionTimeouts(idle: .milliseconds(Int(idleTimeout * 1000))), metricsPublic: metricsPublic),

@@ -22,7 +22,7 @@ struct EntryExportTests {
         let instance = try await engine.makeInstance(configuration: Data("{}".utf8), context: InstanceContext(session: "cpp", logger: quiet))
         defer { instance.shutdown() }
         let thrown = await #expect(throws: EngineError.self) {
-            try await instance.perform(Operations.GetContact.self, ContactRequest(contactId: "14155550100@c.us"))
+            try await instance.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "14155550100@c.us"))
         }
         #expect(thrown?.kind == .internal && thrown?.message == "caught: no address book yet", "\(String(describing: thrown))")
     }

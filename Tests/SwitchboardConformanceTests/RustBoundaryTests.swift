@@ -29,16 +29,16 @@ struct RustBoundaryTests {
     func anyThreadAndPieces() async throws {
         let instance = try await Self.instance(count: 12_000)
         defer { instance.shutdown() }
-        let page = try await instance.perform(Operations.ListContacts.self, ContactsPageRequest(limit: 2, offset: 1, sortBy: .name, sortOrder: .desc))
+        let page = try await instance.checkedResult(Operations.ListContacts.self, ContactsPageRequest(limit: 2, offset: 1, sortBy: .name, sortOrder: .desc))
         #expect(page.map(\.name) == ["Contact 011998", "Contact 011997"])
-        let whole = try await instance.perform(Operations.ListContacts.self, ContactsPageRequest()).map(\.id)
+        let whole = try await instance.checkedResult(Operations.ListContacts.self, ContactsPageRequest()).map(\.id)
         #expect(whole.count == 12_000)
         // serde_json writes the SDK writer's form, which the host forwards without decoding.
         let request = ContactsPageRequest(limit: 3)
-        let bytes = try await instance.perform(.contactsList, request: try JSONCoders.encode(request))
+        let bytes = try await instance.call(.contactsList, request: try JSONCoders.encode(request))
         #expect(Operations.ListContacts.canonicalReading(of: bytes, for: request) == .forward, "\(String(decoding: bytes, as: UTF8.self))")
         // 12,000 contacts are about 2.4 MB: read slowly, the host asks the engine to pause above 1 MiB.
-        let pieces = try await instance.answerInPieces(Operations.ListContacts.self, ContactsPageRequest())
+        let pieces = try await instance.checkedAnswerInPieces(Operations.ListContacts.self, ContactsPageRequest())
         defer { pieces.close() }
         var ids: [String] = [], count = 0
         try await pieces.forEach { bytes in
@@ -55,16 +55,16 @@ struct RustBoundaryTests {
         defer { instance.shutdown() }
         for _ in 0..<2 {
             let panicked = await #expect(throws: EngineError.self) {
-                try await instance.perform(Operations.About.self, ContactRequest(contactId: "10000000000@c.us"))
+                try await instance.checkedResult(Operations.About.self, ContactRequest(contactId: "10000000000@c.us"))
             }
             #expect(panicked?.kind == .internal, "\(String(describing: panicked))")
             #expect(panicked?.message == "the engine panicked in contacts.about (its message is on standard error)", "\(String(describing: panicked))")
         }
         let dropped = await #expect(throws: EngineError.self) {
-            try await instance.perform(Operations.Block.self, ContactRequest(contactId: "10000000000@c.us"))
+            try await instance.checkedResult(Operations.Block.self, ContactRequest(contactId: "10000000000@c.us"))
         }
         #expect(dropped?.message == "the engine dropped its reply to contacts.block without answering", "\(String(describing: dropped))")
-        let contact = try await instance.perform(Operations.GetContact.self, ContactRequest(contactId: "10000000001@c.us"))
+        let contact = try await instance.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "10000000001@c.us"))
         #expect(contact.name == "Contact 000001")
     }
 
@@ -73,7 +73,7 @@ struct RustBoundaryTests {
         let instance = try await Self.instance(count: 3, callTimeout: .milliseconds(300))
         defer { instance.shutdown() }
         let timedOut = await #expect(throws: EngineError.self) {
-            try await instance.perform(Operations.ProfilePicture.self, ProfilePictureRequest(contactId: "10000000000@c.us"))
+            try await instance.checkedResult(Operations.ProfilePicture.self, ProfilePictureRequest(contactId: "10000000000@c.us"))
         }
         #expect(timedOut?.kind == .timeout)
         var cancelled = 0

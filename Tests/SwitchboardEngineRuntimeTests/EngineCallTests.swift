@@ -26,17 +26,17 @@ struct EngineCallTests {
     func cEngineAnswers() async throws {
         let fixed = try await instance("fixed")
         defer { fixed.shutdown() }
-        let contact = try await fixed.perform(Operations.GetContact.self, ContactRequest(contactId: "4930555010@c.us"))
+        let contact = try await fixed.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "4930555010@c.us"))
         #expect(contact == Contact(id: "4930555010@c.us", number: "4930555010", name: "Konrad Zuse", isMyContact: true))
-        let page = try await fixed.perform(Operations.ListContacts.self, ContactsPageRequest(limit: 2, offset: 1, sortBy: .name))
+        let page = try await fixed.checkedResult(Operations.ListContacts.self, ContactsPageRequest(limit: 2, offset: 1, sortBy: .name))
         #expect(page.map(\.name) == ["Alan Turing", "Grace Hopper"])
-        let exists = try await fixed.perform(Operations.CheckExists.self, CheckExistsRequest(phone: "14155550101"))
+        let exists = try await fixed.checkedResult(Operations.CheckExists.self, CheckExistsRequest(phone: "14155550101"))
         #expect(exists == CheckExistsResult(numberExists: true, chatId: "14155550101@c.us"))
         await #expect(throws: EngineError(.notFound, "no such contact in the fixed directory")) {
-            try await fixed.perform(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
+            try await fixed.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
         }
         await #expect(throws: EngineError(.notImplemented, "the fixed engine does not serve this feature")) {
-            try await fixed.perform(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
+            try await fixed.checkedResult(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
         }
         #expect(await fixed.status().counters["calls"] == 5)
     }
@@ -62,7 +62,7 @@ struct EngineCallTests {
         let engine = try await instance("test", config: #"{"aboutDelayMs": 2000}"#, timeout: .milliseconds(50))
         defer { engine.shutdown() }
         await #expect(throws: EngineError(.timeout, "engine \"test\" did not answer contacts.about within 0.05 s")) {
-            try await engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
+            try await engine.checkedResult(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         }
         // A timeout, not the engine's answer: the deadline settled the call first. The engine's
         // completion arrives later, into a call already settled, and must change nothing.
@@ -70,7 +70,7 @@ struct EngineCallTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(await engine.status().counters["aboutCompleted"] == 1)
-        let contact = try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "2@c.us"))
+        let contact = try await engine.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "2@c.us"))
         #expect(contact.id == "2@c.us")
     }
 
@@ -78,11 +78,11 @@ struct EngineCallTests {
     func hungCall() async throws {
         let engine = try await instance("test", timeout: .milliseconds(100))
         await #expect(throws: EngineError(.timeout, "engine \"test\" did not answer contacts.block within 0.1 s")) {
-            try await engine.perform(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
+            try await engine.checkedResult(Operations.Block.self, ContactRequest(contactId: "1@c.us"))
         }
         engine.shutdown()  // completes the hung call with `unavailable`, into a settled call
         await #expect(throws: EngineError(.unavailable, "engine \"test\" instance was destroyed")) {
-            try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
+            try await engine.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
         }
     }
 
@@ -90,7 +90,7 @@ struct EngineCallTests {
     func delayedButInTime() async throws {
         let engine = try await instance("test", timeout: .seconds(5))
         defer { engine.shutdown() }
-        let about = try await engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
+        let about = try await engine.checkedResult(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         #expect(about.about == "late but here")
     }
 
@@ -99,7 +99,7 @@ struct EngineCallTests {
         let engine = try await instance("test")
         defer { engine.shutdown() }
         do {
-            _ = try await engine.perform(Operations.ListContacts.self, ContactsPageRequest())
+            _ = try await engine.checkedResult(Operations.ListContacts.self, ContactsPageRequest())
             Issue.record("expected an error")
         } catch {
             #expect(error.kind == .internal)
@@ -127,7 +127,7 @@ struct EngineCallTests {
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<500 {
                 group.addTask {
-                    try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "\(1000 + index)@c.us")).id
+                    try await engine.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "\(1000 + index)@c.us")).id
                 }
             }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
@@ -149,7 +149,7 @@ struct EngineCallTests {
         defer { handle.shutdown() }
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<50 {
-                group.addTask { try await handle.perform(Operations.GetContact.self, ContactRequest(contactId: "\(1000 + index)@c.us")).id }
+                group.addTask { try await handle.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "\(1000 + index)@c.us")).id }
             }
             return try await group.reduce(into: Set<String>()) { $0.insert($1) }
         }
@@ -173,10 +173,10 @@ struct EngineCallTests {
             configuration: Data(#"{"aboutDelayMs": 300}"#.utf8), context: InstanceContext(session: "s", logger: Logger(label: "test")))
         defer { engine.shutdown() }
         #expect(!registry.deadlines.isWatching)
-        _ = try await engine.perform(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
+        _ = try await engine.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
         // Answered before `call` returned: no deadline was set.
         #expect(!registry.deadlines.isWatching)
-        async let about = engine.perform(Operations.About.self, ContactRequest(contactId: "1@c.us"))
+        async let about = engine.checkedResult(Operations.About.self, ContactRequest(contactId: "1@c.us"))
         var watched = false
         for _ in 0..<100 where !watched {
             watched = registry.deadlines.isWatching

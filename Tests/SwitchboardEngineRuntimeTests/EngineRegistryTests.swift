@@ -66,7 +66,7 @@ struct EngineRegistryTests {
         #expect(second.generation > first.generation)
 
         // The old version is still mapped: its instance answers.
-        let contact = try await oldInstance.perform(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
+        let contact = try await oldInstance.checkedResult(Operations.GetContact.self, ContactRequest(contactId: "1@c.us"))
         #expect(contact.id == "1@c.us")
         oldInstance.shutdown()
     }

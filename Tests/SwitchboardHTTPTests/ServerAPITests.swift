@@ -64,7 +64,7 @@ struct ServerAPITests {
                 }
             }
             let router = SwitchboardServer.router(
-                state: ServerState(sessions: server.sessions, version: "test", metrics: ServerMetrics()), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
+                dependencies: ServerDependencies(sessions: server.sessions, version: "test", metrics: ServerMetrics()), options: .init(swaggerUI: SwaggerUI(.folder(SwaggerUIFiles.folder))))
             let routes = Set(router.routes.map { "\($0.method.rawValue) \(Self.shape(of: $0.path.description))" })
             // HEAD is served beside every GET, and only there; the document lists the GETs.
             let heads = routes.filter { $0.hasPrefix("HEAD ") }

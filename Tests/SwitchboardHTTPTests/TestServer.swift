@@ -50,7 +50,7 @@ final class TestServer: Sendable {
 
         let port = Mutex<Int?>(nil)
         let options = SwitchboardServer.Options(apiKey: apiKey, swaggerUI: swaggerUI, timeouts: timeouts, metricsPublic: metricsPublic)
-        let router = SwitchboardServer.router(state: ServerState(sessions: sessions, version: "test", metrics: metrics), options: options)
+        let router = SwitchboardServer.router(dependencies: ServerDependencies(sessions: sessions, version: "test", metrics: metrics), options: options)
         // A port from the tests' own pool, not the kernel's choice: a child server of another
         // test may have been told a port the kernel would hand out again.
         let app = Application(

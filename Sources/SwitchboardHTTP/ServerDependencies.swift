@@ -4,7 +4,7 @@ import SwitchboardEngineRuntime
 import SwitchboardSessions
 
 /// What the routes share: the sessions (and through them the engines) and the server's settings.
-public struct ServerState: Sendable {
+public struct ServerDependencies: Sendable {
     public let sessions: SessionManager
     public var registry: EngineRegistry { sessions.registry }
     public let version: String
