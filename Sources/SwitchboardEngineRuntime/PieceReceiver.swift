@@ -8,7 +8,7 @@ import Synchronization
 /// slow client holds the engine back instead of the host's memory filling up. Each wait of the
 /// caller is a `PendingCall` of its own, with the call timeout as its deadline: the time the
 /// host keeps the plugin paused never counts against it.
-final class PieceReceiver: @unchecked Sendable {
+final class PieceReceiver: Sendable {
     /// What the host holds of one result before it asks the plugin to pause: about five pieces
     /// of the SDK's size.
     static let pauseAbove = 1 << 20

@@ -1,6 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import Synchronization
 
 /// `HEAD` is answered as the `GET` of its path without the body (RFC 9110 §9.3.2): the router
 /// sends it to the `GET` route's handler (`SwitchboardServer.methods(answering:)`), and this
@@ -16,21 +17,20 @@ struct HeadRequestMiddleware<Context: RequestContext>: RouterMiddleware {
         try await response.body.write(CountingWriter(count: length))
         var headers = response.headers
         headers[.transferEncoding] = nil
-        headers[.contentLength] = String(length.value)
+        headers[.contentLength] = String(length.value.load(ordering: .relaxed))
         return Response(status: response.status, headers: headers, body: ResponseBody())
     }
 }
 
-private final class ByteCount: @unchecked Sendable {
-    // Written by one body writer, read after it is done.
-    var value = 0
+private final class ByteCount: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 private struct CountingWriter: ResponseBodyWriter {
     let count: ByteCount
 
     mutating func write(_ buffer: ByteBuffer) async throws {
-        count.value += buffer.readableBytes
+        count.value.add(buffer.readableBytes, ordering: .relaxed)
     }
 
     consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -43,8 +44,8 @@ public enum SwitchboardServer {
 
     public static func router(dependencies: ServerDependencies, options: Options) -> Router<SwitchboardRequestContext> {
         let document = OpenAPIBox()
-        let routes = routes(openAPI: { document.value }, options: options)
-        document.value = OpenAPIDocument.build(routes: routes, version: dependencies.version, apiKeyRequired: options.apiKey != nil)
+        let routes = routes(openAPI: { document.value.withLock { $0 } }, options: options)
+        document.value.withLock { $0 = OpenAPIDocument.build(routes: routes, version: dependencies.version, apiKeyRequired: options.apiKey != nil) }
 
         let router = Router(context: SwitchboardRequestContext.self)
         router.middlewares.add(RequestLogMiddleware())
@@ -110,7 +111,6 @@ public enum SwitchboardServer {
 }
 
 /// The document is built from the routes, and one route serves the document.
-private final class OpenAPIBox: @unchecked Sendable {
-    // Written once before the router serves anything, read only afterwards.
-    var value: JSONValue = .null
+private final class OpenAPIBox: Sendable {
+    let value = Mutex<JSONValue>(.null)
 }
