@@ -2,9 +2,11 @@
 """Switchboard's benchmarks, in one run on this machine, release build. Results go to stdout as
 Markdown; docs/benchmarks.md holds a copy with the machine and this command.
 
-    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,sandbox,template,postgres,composite,churn] [--json FILE]
+    swift build -c release && python3 Benchmarks/run.py [--quick] [--only abi,http,list,memory,swap,isolation,sandbox,template,postgres,composite,churn,baseline] [--json FILE] [--baseline DIR]
 
 With --json, every headline figure is also written to FILE as one JSON object (keys in FIGURES).
+With --baseline DIR (the release folder of another build, say the commit before a change), the
+`baseline` section serves the contact route from both builds side by side, in one run.
 
 Needs wrk and node (apt-get install wrk nodejs), and PostgreSQL for its section (apt-get install postgresql). Every server listens on 127.0.0.1 only, every
 load is bounded in time, and every process started here is stopped before the script ends.
@@ -31,8 +33,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.environ.get("SWITCHBOARD_RELEASE") or os.path.join(ROOT, ".build", "release")
 SWITCHBOARD = os.path.join(RELEASE, "switchboard")
 QUICK = "--quick" in sys.argv
-SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "sandbox", "template", "postgres", "composite", "churn"]
+SECTIONS = ["abi", "http", "list", "memory", "swap", "isolation", "sandbox", "template", "postgres", "composite", "churn", "baseline"]
 ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else SECTIONS
+BASELINE = sys.argv[sys.argv.index("--baseline") + 1] if "--baseline" in sys.argv else None
 WRK_SECONDS = 5 if QUICK else 10
 ROUNDS = 1 if QUICK else 3
 CONTACT = "14155550101"
@@ -680,6 +683,63 @@ def churn():
         FIGURES[f"churn_{'purge' if query else 'kept'}_last_vs_first_wall"] = round(wall[-1] / wall[0], 2)
 
 
+def before_and_after():
+    if BASELINE is None:
+        return
+    section(f"Before and after, side by side: this build and `{BASELINE}`")
+    builds = {"this build": RELEASE, "baseline": BASELINE}
+    servers = {}
+    for name, folder in builds.items():
+        port = free_port()
+        process, _ = start([os.path.join(folder, "switchboard"), "serve", "--port", str(port), "--data", os.path.join(WORK, f"compare-{port}"),
+                            "--log-level", "warning", "--plugins", folder], port, f"compare-{port}.log")
+        http("POST", port, "/api/sessions", json.dumps({"name": "isolated", "engine": "local", "isolation": "process"}))
+        for session in ("default", "isolated"):
+            http("PUT", port, f"/api/{session}/contacts/{CONTACT}@c.us", '{"firstName": "Grace", "lastName": "Hopper"}')
+        servers[name] = (process, port)
+    paths = {"in-process": f"/api/contacts?contactId={CONTACT}&session=default",
+             "process": f"/api/contacts?contactId={CONTACT}&session=isolated"}
+    _, body = http("GET", servers["this build"][1], paths["in-process"])
+    for name, (_, port) in servers.items():
+        for path in paths.values():
+            assert http("GET", port, path)[1] == body, f"{name} answers {path} with other bytes"
+    body_file = os.path.join(WORK, "compare-contact.json")
+    with open(body_file, "wb") as f:
+        f.write(body)
+    bare_port = free_port()
+    bare, _ = start([os.path.join(RELEASE, "BareHummingbird"), str(bare_port), body_file], bare_port, "compare-bare.log")
+    rates = {"bare": []}
+    single = {}
+    for _ in range(ROUNDS):
+        # Interleaved: bare Hummingbird, then each build's two sessions, at 32 connections and at one.
+        run = wrk(bare_port, paths["in-process"])
+        rates["bare"].append(run["rps"])
+        for name, (_, port) in servers.items():
+            for kind, path in paths.items():
+                run = wrk(port, path)
+                assert run["non2xx"] == 0 and run["errors"] == "none", (name, kind, run)
+                rates.setdefault((name, kind), []).append(run["rps"])
+                alone = wrk(port, path, seconds=max(2, WRK_SECONDS // 2), connections=1)
+                single.setdefault((name, kind), []).append(1e6 / alone["rps"])
+    for process, _ in servers.values():
+        stop(process)
+    stop(bare)
+    median = {key: statistics.median(values) for key, values in rates.items()}
+    print(f"wrk -t1 -c32 -d{WRK_SECONDS}s (and -c1 for the µs per request), {ROUNDS} interleaved rounds; each build serves the "
+          "same contact from `local`, in-process (`default`) and in an engine process (`isolated`).\n")
+    print("| build | in-process, requests/s | ÷ bare Hummingbird | engine process, requests/s | ÷ in-process | µs per request, one connection: in-process / engine process |")
+    print("|---|---|---|---|---|---|")
+    for name in servers:
+        inside, outside = median[(name, "in-process")], median[(name, "process")]
+        print(f"| {name} | {inside:.0f} | {inside / median['bare']:.2f}× | {outside:.0f} | {outside / inside:.2f}× | "
+              f"{statistics.median(single[(name, 'in-process')]):.1f} / {statistics.median(single[(name, 'process')]):.1f} |")
+    print(f"\nbare Hummingbird: {median['bare']:.0f} requests/s (rounds: {', '.join(f'{v:.0f}' for v in rates['bare'])}).")
+    for name, key in (("this build", "after"), ("baseline", "before")):
+        FIGURES[f"http_ratio_vs_hummingbird_{key}"] = round(median[(name, "in-process")] / median["bare"], 3)
+        FIGURES[f"isolation_ratio_{key}"] = round(median[(name, "process")] / median[(name, "in-process")], 3)
+        FIGURES[f"engine_process_us_one_connection_{key}"] = round(statistics.median(single[(name, "process")]), 1)
+
+
 def main():
     if any(name != "template" for name in ONLY):
         for tool in ("wrk", "node"):
@@ -693,7 +753,7 @@ def main():
           f"`{subprocess.run(['swift', '--version'], capture_output=True, text=True).stdout.splitlines()[0].strip()}`; "
           f"node {subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; release build.")
     for name, run in zip(SECTIONS, (abi, three_way, big_list, memory_and_start, swap_under_load, isolation, sandbox, engine_template,
-                                    shared_store, composite, churn)):
+                                    shared_store, composite, churn, before_and_after)):
         if name in ONLY:
             run()
     if JSON_FILE:
