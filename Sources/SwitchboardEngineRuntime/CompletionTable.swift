@@ -17,7 +17,7 @@ import Synchronization
 final class CompletionTable: Sendable {
     static let shared = CompletionTable()
 
-    /// Who issued a context, kept after the instance is gone (a few bytes each), because a
+    /// Who issued a context, kept a while after the instance is gone (`retire`), because a
     /// broken plugin may complete long after its instance was destroyed.
     final class Issuer: Sendable {
         let engineName: String
@@ -40,8 +40,14 @@ final class CompletionTable: Sendable {
         /// Completions that came from another thread while their call was still inside `call`.
         var early: [UInt64: Result<[UInt8], EngineError>] = [:]
         var issuers: [UInt64: Issuer] = [:]
+        /// Destroyed instances' issuers, oldest first; past `retiredKept`, the oldest is forgotten.
+        var retired: [UInt64] = []
         var nextIssuer: UInt64 = 1
     }
+
+    /// How many destroyed instances stay known by name to the stray-completion log: a server
+    /// that creates and destroys sessions all day keeps a bounded table.
+    static let retiredKept = 1024
 
     private static let callBits: UInt64 = 40
     private let state = Mutex(State())
@@ -53,6 +59,16 @@ final class CompletionTable: Sendable {
             state.nextIssuer += 1
             state.issuers[id] = issuer
             return id
+        }
+    }
+
+    /// The instance is destroyed: its issuer is forgotten once `retiredKept` newer ones were
+    /// retired, and a completion after that is logged without the engine's name.
+    func retire(_ issuer: UInt64) {
+        state.withLock { state in
+            state.retired.append(issuer)
+            guard state.retired.count > Self.retiredKept else { return }
+            state.issuers.removeValue(forKey: state.retired.removeFirst())
         }
     }
 

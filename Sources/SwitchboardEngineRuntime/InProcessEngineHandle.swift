@@ -254,7 +254,7 @@ final class InProcessEngineHandle: EngineHandle {
             gate.destroying = true
             return true
         }
-        if destroyNow { descriptor.pointer.pointee.destroy(instance.pointer) }
+        if destroyNow { destroyInstance() }
         return true
     }
 
@@ -313,6 +313,12 @@ final class InProcessEngineHandle: EngineHandle {
         return stray == 0 ? [:] : ["host.strayCompletions": stray]
     }
 
+    /// The ABI's `destroy`, once; the instance's completion contexts are retired with it.
+    private func destroyInstance() {
+        descriptor.pointer.pointee.destroy(instance.pointer)
+        CompletionTable.shared.retire(issuerNumber)
+    }
+
     func shutdown() {
         let destroyNow = gate.withLock { gate -> Bool in
             guard !gate.shutDown else { return false }
@@ -322,7 +328,7 @@ final class InProcessEngineHandle: EngineHandle {
             return true
         }
         guard destroyNow else { return }
-        let destroy: @Sendable () -> Void = { [descriptor, instance] in descriptor.pointer.pointee.destroy(instance.pointer) }
+        let destroy: @Sendable () -> Void = { [self] in destroyInstance() }
         guard let threads else { return destroy() }
         // A destroy is never dropped: with every plugin thread stuck, it gets a thread of its own.
         if !threads.submit(destroy) { Thread(block: destroy).start() }
