@@ -45,27 +45,32 @@ public final class PostgresSessionStore: SharedSessionStore {
     /// The bound of every operation when none is given (`serve --store-timeout`).
     public static let defaultTimeout = Duration.seconds(5)
 
-    private let client: PostgresClient
-    private let running: Task<Void, Never>
+    /// The store's connections. A service: the server's `ServiceGroup` runs it, and the store
+    /// answers only while it runs (a one-off command uses `whileRunning`).
+    public let client: PostgresClient
     private let deadline: StoreDeadline
     private let logger: Logger
 
-    /// Connects, then creates or migrates the schema; each operation, these included, gives up
-    /// after `timeout`.
-    public init(url: String, timeout: Duration = defaultTimeout, logger: Logger) async throws {
+    /// Reads the URL; nothing connects until `client` runs. Each operation gives up after `timeout`.
+    public init(url: String, timeout: Duration = defaultTimeout, logger: Logger) throws {
         let configuration = try PostgresURL.configuration(url)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let client = client
-        running = Task { await client.run() }
         deadline = StoreDeadline(
             timeout: timeout, database: "PostgreSQL \(configuration.host ?? "?"):\(configuration.port ?? 5432)/\(configuration.database ?? configuration.username)",
             logger: logger, probe: { try await client.query("SELECT 1", logger: logger) })
         self.logger = logger
-        do {
-            try await migrate()
-        } catch {
-            running.cancel()
-            throw error
+    }
+
+    /// Runs `body` with `client` running, for a command that uses the store once and ends.
+    public func whileRunning<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { [client] in
+                await client.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 
@@ -76,7 +81,8 @@ public final class PostgresSessionStore: SharedSessionStore {
         }
     }
 
-    private func migrate() async throws {
+    /// Creates or migrates the schema: the first thing a server does once `client` runs.
+    public func migrate() async throws {
         try await deadline.run { [client, logger] _ in try await Self.migrate(client, logger) }
     }
 
@@ -181,7 +187,7 @@ public final class PostgresSessionStore: SharedSessionStore {
         return stream
     }
 
-    public func close() async throws {
-        running.cancel()
-    }
+    /// Nothing to release here: `client` is the group's, and stops when the group does, after
+    /// the sessions (and so the store's last write).
+    public func close() async throws {}
 }

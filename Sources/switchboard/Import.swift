@@ -75,9 +75,12 @@ struct Import: AsyncParsableCommand {
         let storeURL = store ?? ProcessInfo.processInfo.environment["SWITCHBOARD_STORE"].flatMap { $0.isEmpty ? nil : $0 }
         if let storeURL {
             let logger = Logger(label: "switchboard.import") { _ in SwiftLogNoOpLogHandler() }
-            let shared = try await PostgresSessionStore(url: storeURL, logger: logger)
-            record = try await shared.load(named: session)
-            try await shared.close()
+            let shared = try PostgresSessionStore(url: storeURL, logger: logger)
+            let name = session
+            record = try await shared.whileRunning {
+                try await shared.migrate()
+                return try await shared.load(named: name)
+            }
         } else {
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             let local = try SQLiteSessionStore(path: "\(data)/sessions.sqlite")

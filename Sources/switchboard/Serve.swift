@@ -123,14 +123,14 @@ struct Serve: AsyncParsableCommand {
         let launcher = ProcessIsolation(
             command: plugins.engineHostCommand(memoryLimitMiB: engineProcess.engineMemoryLimit, cpuLimitSeconds: engineProcess.engineCPULimit), sandbox: sandboxSettings,
             stateRoot: "\(data)/state", metrics: metrics.host, logger: logger)
+        let store = try openStore(logger: logger)
         let sessions = SessionManager(
-            registry: registry, store: try await openStore(logger: logger), stateRoot: "\(data)/state",
+            registry: registry, store: store, stateRoot: "\(data)/state",
             callTimeout: .milliseconds(Int(callTimeout * 1000)), enginePaths: .confined(to: [data] + enginePaths),
             isolation: IsolationPolicy(
                 launcher: launcher, serverDefault: isolation.flatMap(EngineIsolation.init(rawValue:)),
                 sharedByDefault: EngineProcesses(rawValue: engineProcesses) == .perEngine),
             metrics: metrics.host, logger: logger)
-        try await sessions.restore()
 
         let swaggerUI = swaggerUI ?? ProcessInfo.processInfo.environment["SWITCHBOARD_SWAGGER_UI"]
         let swagger: SwaggerUI
@@ -152,9 +152,17 @@ struct Serve: AsyncParsableCommand {
                 timeouts: ConnectionTimeouts(idle: .milliseconds(Int(idleTimeout * 1000))), metricsPublic: metricsPublic),
             logger: logger)
         // Shut down in reverse order: the server stops accepting and finishes the requests in
-        // flight, then the sessions stop (destroying their instances) and the store closes.
+        // flight, then the sessions stop (destroying their instances) and the store closes, and
+        // last the store's connections. The port opens only once the sessions are restored,
+        // which takes the store's connections running: so the sessions and the server are a
+        // group of their own, started after the restore.
+        let postgres = store as? PostgresSessionStore
+        let serving = AfterPreparation(ServiceGroup(configuration: .init(services: [sessions, app], logger: logger))) {
+            try await postgres?.migrate()
+            try await sessions.restore()
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [sessions, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: (postgres.map { [$0.client] } ?? []) + [serving], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped: every session stopped and the session store closed")
     }
@@ -172,8 +180,8 @@ struct Serve: AsyncParsableCommand {
         return settings
     }
 
-    private func openStore(logger: Logger) async throws -> any SessionStore {
+    private func openStore(logger: Logger) throws -> any SessionStore {
         guard let storeURL else { return try SQLiteSessionStore(path: "\(data)/sessions.sqlite") }
-        return try await PostgresSessionStore(url: storeURL, timeout: .milliseconds(Int(storeTimeout * 1000)), logger: logger)
+        return try PostgresSessionStore(url: storeURL, timeout: .milliseconds(Int(storeTimeout * 1000)), logger: logger)
     }
 }
