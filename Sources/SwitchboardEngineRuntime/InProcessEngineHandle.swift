@@ -122,30 +122,39 @@ final class InProcessEngineHandle: EngineHandle {
             issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
             throw destroyed
         }
-        let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout, deadlines: deadlines)
-        if let cancel = descriptor.cancel {
-            call.whenAbandoned { [self] in signal(cancel, context: context) }
+        return try await wait(for: feature, context: context) { [self] call in
+            // Its completion may have come from another thread meanwhile.
+            if let early = CompletionTable.shared.adopt(call, context: context) { call.settle(early) }
+            issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
         }
-        let result = await withTaskCancellationHandler {
-            await withUnsafeContinuation { continuation in
-                call.install(continuation)
-                call.arm()
-                // Its completion may have come from another thread meanwhile.
-                if let early = CompletionTable.shared.adopt(call, context: context) { call.settle(early) }
-                issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
-            }
-        } onCancel: {
-            call.abandon()
-        }
-        return try result.get()
     }
 
     /// A third-party plugin in this process is entered only from its own threads: the call is
     /// completable and under its deadline before it is queued for one.
     private func callOnPluginThreads(_ feature: Feature, _ request: [UInt8], context: UInt64) async throws(EngineError) -> [UInt8] {
         guard let threads else { preconditionFailure("only for a plugin with threads of its own") }
+        return try await wait(for: feature, context: context) { [self] call in
+            CompletionTable.shared.issue(call, context: context)
+            let accepted = threads.submit { [self] in
+                // A call whose deadline passed while it waited for a thread never enters the plugin.
+                guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
+                if !enterWholeCall(feature, request, context: context) {
+                    CompletionTable.shared.complete(context, .failure(destroyed))
+                }
+            }
+            if !accepted {
+                CompletionTable.shared.withdraw(context)
+                call.settle(.failure(threads.saturated(engineName)))
+            }
+        }
+    }
+
+    /// Waits for a call the plugin completes later. `start` runs once the call can be settled
+    /// and its deadline runs; a caller that goes away meanwhile tells the plugin (`cancel`).
+    private func wait(
+        for feature: Feature, context: UInt64, _ start: @escaping @Sendable (PendingCall) -> Void
+    ) async throws(EngineError) -> [UInt8] {
         let call = PendingCall(engineName: engineName, operation: feature.rawValue, timeout: callTimeout, deadlines: deadlines)
-        CompletionTable.shared.issue(call, context: context)
         if let cancel = descriptor.cancel {
             call.whenAbandoned { [self] in signal(cancel, context: context) }
         }
@@ -153,17 +162,7 @@ final class InProcessEngineHandle: EngineHandle {
             await withUnsafeContinuation { continuation in
                 call.install(continuation)
                 call.arm()
-                let accepted = threads.submit { [self] in
-                    // A call whose deadline passed while it waited for a thread never enters the plugin.
-                    guard !call.isSettled else { return CompletionTable.shared.withdraw(context) }
-                    if !enterWholeCall(feature, request, context: context) {
-                        CompletionTable.shared.complete(context, .failure(destroyed))
-                    }
-                }
-                if !accepted {
-                    CompletionTable.shared.withdraw(context)
-                    call.settle(.failure(threads.saturated(engineName)))
-                }
+                start(call)
             }
         } onCancel: {
             call.abandon()
