@@ -216,6 +216,13 @@ let package = Package(
         ),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
         .testTarget(
+            name: "SwitchboardEngineProcessesTests",
+            dependencies: [
+                "SwitchboardEngineProcesses", "SwitchboardIsolation", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SwitchboardConformanceTests",
             dependencies: [
                 "SwitchboardConformance", "SwitchboardEngineRuntime", "SwitchboardIsolation", "SwitchboardEngineProcesses", "SwitchboardTestSupport",

@@ -39,14 +39,15 @@ final class WireConnection: Sendable {
             .map { _ in }
     }
 
-    /// On the event loop, before the channel reads anything.
+    /// On the event loop, before the channel is registered and reads anything.
     private func attach(_ channel: any Channel) {
         let closed = state.withLock { state in
             state.channel = channel
             return state.closed
         }
         flush()
-        if closed { channel.close(promise: nil) }
+        // Closed already (the child exited at once): once registered, so that its end is seen as any other.
+        if closed { eventLoop.execute { channel.close(promise: nil) } }
     }
 
     func send(_ message: WireMessage) {

@@ -21,7 +21,7 @@ public struct EngineProcessCommand: Sendable {
 /// from /dev/null, standard output and error into `output`, optionally one socket as its
 /// descriptor 3, every other descriptor of the server closed, and only the environment given.
 package struct ChildProcess: Sendable {
-    package let pid: pid_t
+    let pid: pid_t
     /// Readable once the child has exited, whatever its own children hold open.
     package let pidfd: Int32
     /// In a PID namespace the child is the namespace's init (`sbx_become_init`), which exits

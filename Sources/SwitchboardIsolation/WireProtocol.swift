@@ -45,7 +45,7 @@ package enum WireMessage: Equatable, Sendable {
     }
 
     /// The whole frame: its length, then its body.
-    package func encoded() -> [UInt8] {
+    func encoded() -> [UInt8] {
         var out = WireEncoder()
         write(to: &out)
         return out.framed()
