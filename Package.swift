@@ -90,6 +90,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The server's side of engine processes: `ProcessIsolation`, each child's `EngineProcess`
+        // and its socket as a SwiftNIO channel. A target apart so that the engine host, which
+        // links `SwitchboardIsolation`, links no NIO.
+        .target(
+            name: "SwitchboardEngineProcesses",
+            dependencies: [
+                "SwitchboardIsolation", "SwitchboardEngineRuntime", "CEngineSandbox", sdk, .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(name: "switchboard-engine-host", dependencies: ["SwitchboardIsolation", "SwitchboardEngineRuntime", "CEngineSandbox"]),
         .target(
             name: "SwitchboardConformance",
@@ -103,6 +113,7 @@ let package = Package(
                 "SwitchboardHTTP",
                 "SwitchboardConformance",
                 "SwitchboardIsolation",
+                "SwitchboardEngineProcesses",
                 "SwitchboardSQLiteStore",
                 "SwitchboardPostgresStore",
                 "PostgresURL",
@@ -205,9 +216,16 @@ let package = Package(
         ),
         .testTarget(name: "SwitchboardCLITests", dependencies: ["SwitchboardTestSupport"]),
         .testTarget(
+            name: "SwitchboardEngineProcessesTests",
+            dependencies: [
+                "SwitchboardEngineProcesses", "SwitchboardIsolation", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SwitchboardConformanceTests",
             dependencies: [
-                "SwitchboardConformance", "SwitchboardEngineRuntime", "SwitchboardIsolation", "SwitchboardTestSupport",
+                "SwitchboardConformance", "SwitchboardEngineRuntime", "SwitchboardIsolation", "SwitchboardEngineProcesses", "SwitchboardTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

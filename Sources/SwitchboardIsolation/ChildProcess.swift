@@ -20,10 +20,10 @@ public struct EngineProcessCommand: Sendable {
 /// A child process started by `sbx_spawn`: in the namespaces asked for, with standard input
 /// from /dev/null, standard output and error into `output`, optionally one socket as its
 /// descriptor 3, every other descriptor of the server closed, and only the environment given.
-struct ChildProcess {
+package struct ChildProcess: Sendable {
     let pid: pid_t
     /// Readable once the child has exited, whatever its own children hold open.
-    let pidfd: Int32
+    package let pidfd: Int32
     /// In a PID namespace the child is the namespace's init (`sbx_become_init`), which exits
     /// with 128 + the signal that ended the engine host.
     let behindInit: Bool
@@ -31,7 +31,7 @@ struct ChildProcess {
     /// The socket number the child finds its end on.
     static let socketDescriptor: Int32 = 3
 
-    static func spawn(
+    package static func spawn(
         _ executable: String, _ arguments: [String], socket: Int32?, output: Int32, namespaces: Int32 = 0, environment: [String]
     ) throws -> ChildProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -59,25 +59,11 @@ struct ChildProcess {
     }
 
     /// Waits for the child to end and says how: "exited with status 3", or the signal.
-    func waitForExit() -> String {
+    package func waitForExit() -> String {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         close(pidfd)
         return describe(status)
-    }
-
-    /// How the child ended, if it has; waits at most `patience` (then it is still running).
-    func exited(within patience: Duration) -> String? {
-        let deadline = ContinuousClock.now + patience
-        repeat {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) == pid {
-                close(pidfd)
-                return describe(status)
-            }
-            usleep(10_000)
-        } while ContinuousClock.now < deadline
-        return nil
     }
 
     /// A wait status as words: "exited with status 3", or the signal's name.
@@ -88,7 +74,7 @@ struct ChildProcess {
         return signal == 0 ? "exited with status \(code)" : Self.signalName(signal)
     }
 
-    func kill() { _ = Glibc.kill(pid, SIGKILL) }
+    package func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
     static func signalName(_ signal: Int32) -> String {
         let names: [Int32: String] = [
@@ -105,7 +91,7 @@ struct ChildFailure: Error, CustomStringConvertible {
 }
 
 /// A connected pair of stream sockets, both close-on-exec (dup2 clears it on the child's copy).
-func socketPair() throws -> (server: Int32, child: Int32) {
+package func socketPair() throws -> (server: Int32, child: Int32) {
     var pair: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
         throw ChildFailure("socketpair: \(String(cString: strerror(errno)))")

@@ -10,14 +10,14 @@ import Glibc
 /// logged line by line with the engine and session, at most `linesPerSecond` lines a second of
 /// at most `lineBytes` bytes each; what is dropped is counted and said. An engine that writes
 /// without end costs the server one thread reading and discarding, never its log or its routes.
-final class EngineOutput: Sendable {
+package final class EngineOutput: Sendable {
     static let linesPerSecond = 50
     static let lineBytes = 2048
 
     /// The end the child writes to (its descriptors 1 and 2); close it once the child has it.
-    let writeEnd: Int32
+    package let writeEnd: Int32
 
-    init(logger: Logger, label: String) throws {
+    package init(logger: Logger, label: String) throws {
         var ends: [Int32] = [0, 0]
         guard sbx_pipe(&ends) == 0 else { throw ChildFailure("pipe: \(String(cString: strerror(errno)))") }
         writeEnd = ends[1]
@@ -29,7 +29,7 @@ final class EngineOutput: Sendable {
 
     /// Closes the server's copy of the write end, so the reader sees the end of the output when
     /// the child (and whatever it started) has gone.
-    func childHasIt() { close(writeEnd) }
+    package func childHasIt() { close(writeEnd) }
 
     private static func relay(_ descriptor: Int32, to logger: Logger) {
         defer { close(descriptor) }

@@ -62,7 +62,7 @@ public struct SandboxSettings: Sendable {
     public static let off = SandboxSettings(mode: .off, processes: .perEngine)
 
     /// These settings for a process shared as `processes` says.
-    func sharing(_ processes: EngineProcesses) -> SandboxSettings {
+    package func sharing(_ processes: EngineProcesses) -> SandboxSettings {
         var settings = self
         settings.processes = processes
         return settings
@@ -91,7 +91,7 @@ public struct SandboxSettings: Sendable {
     /// The namespaces a process gets: all of them, the network one only when no network is
     /// granted (a granted network is the host's, narrowed to ports by Landlock), and a user
     /// namespace when the server is not root, since it may create the others only inside one.
-    func namespaces(grants: SandboxGrants) -> Int32 {
+    package func namespaces(grants: SandboxGrants) -> Int32 {
         guard mode != .off else { return 0 }
         var namespaces: Int32 = SBX_NS_PID | SBX_NS_MOUNT | SBX_NS_IPC | SBX_NS_UTS
         if grants.network.isEmpty { namespaces |= SBX_NS_NET }
@@ -101,7 +101,7 @@ public struct SandboxSettings: Sendable {
 
     /// The engine host's arguments for one process: what it may write (its state folder, or the
     /// whole state root for a shared process), read, connect to, and as whom it runs.
-    func arguments(writable: [String], grants: SandboxGrants) -> [String] {
+    package func arguments(writable: [String], grants: SandboxGrants) -> [String] {
         guard mode != .off else { return ["--sandbox", "off"] }
         var arguments = ["--sandbox", mode.rawValue, "--processes", processes.rawValue,
                          "--open-files", String(openFiles), "--process-limit", String(processLimit), "--file-size", String(fileSizeMiB)]
@@ -134,15 +134,15 @@ public struct SandboxSettings: Sendable {
 
     /// Gives a folder the engine may write to its user, who would otherwise not own it when the
     /// server runs as root.
-    func handOver(_ folder: String) {
+    package func handOver(_ folder: String) {
         guard mode != .off, let user else { return }
         _ = chown(folder, user.uid, user.gid)
     }
 }
 
 /// The fixed, minimal environment of an engine process: nothing of the server's.
-enum EngineEnvironment {
-    static func variables(home: String?) -> [String] {
+package enum EngineEnvironment {
+    package static func variables(home: String?) -> [String] {
         [
             "PATH=/usr/local/bin:/usr/bin:/bin",
             "LANG=C.UTF-8",

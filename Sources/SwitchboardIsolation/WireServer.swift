@@ -149,3 +149,102 @@ private struct ForwardingLogHandler: LogHandler {
         writer.send(.log(instance: instance, level: UInt64(event.level.pluginLevel), message: Array(event.message.description.utf8)))
     }
 }
+
+// The engine host's side of the wire stays on blocking descriptors, with a thread each way: it
+// serves one server over one socket, and links no NIO (the server's side is a SwiftNIO channel).
+
+/// Reads frames from a blocking socket, on one reader thread of its own.
+private final class FrameReader: @unchecked Sendable {
+    private let socket: Int32
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    init(socket: Int32) {
+        self.socket = socket
+    }
+
+    /// The next message; nil when the peer closed the socket or sent something malformed.
+    func next() -> WireMessage? {
+        while true {
+            let available = buffer.count - start
+            if available >= 4 {
+                var length = 0
+                for offset in (0..<4).reversed() { length = length << 8 | Int(buffer[start + offset]) }
+                guard length <= WireMessage.largestFrame else { return nil }
+                if available >= 4 + length {
+                    let body = (start + 4)..<(start + 4 + length)
+                    start += 4 + length
+                    return buffer.withUnsafeBytes { WireMessage.decode(UnsafeRawBufferPointer(rebasing: $0[body])) }
+                }
+            }
+            if start > 0, start == buffer.count {
+                buffer.removeAll(keepingCapacity: true)
+                start = 0
+            } else if start > 1 << 20 {
+                buffer.removeFirst(start)
+                start = 0
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            let count = chunk.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            buffer.append(contentsOf: chunk[0..<count])
+        }
+    }
+}
+
+/// Writes frames to a socket in order, on a thread of its own: a caller never blocks on a peer
+/// that stopped reading, and frames queued meanwhile leave in one write.
+private final class FrameWriter: @unchecked Sendable {
+    private let socket: Int32
+    private let condition = NSCondition()
+    private var queued: [UInt8] = []
+    private var closed = false
+
+    init(socket: Int32, label: String) {
+        self.socket = socket
+        let thread = Thread { [self] in drain() }
+        thread.name = label
+        thread.start()
+    }
+
+    func send(_ message: WireMessage) {
+        let frame = message.encoded()
+        condition.lock()
+        if !closed {
+            queued.append(contentsOf: frame)
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    /// Stops writing; what is still queued is dropped.
+    private func close() {
+        condition.lock()
+        closed = true
+        queued = []
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func drain() {
+        while true {
+            condition.lock()
+            while queued.isEmpty, !closed { condition.wait() }
+            if closed {
+                condition.unlock()
+                return
+            }
+            let bytes = queued
+            queued = []
+            condition.unlock()
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { return close() }
+                offset += written
+            }
+        }
+    }
+}

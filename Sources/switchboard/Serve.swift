@@ -7,6 +7,7 @@ import PostgresURL
 import ServiceLifecycle
 import SwitchboardEngineRuntime
 import SwitchboardHTTP
+import SwitchboardEngineProcesses
 import SwitchboardIsolation
 import SwitchboardPostgresStore
 import SwitchboardSQLiteStore

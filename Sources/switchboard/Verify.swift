@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SwitchboardConformance
 import SwitchboardEngineRuntime
+import SwitchboardEngineProcesses
 import SwitchboardIsolation
 
 struct Verify: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwitchboardConformance
 import SwitchboardEngineRuntime
+import SwitchboardEngineProcesses
 import SwitchboardIsolation
 import SwitchboardTestSupport
 import Testing

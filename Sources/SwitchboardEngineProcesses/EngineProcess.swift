@@ -2,18 +2,20 @@ import ContactsEngineKit
 import Foundation
 import Logging
 import CEngineSandbox
+import NIOCore
 import Synchronization
 import SwitchboardEngineRuntime
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SwitchboardIsolation
 
 /// The server's side of one engine's child process: the instances it serves, the calls in flight,
 /// and its restarts. When the child dies, every call in flight fails at once with 503 naming the
 /// engine and the signal, its instances report the failure (their sessions show FAILED), and the
 /// child is started again after a backoff, its instances created again from their configurations.
-final class EngineProcess: @unchecked Sendable {
+///
+/// The child's socket is a SwiftNIO channel on the server's event loop group (`WireConnection`);
+/// its messages are read there (`ChildHandler`), and its exit is seen from its pidfd
+/// (`ChildExit`). No thread of its own waits on either.
+final class EngineProcess: Sendable {
     struct Restarts: Sendable {
         var first: Duration = .milliseconds(100)
         var longest: Duration = .seconds(30)
@@ -34,6 +36,7 @@ final class EngineProcess: @unchecked Sendable {
     private let writable: [String]
     private let grants: SandboxGrants
     private let deadlines: CallDeadlines
+    private let group: any EventLoopGroup
     private static let handshakeTimeout = Duration.seconds(10)
 
     private struct Instance {
@@ -42,14 +45,19 @@ final class EngineProcess: @unchecked Sendable {
         var ready = false
     }
 
-    private struct Child {
+    /// A child as started: its process, its exit, and the namespaces it has.
+    private struct Spawned: Sendable {
         let process: ChildProcess
-        let writer: FrameWriter
-        let socket: Int32
+        let exit: ChildExit
         /// The namespaces it was started in, for its report.
         let namespaces: Int32
         /// Why the namespaces asked for could not be had (best-effort only).
         let namespaceFailure: String?
+    }
+
+    private struct Child {
+        let spawned: Spawned
+        let connection: WireConnection
     }
 
     private struct State {
@@ -79,9 +87,10 @@ final class EngineProcess: @unchecked Sendable {
 
     init(
         engineName: String, plugin: String, command: EngineProcessCommand, restarts: Restarts, metrics: HostMetrics, logger: Logger,
-        sandbox: SandboxSettings, writable: [String], grants: SandboxGrants, deadlines: CallDeadlines
+        sandbox: SandboxSettings, writable: [String], grants: SandboxGrants, deadlines: CallDeadlines, group: any EventLoopGroup
     ) {
         self.deadlines = deadlines
+        self.group = group
         self.sandbox = sandbox
         self.writable = writable
         self.grants = grants
@@ -120,11 +129,11 @@ final class EngineProcess: @unchecked Sendable {
     }
 
     func destroy(_ id: UInt64) {
-        let writer = state.withLock { state -> FrameWriter? in
+        let connection = state.withLock { state -> WireConnection? in
             guard state.instances.removeValue(forKey: id) != nil else { return nil }
-            return state.child?.writer
+            return state.child?.connection
         }
-        writer?.send(.destroy(instance: id))
+        connection?.send(.destroy(instance: id))
         stopIfUnused()
     }
 
@@ -179,7 +188,7 @@ final class EngineProcess: @unchecked Sendable {
         let pending = PendingCall(engineName: engineName, operation: operation, timeout: timeout, deadlines: deadlines)
         if let cancel {
             pending.whenAbandoned { [self] in
-                state.withLock { $0.child?.writer }?.send(cancel)
+                state.withLock { $0.child?.connection }?.send(cancel)
             }
         }
         let result = await withTaskCancellationHandler {
@@ -195,17 +204,17 @@ final class EngineProcess: @unchecked Sendable {
     ) async -> Result<[UInt8], EngineError> {
         await withUnsafeContinuation { continuation in
             pending.install(continuation)
-            let writer = state.withLock { state -> Result<FrameWriter, EngineError> in
+            let connection = state.withLock { state -> Result<WireConnection, EngineError> in
                 guard let child = state.child, state.down == nil else {
                     return .failure(EngineError(.unavailable, state.down ?? "engine \"\(engineName)\" is not running"))
                 }
                 register(&state, pending)
-                return .success(child.writer)
+                return .success(child.connection)
             }
-            switch writer {
-            case .success(let writer):
+            switch connection {
+            case .success(let connection):
                 pending.arm()
-                writer.send(message)
+                connection.send(message)
             case .failure(let error):
                 pending.settle(.failure(error))
             }
@@ -217,7 +226,7 @@ final class EngineProcess: @unchecked Sendable {
             state.timeoutsInARow += 1
             guard state.timeoutsInARow >= restarts.timeoutsBeforeKill, let child = state.child, state.killReason == nil else { return nil }
             state.killReason = "engine \"\(engineName)\" was killed after \(state.timeoutsInARow) calls in a row timed out"
-            return child.process
+            return child.spawned.process
         }
         if let hung {
             logger.error("engine process hung; killing it", metadata: ["engine": "\(engineName)"])
@@ -243,12 +252,14 @@ final class EngineProcess: @unchecked Sendable {
 
     /// Starts a child and waits for its handshake.
     private func launch() async throws(EngineError) {
-        let child: Child
+        let spawned: Spawned
+        let socket: Int32
         do {
-            child = try spawn()
+            (spawned, socket) = try spawn()
         } catch {
             throw EngineError(.unavailable, "engine \"\(engineName)\": \(error)")
         }
+        let child = Child(spawned: spawned, connection: WireConnection(eventLoop: group.next()))
         let handshake = PendingCall(engineName: engineName, operation: "the engine host handshake", timeout: Self.handshakeTimeout, deadlines: deadlines)
         let result = await withUnsafeContinuation { continuation in
             handshake.install(continuation)
@@ -260,15 +271,20 @@ final class EngineProcess: @unchecked Sendable {
                 state.confinement = nil
             }
             handshake.arm()
-            let reader = Thread { [self] in read(from: child) }
-            reader.name = "switchboard-engine-reader-\(engineName)"
-            reader.start()
+            // A process the plugin forked may hold the child's end of the socket open after the
+            // child died: its pidfd says so, and the socket is closed from here.
+            spawned.exit.whenExited { child.connection.close() }
+            child.connection.open(socket: socket) { [self] in ChildHandler(process: self, spawned: spawned) }.whenFailure { [self] error in
+                noteEnd("engine \"\(engineName)\": \(error)")
+                spawned.process.kill()
+                connectionClosed(spawned, on: child.connection.eventLoop)
+            }
         }
         do throws(EngineError) {
             _ = try result.get()
         } catch {
             state.withLock { if $0.killReason == nil { $0.killReason = "engine \"\(engineName)\": \(error.message)" } }
-            child.process.kill()
+            spawned.process.kill()
             throw error
         }
     }
@@ -276,9 +292,11 @@ final class EngineProcess: @unchecked Sendable {
     /// Starts the engine host in its namespaces, with its output going to the log. Under
     /// `best-effort`, a kernel that refuses the namespaces gets a child without them, and the
     /// report says so; under `strict` the refusal stands.
-    private func spawn() throws -> Child {
+    private func spawn() throws -> (Spawned, socket: Int32) {
         let (server, remote) = try socketPair()
         defer { close(remote) }
+        var started = false
+        defer { if !started { close(server) } }
         var outputLogger = logger
         outputLogger[metadataKey: "engine"] = "\(engineName)"
         outputLogger[metadataKey: "source"] = "engine output"
@@ -296,40 +314,45 @@ final class EngineProcess: @unchecked Sendable {
             namespaceFailure = "namespaces: \(error)"
             process = try ChildProcess.spawn(command.executable, arguments, socket: remote, output: output.writeEnd, environment: environment)
         }
-        return Child(
-            process: process, writer: FrameWriter(socket: server, label: "switchboard-engine-writer-\(engineName)"), socket: server,
-            namespaces: namespaceFailure == nil ? namespaces : 0, namespaceFailure: namespaceFailure)
+        let exit: ChildExit
+        do {
+            exit = try ChildExit(process)
+        } catch {
+            process.kill()
+            _ = process.waitForExit()
+            throw error
+        }
+        started = true
+        let spawned = Spawned(
+            process: process, exit: exit, namespaces: namespaceFailure == nil ? namespaces : 0, namespaceFailure: namespaceFailure)
+        return (spawned, server)
     }
 
-    private func read(from child: Child) {
-        let reader = FrameReader(socket: child.socket, pidfd: child.process.pidfd)
-        if case .hello(let magic, let versions)? = reader.next(), magic == WireMessage.magic {
-            if let version = WireMessage.versions.last(where: versions.contains) {
-                guard case .confined(let bytes)? = reader.next(), let report = try? JSONDecoder().decode(ConfinementReport.self, from: Data(bytes)) else {
-                    state.withLock { if $0.killReason == nil { $0.killReason = "engine host did not report its sandbox" } }
-                    return ended(child)
-                }
-                let confinement = sandboxReport(report, child: child)
-                if let failure = confinement.failure, sandbox.mode == .strict {
-                    metrics.sandboxRefused(engine: engineName)
-                    logger.error("engine process refused: its sandbox cannot be applied in full", metadata: [
-                        "engine": "\(engineName)", "reason": "\(failure)",
-                    ])
-                    state.withLock { $0.killReason = "engine \"\(engineName)\" not started: --sandbox strict, and \(failure)" }
-                    child.process.kill()
-                    return ended(child)
-                }
-                state.withLock { $0.confinement = confinement }
-                child.writer.send(.welcome(version: version))
-                state.withLock { $0.handshake }?.settle(.success([]))
-                while let message = reader.next() { receive(message) }
-            } else {
-                state.withLock { $0.killReason = "engine host speaks protocol versions \(versions); this server speaks \(WireMessage.versions)" }
-            }
-        } else {
-            state.withLock { if $0.killReason == nil { $0.killReason = "engine host did not complete the handshake" } }
+    /// The child's sandbox as it reported it, kept; or, under `--sandbox strict` with a layer
+    /// missing, refused: the child is killed before it loads the plugin (false).
+    private func accept(_ report: ConfinementReport, from spawned: Spawned) -> Bool {
+        let confinement = sandboxReport(report, spawned: spawned)
+        if let failure = confinement.failure, sandbox.mode == .strict {
+            metrics.sandboxRefused(engine: engineName)
+            logger.error("engine process refused: its sandbox cannot be applied in full", metadata: [
+                "engine": "\(engineName)", "reason": "\(failure)",
+            ])
+            state.withLock { $0.killReason = "engine \"\(engineName)\" not started: --sandbox strict, and \(failure)" }
+            spawned.process.kill()
+            return false
         }
-        ended(child)
+        state.withLock { $0.confinement = confinement }
+        return true
+    }
+
+    /// The welcome was sent: the child serves.
+    private func handshakeDone() {
+        state.withLock { $0.handshake }?.settle(.success([]))
+    }
+
+    /// Why the child is being ended, unless one was given already (`always` overrides it).
+    private func noteEnd(_ reason: String, always: Bool = false) {
+        state.withLock { if always || $0.killReason == nil { $0.killReason = reason } }
     }
 
     private func receive(_ message: WireMessage) {
@@ -352,7 +375,7 @@ final class EngineProcess: @unchecked Sendable {
     }
 
     /// The child's own report, with the namespaces the server started it in.
-    private func sandboxReport(_ report: ConfinementReport, child: Child) -> SandboxReport {
+    private func sandboxReport(_ report: ConfinementReport, spawned child: Spawned) -> SandboxReport {
         let namespaces: [(flag: Int32, name: String)] = [
             (SBX_NS_PID, "pid-namespace"), (SBX_NS_MOUNT, "mount-namespace"),
             (SBX_NS_IPC, "ipc-namespace"), (SBX_NS_UTS, "uts-namespace"),
@@ -373,13 +396,20 @@ final class EngineProcess: @unchecked Sendable {
             processes: sandbox.processes.rawValue)
     }
 
+    /// The child's socket closed: it died, was stopped, or its pidfd said it exited. One that
+    /// closed its socket but lives on is given a second, then killed; `ended` follows its exit.
+    private func connectionClosed(_ spawned: Spawned, on eventLoop: any EventLoop) {
+        let patience = eventLoop.scheduleTask(in: .seconds(1)) { spawned.process.kill() }
+        spawned.exit.whenExited { [self] in
+            patience.cancel()
+            ended(spawned)
+        }
+    }
 
-    /// The child's socket closed: it died, or was stopped. Fails what was in flight, then restarts
-    /// it if instances still need it.
-    private func ended(_ child: Child) {
-        let exit = Self.reap(child.process)
-        child.writer.close()
-        close(child.socket)
+    /// The child exited: reaps it for how, fails what was in flight, then restarts it if instances
+    /// still need it.
+    private func ended(_ child: Spawned) {
+        let exit = child.process.waitForExit()
         let (reason, waiting, restartAfter) = state.withLock { state -> (String, [PendingCall], Duration?) in
             let reason = state.killReason ?? "engine \"\(engineName)\" crashed (\(exit))"
             let waiting = Array(state.calls.values) + Array(state.creating.values) + Array(state.queries.values) + [state.handshake].compactMap { $0 }
@@ -438,7 +468,7 @@ final class EngineProcess: @unchecked Sendable {
         logger.info("engine process restarted", metadata: ["engine": "\(engineName)"])
     }
 
-    /// Ends the child once no instance needs it; its reader then sees the socket close.
+    /// Ends the child once no instance needs it: its socket is closed, and it exits.
     private func stopIfUnused() {
         let child = state.withLock { state -> Child? in
             guard state.instances.isEmpty, !state.stopped else { return nil }
@@ -448,17 +478,81 @@ final class EngineProcess: @unchecked Sendable {
             state.killReason = "engine \"\(engineName)\" stopped: no instance needs it"
             return state.child
         }
-        child.map { shutdown(socket: $0.socket) }
+        child?.connection.close()
     }
+}
 
-    private func shutdown(socket: Int32) {
-        _ = Glibc.shutdown(socket, Int32(SHUT_RDWR))
-    }
+extension EngineProcess {
+    /// Reads one child's messages on its channel's event loop: the handshake (`hello`, then
+    /// `confined`, answered with `welcome`), then answers to calls, queries and creates.
+    private final class ChildHandler: ChannelInboundHandler {
+        typealias InboundIn = WireMessage
+        typealias OutboundOut = WireMessage
 
-    /// How the child ended. One that closed its socket but lives on is given a second, then killed.
-    private static func reap(_ process: ChildProcess) -> String {
-        if let exit = process.exited(within: .seconds(1)) { return exit }
-        process.kill()
-        return process.waitForExit()
+        private enum Phase {
+            case hello
+            case confined(version: UInt64)
+            case serving
+            case ending
+        }
+
+        private let process: EngineProcess
+        private let spawned: Spawned
+        private var phase = Phase.hello
+
+        init(process: EngineProcess, spawned: Spawned) {
+            self.process = process
+            self.spawned = spawned
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let message = unwrapInboundIn(data)
+            switch phase {
+            case .serving:
+                process.receive(message)
+            case .hello:
+                guard case .hello(let magic, let versions) = message, magic == WireMessage.magic else {
+                    return end(context, "engine host did not complete the handshake")
+                }
+                guard let version = WireMessage.versions.last(where: versions.contains) else {
+                    return end(context, "engine host speaks protocol versions \(versions); this server speaks \(WireMessage.versions)", always: true)
+                }
+                phase = .confined(version: version)
+            case .confined(let version):
+                guard case .confined(let bytes) = message, let report = try? JSONDecoder().decode(ConfinementReport.self, from: Data(bytes)) else {
+                    return end(context, "engine host did not report its sandbox")
+                }
+                guard process.accept(report, from: spawned) else {
+                    phase = .ending
+                    return context.close(promise: nil)
+                }
+                phase = .serving
+                context.writeAndFlush(wrapOutboundOut(.welcome(version: version)), promise: nil)
+                process.handshakeDone()
+            case .ending:
+                return
+            }
+        }
+
+        private func end(_ context: ChannelHandlerContext, _ reason: String, always: Bool = false) {
+            process.noteEnd(reason, always: always)
+            phase = .ending
+            context.close(promise: nil)
+        }
+
+        /// A frame too large or malformed, or the socket failed: the connection ends.
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            switch phase {
+            case .hello: process.noteEnd("engine host did not complete the handshake")
+            case .confined: process.noteEnd("engine host did not report its sandbox")
+            case .serving, .ending: break
+            }
+            phase = .ending
+            process.connectionClosed(spawned, on: context.eventLoop)
+        }
     }
 }

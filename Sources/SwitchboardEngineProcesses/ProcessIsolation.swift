@@ -1,8 +1,11 @@
 @_spi(SwitchboardHost) import ContactsEngineKit
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 import SwitchboardEngineRuntime
+import SwitchboardIsolation
 
 /// Runs engine instances in sandboxed child processes (`switchboard-engine-host`): one per
 /// instance, so that a session reaches only its own state folder, or, for a shared instance, one
@@ -15,17 +18,24 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
     private let restarts: EngineProcess.Restarts
     private let metrics: HostMetrics
     private let logger: Logger
+    private let group: any EventLoopGroup
     /// The processes that serve instances now, each with how many: an entry leaves with its last
     /// instance (the process itself ends then too), so the table holds only what runs.
     private let processes = Mutex<[String: (process: EngineProcess, instances: Int)]>([:])
 
-    public init(command: EngineProcessCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger) {
+    /// - Parameter group: where the engine processes' sockets are read and written; by default the
+    ///   group Hummingbird serves HTTP on.
+    public init(
+        command: EngineProcessCommand, sandbox: SandboxSettings, stateRoot: String?, metrics: HostMetrics = .none, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
         self.sandbox = sandbox
         self.stateRoot = stateRoot
         self.command = command
         restarts = EngineProcess.Restarts()
         self.metrics = metrics
         self.logger = logger
+        self.group = group
     }
 
     public func makeInstance(
@@ -44,7 +54,7 @@ public final class ProcessIsolation: IsolatedEngineLauncher {
             let process = processes[key]?.process ?? EngineProcess(
                 engineName: engine.metadata.name, plugin: plugin, command: command, restarts: restarts, metrics: metrics, logger: logger,
                 sandbox: sandbox.sharing(shared ? .perEngine : .perSession), writable: writable, grants: context.grants,
-                deadlines: engine.deadlines)
+                deadlines: engine.deadlines, group: group)
             processes[key] = (process, (processes[key]?.instances ?? 0) + 1)
             return process
         }
