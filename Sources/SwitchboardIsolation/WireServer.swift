@@ -32,7 +32,7 @@ public enum WireServer {
         socket: Int32, plugin: String, policy: PluginPolicy, confinement: ConfinementReport,
         stateDirectory: @escaping @Sendable (String) -> String = { $0 }
     ) async -> String? {
-        let writer = FrameWriter(socket: socket, label: "switchboard-engine-host-writer")
+        let writer = FrameWriter(socket: socket)
         writer.send(.hello(magic: WireMessage.magic, versions: WireMessage.versions))
         writer.send(.confined(report: Array((try? JSONEncoder().encode(confinement)) ?? Data())))
         let reader = FrameReader(socket: socket)
@@ -64,8 +64,14 @@ private final class ChildInstances: Sendable {
     let writer: FrameWriter
     private let instances = Mutex<[UInt64: any EngineHandle]>([:])
     /// Calls in flight, by the server's number, so that `cancel` can reach them (as task
-    /// cancellation, which the in-process handle passes to the plugin's `cancel`).
-    private let calls = Mutex<[UInt64: Task<Void, Never>]>([:])
+    /// cancellation, which the in-process handle passes to the plugin's `cancel`). A call's task
+    /// may finish before it is recorded (it starts at once, on the reader's thread): whichever of
+    /// the two comes second removes the entry.
+    private enum Call {
+        case running(Task<Void, Never>)
+        case finishedFirst
+    }
+    private let calls = Mutex<[UInt64: Call]>([:])
     /// The server enforces every deadline; here a call only needs one so it is not kept forever.
     private static let callTimeout = Duration.seconds(3600)
 
@@ -100,21 +106,24 @@ private final class ChildInstances: Sendable {
             guard let handle = instances.withLock({ $0[id] }), let feature = Feature(rawValue: String(decoding: featureID, as: UTF8.self)) else {
                 return writer.send(.completion(call: call, status: UInt64(EngineError.Kind.unavailable.status), bytes: Array("no such instance or feature".utf8)))
             }
-            // Registered under the lock before the task can finish and remove itself.
-            calls.withLock { calls in
-                calls[call] = Task {
-                    let completion: WireMessage
-                    do throws(EngineError) {
-                        completion = .completion(call: call, status: 0, bytes: try await handle.call(feature, request: request))
-                    } catch {
-                        completion = .completion(call: call, status: UInt64(error.kind.status), bytes: Array(error.message.utf8))
-                    }
-                    self.calls.withLock { _ = $0.removeValue(forKey: call) }
-                    writer.send(completion)
+            // Runs on this thread until it first waits (for the plugin's thread): no hop to reach the plugin.
+            let task = Task.immediate {
+                let completion: WireMessage
+                do throws(EngineError) {
+                    completion = .completion(call: call, status: 0, bytes: try await handle.call(feature, request: request))
+                } catch {
+                    completion = .completion(call: call, status: UInt64(error.kind.status), bytes: Array(error.message.utf8))
                 }
+                self.calls.withLock { calls in
+                    if case .running? = calls[call] { calls[call] = nil } else { calls[call] = .finishedFirst }
+                }
+                writer.send(completion)
+            }
+            calls.withLock { calls in
+                if case .finishedFirst? = calls[call] { calls[call] = nil } else { calls[call] = .running(task) }
             }
         case .cancel(let call):
-            calls.withLock { $0[call] }?.cancel()
+            if case .running(let task)? = calls.withLock({ $0[call] }) { task.cancel() }
         case .features(let id, let query):
             let handle = instances.withLock { $0[id] }
             Task {
@@ -193,56 +202,29 @@ private final class FrameReader: @unchecked Sendable {
     }
 }
 
-/// Writes frames to a socket in order, on a thread of its own: a caller never blocks on a peer
-/// that stopped reading, and frames queued meanwhile leave in one write.
-private final class FrameWriter: @unchecked Sendable {
+/// Writes frames to the socket in order, from the thread that has one to send: a completion
+/// leaves from the thread that completed it, with no hand-off to a writer thread (one wake-up
+/// less per call). A server that stops reading blocks the sender, which here holds back only
+/// this engine's own threads; the server reads its engine processes on its event loops, always.
+private final class FrameWriter: Sendable {
     private let socket: Int32
-    private let condition = NSCondition()
-    private var queued: [UInt8] = []
-    private var closed = false
+    /// Held for a whole frame, so that frames from different threads never interleave; true once
+    /// a write failed (the server is gone), after which nothing more is written.
+    private let failed = Mutex(false)
 
-    init(socket: Int32, label: String) {
+    init(socket: Int32) {
         self.socket = socket
-        let thread = Thread { [self] in drain() }
-        thread.name = label
-        thread.start()
     }
 
     func send(_ message: WireMessage) {
         let frame = message.encoded()
-        condition.lock()
-        if !closed {
-            queued.append(contentsOf: frame)
-            condition.signal()
-        }
-        condition.unlock()
-    }
-
-    /// Stops writing; what is still queued is dropped.
-    private func close() {
-        condition.lock()
-        closed = true
-        queued = []
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func drain() {
-        while true {
-            condition.lock()
-            while queued.isEmpty, !closed { condition.wait() }
-            if closed {
-                condition.unlock()
-                return
-            }
-            let bytes = queued
-            queued = []
-            condition.unlock()
+        failed.withLock { failed in
+            guard !failed else { return }
             var offset = 0
-            while offset < bytes.count {
-                let written = bytes[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            while offset < frame.count {
+                let written = frame[offset...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                 if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return close() }
+                guard written > 0 else { return failed = true }
                 offset += written
             }
         }
