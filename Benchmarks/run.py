@@ -119,6 +119,7 @@ def abi():
     print("```\n" + output.strip() + "\n```")
     FIGURES["abi_added_ns"] = int(re.search(r"through the C ABI \(\.so\):\s+\d+ ns/call\s+\(\+(-?\d+) ns", output).group(1))
     FIGURES["abi_answer_added_ns"] = int(re.search(r"checkedAnswer through the ABI:\s+\d+ ns/call\s+\(\+(-?\d+) ns", output).group(1))
+    FIGURES["abi_check_exists_added_ns"] = int(re.search(r"check-exists, through the ABI:\s+\d+ ns/call\s+\(\+(-?\d+) ns", output).group(1))
 
 
 def three_way():

@@ -44,6 +44,8 @@ struct ABIBenchmark {
 
         var directTimes: [Double] = [], abiTimes: [Double] = [], fixedTimes: [Double] = []
         var directAnswerTimes: [Double] = [], abiAnswerTimes: [Double] = []
+        var directExistsTimes: [Double] = [], abiExistsTimes: [Double] = []
+        let existsRequest = CheckExistsRequest(phone: "14155550101")
         for _ in 0..<rounds {
             // Interleaved so that machine noise hits all of them alike.
             directTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.contact(request) })
@@ -52,6 +54,9 @@ struct ABIBenchmark {
             // What the contact route needs: the answer's JSON.
             directAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try JSONCoders.encode(try await direct.contact(request)) })
             abiAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedAnswer(Operations.GetContact.self, request) })
+            // Another read `local` answers at once, with request and result types of their own.
+            directExistsTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.checkExists(existsRequest) })
+            abiExistsTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedResult(Operations.CheckExists.self, existsRequest) })
         }
         throughABI.shutdown()
         fixed.shutdown()
@@ -65,12 +70,19 @@ struct ABIBenchmark {
         print("the answer's JSON, as the contact route sends it:")
         print(String(format: "  local, direct Swift call + JSONWriter: %8.0f ns/call", directAnswer))
         print(String(format: "  local, checkedAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, abiAnswer - directAnswer, abiAnswer / directAnswer))
+        let directExists = median(directExistsTimes), abiExists = median(abiExistsTimes)
+        print("another read answered from memory, contacts.check-exists, typed call:")
+        print(String(format: "  local check-exists, direct Swift call:  %8.0f ns/call", directExists))
+        print(String(format: "  local check-exists, through the ABI:    %8.0f ns/call  (+%.0f ns, %.2fx)", abiExists, abiExists - directExists, abiExists / directExists))
 
         // Where the ABI's cost goes: the four JSON codings of one call (Foundation's coders beside
-        // the SDK's JSONWriter and JSONReader), and a task per call in the SDK.
+        // the SDK's JSONWriter and JSONReader), and the task a call on the SDK's asynchronous path
+        // gets (an engine answering at once, a SynchronousContactsEngine such as `local`, has none).
         let contact = try await direct.contact(request)
         let contactBytes = try JSONCoders.encode(contact)
         let requestBytes = try JSONCoders.encode(request)
+        let exists = try await direct.checkExists(existsRequest)
+        let existsRequestBytes = try JSONCoders.encode(existsRequest)
         let encoder = JSONEncoder(), decoder = JSONDecoder()
         print("where the time goes, ns per operation (Foundation's JSONEncoder/JSONDecoder, then the SDK's JSONWriter/JSONReader):")
         for (label, body) in [
@@ -82,7 +94,14 @@ struct ABIBenchmark {
             ("encode the result (Contact), JSONWriter", { @Sendable in _ = try JSONCoders.encode(contact) }),
             ("decode the result, Foundation", { @Sendable in _ = try decoder.decode(Contact.self, from: Data(contactBytes)) }),
             ("decode the result, JSONReader", { @Sendable in _ = try JSONCoders.decode(Contact.self, from: contactBytes) }),
+            ("encode the request (exists), Foundation", { @Sendable in _ = try encoder.encode(existsRequest) }),
+            ("encode the request (exists), JSONWriter", { @Sendable in _ = try JSONCoders.encode(existsRequest) }),
+            ("decode the request (exists), Foundation", { @Sendable in _ = try decoder.decode(CheckExistsRequest.self, from: Data(existsRequestBytes)) }),
+            ("decode the request (exists), JSONReader", { @Sendable in _ = try JSONCoders.decode(CheckExistsRequest.self, from: existsRequestBytes) }),
+            ("encode the result (exists), Foundation", { @Sendable in _ = try encoder.encode(exists) }),
+            ("encode the result (exists), JSONWriter", { @Sendable in _ = try JSONCoders.encode(exists) }),
             ("start a Task and wait for it", { @Sendable in _ = await Task { () -> Int in 1 }.value }),
+            ("start a Task.immediate (async path)", { @Sendable in _ = Task.immediate { () -> Int in 1 } }),
         ] as [(String, @Sendable () async throws -> Void)] {
             var times: [Double] = []
             for _ in 0..<rounds { times.append(try await nanosecondsPerCall(calls, body)) }

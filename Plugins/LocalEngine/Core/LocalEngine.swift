@@ -9,7 +9,11 @@ import Synchronization
 /// optional and not both. Without either the database is `<state directory>/local.sqlite`, or
 /// in memory when the host gives no state directory. On PostgreSQL, every replica whose session
 /// names the same database serves one address book.
-public final class LocalEngine: ContactsEngine {
+///
+/// Reads are answered at once (`SynchronousContactsEngine`): from the snapshot, with no task,
+/// unless the store's version is due for a check, which the asynchronous method then makes.
+/// Writes wait on the database.
+public final class LocalEngine: SynchronousContactsEngine {
     public static let name = "local"
     public static let version = "0.1.0"
     public static let summary = "Address book, account directory and LIDs in SQLite or PostgreSQL"
@@ -93,6 +97,11 @@ public final class LocalEngine: ContactsEngine {
         return try contacts.page(request).map { contacts.byID[$0].contact }
     }
 
+    public func listContactsAtOnce(_ request: ContactsPageRequest) throws -> [Contact]? {
+        guard let contacts = readAtOnce({ $0.contacts }) else { return nil }
+        return try contacts.page(request).map { contacts.byID[$0].contact }
+    }
+
     /// From one snapshot, copied a piece at a time: the first piece of 100,000 contacts leaves
     /// after a thousand copies, not a hundred thousand.
     public func listContacts(_ request: ContactsPageRequest, inPiecesOf size: Int, send: (ArraySlice<Contact>) async -> Bool) async throws {
@@ -104,11 +113,17 @@ public final class LocalEngine: ContactsEngine {
 
     public func contact(_ request: ContactRequest) async throws -> Contact {
         let id = try Self.contactID(request.contactId)
-        return try await read { snapshot in
-            // WAHA answers for any number: outside the address book, the id and whether it has an account.
-            snapshot.contacts[id]?.contact
-                ?? Contact(id: id, isWAContact: Self.phoneNumber(of: id).map(snapshot.accounts.contains) ?? false)
-        }
+        return try await read { Self.contact(id, in: $0) }
+    }
+
+    public func contactAtOnce(_ request: ContactRequest) throws -> Contact? {
+        let id = try Self.contactID(request.contactId)
+        return readAtOnce { Self.contact(id, in: $0) }
+    }
+
+    /// WAHA answers for any number: outside the address book, the id and whether it has an account.
+    private static func contact(_ id: String, in snapshot: Snapshot) -> Contact {
+        snapshot.contacts[id]?.contact ?? Contact(id: id, isWAContact: phoneNumber(of: id).map(snapshot.accounts.contains) ?? false)
     }
 
     public func upsertContact(_ request: UpsertContactRequest) async throws {
@@ -122,15 +137,27 @@ public final class LocalEngine: ContactsEngine {
     }
 
     public func checkExists(_ request: CheckExistsRequest) async throws -> CheckExistsResult {
+        let candidates = try Self.candidates(request)
+        return try await read { Self.checkExists(candidates, in: $0) }
+    }
+
+    public func checkExistsAtOnce(_ request: CheckExistsRequest) throws -> CheckExistsResult? {
+        let candidates = try Self.candidates(request)
+        return readAtOnce { Self.checkExists(candidates, in: $0) }
+    }
+
+    /// The number asked for, and its other form in Brazil.
+    private static func candidates(_ request: CheckExistsRequest) throws -> [String] {
         let phone = request.phone
         guard ChatID.isPhoneNumber(phone) else {
             throw EngineError(.invalidInput, "phone must be \(ChatID.phoneNumberDigits) digits, country code first: \(phone)")
         }
-        let candidates = [phone] + [Self.brazilianAlternative(of: phone)].compactMap { $0 }
-        return try await read { snapshot in
-            let registered = candidates.first(where: snapshot.isRegistered)
-            return CheckExistsResult(numberExists: registered != nil, chatId: registered.map { $0 + ChatID.contactSuffix })
-        }
+        return [phone] + [brazilianAlternative(of: phone)].compactMap { $0 }
+    }
+
+    private static func checkExists(_ candidates: [String], in snapshot: Snapshot) -> CheckExistsResult {
+        let registered = candidates.first(where: snapshot.isRegistered)
+        return CheckExistsResult(numberExists: registered != nil, chatId: registered.map { $0 + ChatID.contactSuffix })
     }
 
     public func about(_ request: ContactRequest) async throws -> AboutResult {
@@ -138,10 +165,20 @@ public final class LocalEngine: ContactsEngine {
         return try await read { AboutResult(about: $0.contacts[id]?.about) }
     }
 
+    public func aboutAtOnce(_ request: ContactRequest) throws -> AboutResult? {
+        let id = try Self.contactID(request.contactId)
+        return readAtOnce { AboutResult(about: $0.contacts[id]?.about) }
+    }
+
     /// `refresh` changes nothing: the URL is stored locally, there is no cache to bypass.
     public func profilePicture(_ request: ProfilePictureRequest) async throws -> ProfilePictureResult {
         let id = try Self.contactID(request.contactId)
         return try await read { ProfilePictureResult(profilePictureURL: $0.contacts[id]?.profilePictureURL) }
+    }
+
+    public func profilePictureAtOnce(_ request: ProfilePictureRequest) throws -> ProfilePictureResult? {
+        let id = try Self.contactID(request.contactId)
+        return readAtOnce { ProfilePictureResult(profilePictureURL: $0.contacts[id]?.profilePictureURL) }
     }
 
     public func block(_ request: ContactRequest) async throws {
@@ -159,25 +196,56 @@ public final class LocalEngine: ContactsEngine {
 
     public func listLids(_ request: LidsPageRequest) async throws -> [LidMapping] {
         try PageBounds.check(offset: request.offset, limit: request.limit)
-        return try await read { snapshot in
-            snapshot.lidOrder.page(offset: request.offset, limit: request.limit).map { LidMapping(lid: $0, pn: snapshot.pnByLid[$0]) }
-        }
+        return try await read { Self.lids(request, in: $0) }
+    }
+
+    public func listLidsAtOnce(_ request: LidsPageRequest) throws -> [LidMapping]? {
+        try PageBounds.check(offset: request.offset, limit: request.limit)
+        return readAtOnce { Self.lids(request, in: $0) }
+    }
+
+    private static func lids(_ request: LidsPageRequest, in snapshot: Snapshot) -> [LidMapping] {
+        snapshot.lidOrder.page(offset: request.offset, limit: request.limit).map { LidMapping(lid: $0, pn: snapshot.pnByLid[$0]) }
     }
 
     public func countLids() async throws -> Int {
         try await read { $0.lidOrder.count }
     }
 
+    public func countLidsAtOnce() throws -> Int? {
+        readAtOnce { $0.lidOrder.count }
+    }
+
     public func phoneNumber(forLid request: LidLookupRequest) async throws -> LidMapping {
-        guard let lid = ChatID.normalizedLid(request.lid) else { throw EngineError(.invalidInput, "invalid lid: \(request.lid)") }
+        let lid = try Self.lid(request)
         return try await read { LidMapping(lid: lid, pn: $0.pnByLid[lid]) }
     }
 
+    public func phoneNumberAtOnce(forLid request: LidLookupRequest) throws -> LidMapping? {
+        let lid = try Self.lid(request)
+        return readAtOnce { LidMapping(lid: lid, pn: $0.pnByLid[lid]) }
+    }
+
+    private static func lid(_ request: LidLookupRequest) throws -> String {
+        guard let lid = ChatID.normalizedLid(request.lid) else { throw EngineError(.invalidInput, "invalid lid: \(request.lid)") }
+        return lid
+    }
+
     public func lid(forPhoneNumber request: PhoneNumberLookupRequest) async throws -> LidMapping {
+        let pn = try Self.phoneNumberID(request)
+        return try await read { LidMapping(lid: $0.lidByPn[pn], pn: pn) }
+    }
+
+    public func lidAtOnce(forPhoneNumber request: PhoneNumberLookupRequest) throws -> LidMapping? {
+        let pn = try Self.phoneNumberID(request)
+        return readAtOnce { LidMapping(lid: $0.lidByPn[pn], pn: pn) }
+    }
+
+    private static func phoneNumberID(_ request: PhoneNumberLookupRequest) throws -> String {
         guard let pn = ChatID.normalizedPhoneNumberID(request.pn) else {
             throw EngineError(.invalidInput, "invalid phone number: \(request.pn)")
         }
-        return try await read { LidMapping(lid: $0.lidByPn[pn], pn: pn) }
+        return pn
     }
 
     // MARK: Snapshot access
@@ -193,6 +261,18 @@ public final class LocalEngine: ContactsEngine {
         }
         return try state.withLock { state in
             guard let snapshot = state.snapshot else { throw failure ?? EngineError(.unavailable, "\(store.description): not loaded") }
+            return body(snapshot)
+        }
+    }
+
+    /// Serves a read from memory without waiting: nil when `read` would first ask the store (the
+    /// snapshot is not loaded, a reload is owed, or the version is due for its check once a
+    /// second), and the asynchronous method must answer.
+    private func readAtOnce<T: Sendable>(_ body: (Snapshot) -> T) -> T? {
+        state.withLock { state in
+            guard let snapshot = state.snapshot, snapshot.version >= state.mustReach,
+                  ContinuousClock.now - state.lastVersionCheck < .seconds(1)
+            else { return nil }
             return body(snapshot)
         }
     }

@@ -6,6 +6,9 @@ import Foundation
 /// Implement the methods of the features you declare in `features`; every other method keeps
 /// its default, which answers not-implemented. The host never calls a feature that
 /// `activeFeatures` leaves out: the SDK answers not-implemented for it.
+///
+/// Each call runs in a Swift task of its own, which the host's `cancel` cancels. An engine that
+/// answers reads without waiting can spare them that task: see ``SynchronousContactsEngine``.
 public protocol ContactsEngine: Sendable {
     /// Unique engine name: `[a-z0-9][a-z0-9-]{0,31}`.
     static var name: String { get }

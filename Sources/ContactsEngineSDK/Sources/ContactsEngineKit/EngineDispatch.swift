@@ -9,18 +9,18 @@ extension ContactsEngine {
     /// Runs one feature from its JSON request to its JSON result: what the C ABI calls into.
     @_spi(SwitchboardHost) public func perform(_ feature: Feature, request: [UInt8]) async throws -> [UInt8] {
         switch feature {
-        case .contactsList: try await run(Operations.ListContacts.self, request) { try await listContacts($0) }
-        case .contactsGet: try await run(Operations.GetContact.self, request) { try await contact($0) }
-        case .contactsUpsert: try await run(Operations.UpsertContact.self, request) { try await upsertContact($0); return Empty() }
-        case .contactsCheckExists: try await run(Operations.CheckExists.self, request) { try await checkExists($0) }
-        case .contactsAbout: try await run(Operations.About.self, request) { try await about($0) }
-        case .contactsProfilePicture: try await run(Operations.ProfilePicture.self, request) { try await profilePicture($0) }
-        case .contactsBlock: try await run(Operations.Block.self, request) { try await block($0); return Empty() }
-        case .contactsUnblock: try await run(Operations.Unblock.self, request) { try await unblock($0); return Empty() }
-        case .lidsList: try await run(Operations.ListLids.self, request) { try await listLids($0) }
-        case .lidsCount: try await run(Operations.CountLids.self, request) { _ in CountResult(count: try await countLids()) }
-        case .lidsGetByLid: try await run(Operations.PhoneNumberForLid.self, request) { try await phoneNumber(forLid: $0) }
-        case .lidsGetByPhoneNumber: try await run(Operations.LidForPhoneNumber.self, request) { try await lid(forPhoneNumber: $0) }
+        case .contactsList: try await OperationCoding.run(Operations.ListContacts.self, request) { try await listContacts($0) }
+        case .contactsGet: try await OperationCoding.run(Operations.GetContact.self, request) { try await contact($0) }
+        case .contactsUpsert: try await OperationCoding.run(Operations.UpsertContact.self, request) { try await upsertContact($0); return Empty() }
+        case .contactsCheckExists: try await OperationCoding.run(Operations.CheckExists.self, request) { try await checkExists($0) }
+        case .contactsAbout: try await OperationCoding.run(Operations.About.self, request) { try await about($0) }
+        case .contactsProfilePicture: try await OperationCoding.run(Operations.ProfilePicture.self, request) { try await profilePicture($0) }
+        case .contactsBlock: try await OperationCoding.run(Operations.Block.self, request) { try await block($0); return Empty() }
+        case .contactsUnblock: try await OperationCoding.run(Operations.Unblock.self, request) { try await unblock($0); return Empty() }
+        case .lidsList: try await OperationCoding.run(Operations.ListLids.self, request) { try await listLids($0) }
+        case .lidsCount: try await OperationCoding.run(Operations.CountLids.self, request) { _ in CountResult(count: try await countLids()) }
+        case .lidsGetByLid: try await OperationCoding.run(Operations.PhoneNumberForLid.self, request) { try await phoneNumber(forLid: $0) }
+        case .lidsGetByPhoneNumber: try await OperationCoding.run(Operations.LidForPhoneNumber.self, request) { try await lid(forPhoneNumber: $0) }
         }
     }
 
@@ -35,7 +35,7 @@ extension ContactsEngine {
         // Each piece waits for the next before it goes: the last one travels in the completion.
         var written: [UInt8]?
         var stopped = false
-        try await listContacts(try Self.decoded(Operations.ListContacts.self, request), inPiecesOf: contactsPerPiece) { contacts in
+        try await listContacts(try OperationCoding.request(Operations.ListContacts.self, request), inPiecesOf: contactsPerPiece) { contacts in
             if let previous = written, !(await send(previous)) {
                 stopped = true
                 return false
@@ -52,21 +52,59 @@ extension ContactsEngine {
         writer.array(contacts)
         return writer.bytes
     }
+}
 
-    private static func decoded<Operation: EngineOperation>(_: Operation.Type, _ body: [UInt8]) throws -> Operation.Request {
+/// A call's JSON both ways, for each operation: generic over the operation alone, not over the
+/// engine, so that each is compiled for its operation's types (an engine reaches the dispatch
+/// as an existential, and code generic over it looks the request's and result's types up at
+/// run time, on every call). Every request type is `JSONReadable` and every result type
+/// `JSONWritable`, so neither direction needs Foundation's coders nor a dynamic cast.
+enum OperationCoding {
+    /// The request, read by `JSONReader`, or by JSONDecoder when the reader gives up, which then
+    /// answers with its error or value.
+    static func request<Operation: EngineOperation>(_: Operation.Type, _ body: [UInt8]) throws -> Operation.Request
+    where Operation.Request: JSONReadable {
         do {
-            return try JSONCoders.decode(Operation.Request.self, from: body)
+            return try JSONCoders.decode(readable: Operation.Request.self, from: body)
         } catch let error as DecodingError {
             throw EngineError(.invalidInput, "invalid \(Operation.feature.rawValue) request: \(error.readableDescription)")
         }
     }
 
-    private func run<Operation: EngineOperation>(
+    static func run<Operation: EngineOperation>(
         _: Operation.Type,
         _ body: [UInt8],
         _ work: (Operation.Request) async throws -> Operation.Result
-    ) async throws -> [UInt8] {
-        try JSONCoders.encode(try await work(try Self.decoded(Operation.self, body)))
+    ) async throws -> [UInt8] where Operation.Request: JSONReadable, Operation.Result: JSONWritable {
+        JSONCoders.encode(writable: try await work(try request(Operation.self, body)))
+    }
+
+    static func runAtOnce<Operation: EngineOperation>(
+        _: Operation.Type,
+        _ body: [UInt8],
+        _ work: (Operation.Request) throws -> Operation.Result?
+    ) throws -> [UInt8]? where Operation.Request: JSONReadable, Operation.Result: JSONWritable {
+        try work(try request(Operation.self, body)).map { JSONCoders.encode(writable: $0) }
+    }
+}
+
+extension SynchronousContactsEngine {
+    /// `perform` without waiting: the result's JSON when the engine answers `feature` at once,
+    /// nil when it must wait (or has no synchronous form of it), and `perform` must run instead.
+    /// Runs on the caller's thread; what it throws is the call's failure, as from `perform`.
+    func performAtOnce(_ feature: Feature, request: [UInt8]) throws -> [UInt8]? {
+        switch feature {
+        case .contactsList: try OperationCoding.runAtOnce(Operations.ListContacts.self, request) { try listContactsAtOnce($0) }
+        case .contactsGet: try OperationCoding.runAtOnce(Operations.GetContact.self, request) { try contactAtOnce($0) }
+        case .contactsCheckExists: try OperationCoding.runAtOnce(Operations.CheckExists.self, request) { try checkExistsAtOnce($0) }
+        case .contactsAbout: try OperationCoding.runAtOnce(Operations.About.self, request) { try aboutAtOnce($0) }
+        case .contactsProfilePicture: try OperationCoding.runAtOnce(Operations.ProfilePicture.self, request) { try profilePictureAtOnce($0) }
+        case .lidsList: try OperationCoding.runAtOnce(Operations.ListLids.self, request) { try listLidsAtOnce($0) }
+        case .lidsCount: try OperationCoding.runAtOnce(Operations.CountLids.self, request) { _ in try countLidsAtOnce().map(CountResult.init(count:)) }
+        case .lidsGetByLid: try OperationCoding.runAtOnce(Operations.PhoneNumberForLid.self, request) { try phoneNumberAtOnce(forLid: $0) }
+        case .lidsGetByPhoneNumber: try OperationCoding.runAtOnce(Operations.LidForPhoneNumber.self, request) { try lidAtOnce(forPhoneNumber: $0) }
+        case .contactsUpsert, .contactsBlock, .contactsUnblock: nil
+        }
     }
 }
 

@@ -71,17 +71,22 @@ private let factories = Mutex<[UInt: EngineFactory]>([:])
 /// tasks of its calls in flight, by completion context, for `cancel`.
 final class ExportedInstance: Sendable {
     let engine: any ContactsEngine
+    /// The engine again when it answers some reads at once: asked first, with no task.
+    let atOnce: (any SynchronousContactsEngine)?
     let calls = RunningCalls()
 
     init(engine: any ContactsEngine) {
         self.engine = engine
+        atOnce = engine as? any SynchronousContactsEngine
     }
 }
 
-/// The task of each call in flight, by its completion context. A call may finish before its
-/// task is recorded (an engine answering from memory completes inside `call`), so whichever of
-/// `finished` and `started` comes second cleans up; the host never reuses a context while its
-/// call is outstanding.
+/// The task of each call in flight on the asynchronous path, by its completion context. A call
+/// may finish before its task is recorded (an engine answers inside `call` when it never
+/// suspends), so whichever of `finished` and `started` comes second cleans up; the host never
+/// reuses a context while its call is outstanding. A call answered at once
+/// (`SynchronousContactsEngine`) has no task and is never recorded: a `cancel` for it finds
+/// nothing, as the ABI allows for a call already completed.
 final class RunningCalls: Sendable {
     private enum Entry {
         case running(Task<Void, Never>)
@@ -210,7 +215,7 @@ private let destroyInstance: @convention(c) (OpaquePointer?) -> Void = { pointer
 private let callInstance: @convention(c) (
     OpaquePointer?, UnsafePointer<CChar>?, UnsafePointer<UInt8>?, Int, sb_completion?, UnsafeMutableRawPointer?
 ) -> Void = { pointer, featureID, request, requestLength, completion, context in
-    startCall(pointer, featureID, request, requestLength, completion, context) { engine, feature, body, _ in
+    startCall(pointer, featureID, request, requestLength, completion, context, inPieces: false) { engine, feature, body, _ in
         try await engine.perform(feature, request: body)
     }
 }
@@ -220,7 +225,7 @@ private let callInstanceInPieces: @convention(c) (
 ) -> Void = { pointer, featureID, request, requestLength, piece, completion, context in
     guard let piece else { return callInstance(pointer, featureID, request, requestLength, completion, context) }
     let sink = PieceSink(sink: piece, context: context), key = UInt(bitPattern: context)
-    startCall(pointer, featureID, request, requestLength, completion, context) { engine, feature, body, calls in
+    startCall(pointer, featureID, request, requestLength, completion, context, inPieces: true) { engine, feature, body, calls in
         try await engine.performInPieces(feature, request: body) { bytes in
             switch sink(bytes) {
             case SB_PIECE_MORE: return !Task.isCancelled
@@ -245,9 +250,13 @@ private struct PieceSink: @unchecked Sendable {
 
 private typealias CallWork = @Sendable (any ContactsEngine, Feature, [UInt8], RunningCalls) async throws -> [UInt8]
 
+/// Starts one call and completes it exactly once: at once, inside `call`, when the engine
+/// answers without waiting (a `SynchronousContactsEngine`); otherwise from a task, which the
+/// host's `cancel` cancels. A list asked for in pieces always has a task: it may have to wait
+/// for the host's `resume`. Any other feature asked for in pieces is answered whole, as by `call`.
 private func startCall(
     _ pointer: OpaquePointer?, _ featureID: UnsafePointer<CChar>?, _ request: UnsafePointer<UInt8>?, _ requestLength: Int,
-    _ completion: sb_completion?, _ context: UnsafeMutableRawPointer?, _ work: @escaping CallWork
+    _ completion: sb_completion?, _ context: UnsafeMutableRawPointer?, inPieces: Bool, _ work: @escaping CallWork
 ) {
     guard let completion else { return }
     let complete = PendingCompletion(completion: completion, context: context)
@@ -255,25 +264,31 @@ private func startCall(
     guard let featureID, let feature = Feature(rawValue: String(cString: featureID)) else {
         return complete.fail(EngineError(.notImplemented, "unknown feature \(featureID.map { String(cString: $0) } ?? "(null)")"))
     }
-    let engine = instance(pointer).engine
+    let box = instance(pointer), engine = box.engine
     guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
     let body = request.map { Array(UnsafeBufferPointer(start: $0, count: requestLength)) } ?? []
+    // The fast path: no task, nothing recorded, the completion called before `call` returns.
+    // Nil from the engine means it must wait: the call goes on as below, where the request is
+    // read again (rarely: `local` asks its store once a second).
+    if let synchronous = box.atOnce, !(inPieces && feature == .contactsList) {
+        do {
+            if let bytes = try synchronous.performAtOnce(feature, request: body) { return complete(SB_STATUS_OK, bytes) }
+        } catch {
+            return complete.fail(EngineError(failure: error))
+        }
+    }
     // Runs on the caller's thread until the engine first suspends (on I/O, say, or a pause the
     // host asked for), then on the global pool: an engine answering from memory completes
     // without a thread hop, and one that waits never holds the caller's thread while it waits.
     // Cancellation (the host's `cancel`) reaches the engine as Swift task cancellation: an
     // engine awaiting AsyncHTTPClient or `Task.sleep` stops waiting.
-    let calls = instance(pointer).calls, key = UInt(bitPattern: context)
+    let calls = box.calls, key = UInt(bitPattern: context)
     let task = Task.immediate {
         let outcome: Result<[UInt8], EngineError>
         do {
             outcome = .success(try await work(engine, feature, body, calls))
-        } catch let error as EngineError {
-            outcome = .failure(error)
-        } catch is CancellationError {
-            outcome = .failure(EngineError(.timeout, "cancelled by the host"))
         } catch {
-            outcome = .failure(EngineError(.internal, "\(error)"))
+            outcome = .failure(EngineError(failure: error))
         }
         // Before completing: once completed, the host may issue this context again.
         calls.finished(key)
@@ -284,6 +299,18 @@ private func startCall(
         }
     }
     calls.started(key, task)
+}
+
+extension EngineError {
+    /// What a call's failure answers: the engine's own error as it is, a cancellation as the
+    /// host's (`cancel`), anything else as internal.
+    fileprivate init(failure error: any Error) {
+        switch error {
+        case let error as EngineError: self = error
+        case is CancellationError: self = EngineError(.timeout, "cancelled by the host")
+        default: self = EngineError(.internal, "\(error)")
+        }
+    }
 }
 
 private let resumeCall: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { pointer, context in

@@ -89,6 +89,32 @@ public struct JSONReader {
         return nil
     }
 
+    /// An integer written plainly (`-?[0-9]+`, within `Int`); nil for anything else, a fraction
+    /// or an exponent included, which JSONDecoder then reads or refuses.
+    public mutating func int() -> Int? {
+        skipWhitespace()
+        let negative = current == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        var value = 0
+        while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            let digit = Int(byte - UInt8(ascii: "0"))
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? times10.subtractingReportingOverflow(digit) : times10.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = next
+            index += 1
+        }
+        guard index > start else { return nil }
+        if let byte = current, byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") { return nil }
+        return value
+    }
+
+    /// An integer, or `.some(nil)` for `null`; nil for anything else.
+    public mutating func optionalInt() -> Int?? {
+        consume(Self.null) ? .some(nil) : int().map { .some($0) }
+    }
+
     /// A string, or `.some(nil)` for `null`; nil for anything else.
     public mutating func optionalString() -> String?? {
         consume(Self.null) ? .some(nil) : string().map { .some($0) }
@@ -156,6 +182,11 @@ public struct JSONReader {
         return value
     }
 
+    /// Consumes `null`; false, consuming nothing, when the value is something else.
+    mutating func consumeNull() -> Bool {
+        consume(Self.null)
+    }
+
     private static let null = Array("null".utf8), `true` = Array("true".utf8), `false` = Array("false".utf8)
 }
 
@@ -217,7 +248,207 @@ extension ContactRequest: JSONReadable {
     }
 }
 
+// The requests and the small results of every feature, so that no call needs Foundation's
+// decoder. Each reads what the type's Decodable conformance reads (optional keys may be absent
+// or null, the others must be there); anything else gives up, to JSONDecoder.
+
+/// Reads an object whose members `member` reads; false for an unknown key (JSONDecoder then
+/// skips it, whatever its value).
+private func readObject(_ reader: inout JSONReader, _ member: (JSONReader.Key, inout JSONReader) -> Bool?) -> Bool {
+    reader.object { key, reader in member(key, &reader) ?? false }
+}
+
+extension JSONReader {
+    /// Reads a string into `slot`; false when the value is not one.
+    fileprivate mutating func read(_ slot: inout String?) -> Bool {
+        guard let value = string() else { return false }
+        slot = value
+        return true
+    }
+
+    /// Reads a string or `null` into `slot`.
+    fileprivate mutating func read(optional slot: inout String?) -> Bool {
+        guard let value = optionalString() else { return false }
+        slot = value
+        return true
+    }
+
+    fileprivate mutating func read(_ slot: inout Int?) -> Bool {
+        guard let value = int() else { return false }
+        slot = value
+        return true
+    }
+
+    fileprivate mutating func read(_ slot: inout Bool?) -> Bool {
+        guard let value = bool() else { return false }
+        slot = value
+        return true
+    }
+
+    /// Reads a string that must be one of `Value`'s raw values.
+    fileprivate mutating func read<Value: RawRepresentable>(_ slot: inout Value?) -> Bool where Value.RawValue == String {
+        guard let text = string(), let value = Value(rawValue: text) else { return false }
+        slot = value
+        return true
+    }
+}
+
+extension ContactsPageRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> ContactsPageRequest? {
+        var limit: Int??, offset: Int?, sortBy: ContactSortKey??, sortOrder: SortOrder?
+        let read = readObject(&reader) { key, reader in
+            if key == "limit" {
+                guard let value = reader.optionalInt() else { return false }
+                limit = value
+                return true
+            }
+            if key == "offset" { return reader.read(&offset) }
+            if key == "sortBy" {
+                if reader.consumeNull() {
+                    sortBy = .some(nil)
+                    return true
+                }
+                var value: ContactSortKey?
+                guard reader.read(&value) else { return false }
+                sortBy = value
+                return true
+            }
+            if key == "sortOrder" { return reader.read(&sortOrder) }
+            return nil
+        }
+        guard read, let offset, let sortOrder else { return nil }
+        return ContactsPageRequest(limit: limit ?? nil, offset: offset, sortBy: sortBy ?? nil, sortOrder: sortOrder)
+    }
+}
+
+extension UpsertContactRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> UpsertContactRequest? {
+        var chatId: String?, firstName: String?, lastName: String?
+        let read = readObject(&reader) { key, reader in
+            if key == "chatId" { return reader.read(&chatId) }
+            if key == "firstName" { return reader.read(optional: &firstName) }
+            if key == "lastName" { return reader.read(optional: &lastName) }
+            return nil
+        }
+        guard read, let chatId else { return nil }
+        return UpsertContactRequest(chatId: chatId, firstName: firstName, lastName: lastName)
+    }
+}
+
+extension CheckExistsRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> CheckExistsRequest? {
+        var phone: String?
+        guard readObject(&reader, { key, reader in key == "phone" ? reader.read(&phone) : nil }), let phone else { return nil }
+        return CheckExistsRequest(phone: phone)
+    }
+}
+
+extension ProfilePictureRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> ProfilePictureRequest? {
+        var contactId: String?, refresh: Bool?
+        let read = readObject(&reader) { key, reader in
+            if key == "contactId" { return reader.read(&contactId) }
+            if key == "refresh" { return reader.read(&refresh) }
+            return nil
+        }
+        guard read, let contactId, let refresh else { return nil }
+        return ProfilePictureRequest(contactId: contactId, refresh: refresh)
+    }
+}
+
+extension LidsPageRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> LidsPageRequest? {
+        var limit: Int?, offset: Int?
+        let read = readObject(&reader) { key, reader in
+            if key == "limit" { return reader.read(&limit) }
+            if key == "offset" { return reader.read(&offset) }
+            return nil
+        }
+        guard read, let limit, let offset else { return nil }
+        return LidsPageRequest(limit: limit, offset: offset)
+    }
+}
+
+extension LidLookupRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> LidLookupRequest? {
+        var lid: String?
+        guard readObject(&reader, { key, reader in key == "lid" ? reader.read(&lid) : nil }), let lid else { return nil }
+        return LidLookupRequest(lid: lid)
+    }
+}
+
+extension PhoneNumberLookupRequest: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> PhoneNumberLookupRequest? {
+        var pn: String?
+        guard readObject(&reader, { key, reader in key == "pn" ? reader.read(&pn) : nil }), let pn else { return nil }
+        return PhoneNumberLookupRequest(pn: pn)
+    }
+}
+
+extension Empty: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> Empty? {
+        readObject(&reader) { _, _ in nil } ? Empty() : nil
+    }
+}
+
+extension CheckExistsResult: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> CheckExistsResult? {
+        var numberExists: Bool?, chatId: String?
+        let read = readObject(&reader) { key, reader in
+            if key == "numberExists" { return reader.read(&numberExists) }
+            if key == "chatId" { return reader.read(optional: &chatId) }
+            return nil
+        }
+        guard read, let numberExists else { return nil }
+        return CheckExistsResult(numberExists: numberExists, chatId: chatId)
+    }
+}
+
+extension AboutResult: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> AboutResult? {
+        var about: String?
+        guard readObject(&reader, { key, reader in key == "about" ? reader.read(optional: &about) : nil }) else { return nil }
+        return AboutResult(about: about)
+    }
+}
+
+extension ProfilePictureResult: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> ProfilePictureResult? {
+        var url: String?
+        guard readObject(&reader, { key, reader in key == "profilePictureURL" ? reader.read(optional: &url) : nil }) else { return nil }
+        return ProfilePictureResult(profilePictureURL: url)
+    }
+}
+
+extension LidMapping: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> LidMapping? {
+        var lid: String?, pn: String?
+        let read = readObject(&reader) { key, reader in
+            if key == "lid" { return reader.read(optional: &lid) }
+            if key == "pn" { return reader.read(optional: &pn) }
+            return nil
+        }
+        guard read else { return nil }
+        return LidMapping(lid: lid, pn: pn)
+    }
+}
+
+extension CountResult: JSONReadable {
+    public static func read(from reader: inout JSONReader) -> CountResult? {
+        var count: Int?
+        guard readObject(&reader, { key, reader in key == "count" ? reader.read(&count) : nil }), let count else { return nil }
+        return CountResult(count: count)
+    }
+}
+
 extension JSONCoders {
+    /// A value that `JSONReader` reads, from its JSON without a dynamic cast: what the SDK's
+    /// dispatch uses, the operation's types being known there.
+    static func decode<Value: JSONReadable>(readable type: Value.Type, from bytes: [UInt8]) throws -> Value {
+        if let value = JSONReader.document(bytes, { Value.read(from: &$0) }) { return value }
+        return try decoder.decode(type, from: Data(bytes))
+    }
+
     /// The value from its JSON: through `JSONReader` when it can, else through the shared decoder.
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
         if let readable = type as? any JSONReadable.Type,
