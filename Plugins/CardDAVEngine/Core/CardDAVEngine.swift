@@ -22,7 +22,7 @@ public final class CardDAVEngine: ContactsEngine {
     /// In a sandboxed engine process it reaches its CardDAV server only when granted.
     public static let needs: Set<EngineNeed> = [.network]
 
-    public static var descriptor: UnsafePointer<sb_engine_descriptor> { EngineExport.descriptor(for: CardDAVEngine.self) }
+    public static var descriptor: EngineDescriptor { EngineExport.descriptor(for: CardDAVEngine.self) }
     /// The bound of `timeoutSeconds` and `refreshSeconds`: a day, far from overflowing a duration.
     static let longestSeconds = 86_400.0
 

@@ -24,7 +24,7 @@ public final class LocalEngine: SynchronousContactsEngine {
     public static let databaseFileName = "local.sqlite"
 
     /// The engine embedded in the host, through the same C ABI as a plugin.
-    public static var descriptor: UnsafePointer<sb_engine_descriptor> { EngineExport.descriptor(for: LocalEngine.self) }
+    public static var descriptor: EngineDescriptor { EngineExport.descriptor(for: LocalEngine.self) }
 
     public struct Configuration: Codable, Sendable, StrictConfiguration {
         public enum CodingKeys: String, CodingKey, CaseIterable { case database, postgres }

@@ -3,6 +3,6 @@ import LocalEngineCore
 
 /// The plugin's one exported symbol: the same engine the host embeds, as a loadable `.so`.
 @_cdecl("switchboard_engine_abi_v1")
-public func switchboardEngineABIv1() -> UnsafePointer<sb_engine_descriptor> {
+public func switchboardEngineABIv1() -> EngineDescriptor {
     LocalEngine.descriptor
 }

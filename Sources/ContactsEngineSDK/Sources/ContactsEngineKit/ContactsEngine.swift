@@ -1,3 +1,6 @@
+// Re-exported for the 1.x line only, which promised source compatibility to engines that name
+// the C header's types (`sb_engine_descriptor` in their entry function). Engines name
+// `EngineDescriptor` now; SDK 2.0, the next plugin ABI major, drops the re-export.
 @_exported import CContactsEngine
 import Foundation
 

@@ -2,20 +2,27 @@ import CContactsEngine
 import Foundation
 import Synchronization
 
+/// What a plugin's entry function returns: the engine's descriptor, as `EngineExport` makes it.
+///
+/// Name this type rather than the C header's `sb_engine_descriptor`: from SDK 2.0 on,
+/// `ContactsEngineKit` no longer re-exports the C module, and an engine that names only Swift
+/// types keeps compiling.
+public typealias EngineDescriptor = UnsafePointer<sb_engine_descriptor>
+
 /// Publishes a Swift `ContactsEngine` through the C ABI. A plugin's whole export is:
 ///
 /// ```swift
 /// import ContactsEngineKit
 ///
 /// @_cdecl("switchboard_engine_abi_v1")
-/// public func switchboardEngine() -> UnsafePointer<sb_engine_descriptor> {
+/// public func switchboardEngine() -> EngineDescriptor {
 ///     EngineExport.descriptor(for: MyEngine.self)
 /// }
 /// ```
 public enum EngineExport {
     /// The descriptor for `engine`, built once and kept for the life of the process (the ABI
     /// requires its strings to outlive every caller, and plugins are never unloaded).
-    public static func descriptor<Engine: ContactsEngine>(for engine: Engine.Type) -> UnsafePointer<sb_engine_descriptor> {
+    public static func descriptor<Engine: ContactsEngine>(for engine: Engine.Type) -> EngineDescriptor {
         exported.withLock { table in
             if let existing = table.first(where: { $0.value == ObjectIdentifier(engine) }) {
                 return UnsafePointer(bitPattern: existing.key)!

@@ -52,6 +52,6 @@ public final class HelloEngine: ContactsEngine {
 
 /// The plugin's one exported symbol: the host finds the engine through it.
 @_cdecl("switchboard_engine_abi_v1")
-public func switchboardEngineABIv1() -> UnsafePointer<sb_engine_descriptor> {
+public func switchboardEngineABIv1() -> EngineDescriptor {
     EngineExport.descriptor(for: HelloEngine.self)
 }
