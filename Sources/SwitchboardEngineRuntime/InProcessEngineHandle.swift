@@ -108,21 +108,21 @@ final class InProcessEngineHandle: EngineHandle {
         let answered = SynchronousCompletion.awaiting(context) {
             entered = enterWholeCall(feature, request, context: context)
         }
-        guard let answered, entered else {
-            return try await awaitRunningCall(feature, context: context, entered: entered)
+        if let answered {
+            issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
+            return try answered.get()
         }
-        issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
-        return try answered.get()
-    }
-
-    /// A call still running when `call` returned: from now on it waits in the completion table,
-    /// with its deadline, and a caller that goes away tells the plugin (`cancel`).
-    private func awaitRunningCall(_ feature: Feature, context: UInt64, entered: Bool) async throws(EngineError) -> [UInt8] {
         guard entered else {
             issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
             throw destroyed
         }
-        return try await wait(for: feature, context: context) { [self] call in
+        return try await awaitRunningCall(feature, context: context)
+    }
+
+    /// A call still running when `call` returned: from now on it waits in the completion table,
+    /// with its deadline, and a caller that goes away tells the plugin (`cancel`).
+    private func awaitRunningCall(_ feature: Feature, context: UInt64) async throws(EngineError) -> [UInt8] {
+        try await wait(for: feature, context: context) { [self] call in
             // Its completion may have come from another thread meanwhile.
             if let early = CompletionTable.shared.adopt(call, context: context) { call.settle(early) }
             issuer.callsStarting.subtract(1, ordering: .sequentiallyConsistent)
