@@ -8,7 +8,7 @@ import SwitchboardEngineRuntime
 /// through the C ABI from the `.so` SwiftPM built, in one run; and the C `fixed` engine through
 /// the ABI. Then what a plugin load costs, from the file to a registered engine.
 ///
-/// Usage: ABIBenchmark <folder with libLocalEngine.so and libFixedEngine.so> [calls per round]
+/// Usage: ABIBenchmark <folder with libLocalEngine.so and libFixedEngine.so> [calls per round] [profile-answer|profile-typed|profile-fixed]
 @main
 struct ABIBenchmark {
     static let rounds = 7
@@ -42,6 +42,18 @@ struct ABIBenchmark {
         let request = ContactRequest(contactId: id)
         let fixedRequest = ContactRequest(contactId: "14155550101@c.us")
 
+        // `ABIBenchmark <folder> <calls> profile-answer|profile-typed|profile-fixed`: one kind of
+        // call alone, for `perf record`. In a nonisolated closure, as every measured call: from
+        // the main actor each call would hop threads.
+        if arguments.count > 3 {
+            switch arguments[3] {
+            case "profile-answer": _ = try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedAnswer(Operations.GetContact.self, request) }
+            case "profile-typed": _ = try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedResult(Operations.GetContact.self, request) }
+            case "profile-fixed": _ = try await nanosecondsPerCall(calls) { _ = try await fixed.checkedResult(Operations.GetContact.self, fixedRequest) }
+            default: print("unknown profile \(arguments[3])")
+            }
+            return
+        }
         var directTimes: [Double] = [], abiTimes: [Double] = [], fixedTimes: [Double] = []
         var directAnswerTimes: [Double] = [], abiAnswerTimes: [Double] = []
         var directExistsTimes: [Double] = [], abiExistsTimes: [Double] = []
@@ -52,7 +64,7 @@ struct ABIBenchmark {
             abiTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedResult(Operations.GetContact.self, request) })
             fixedTimes.append(try await nanosecondsPerCall(calls) { _ = try await fixed.checkedResult(Operations.GetContact.self, fixedRequest) })
             // What the contact route needs: the answer's JSON.
-            directAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try JSONCoders.encode(try await direct.contact(request)) })
+            directAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = JSONCoders.encode(writable: try await direct.contact(request)) })
             abiAnswerTimes.append(try await nanosecondsPerCall(calls) { _ = try await throughABI.checkedAnswer(Operations.GetContact.self, request) })
             // Another read `local` answers at once, with request and result types of their own.
             directExistsTimes.append(try await nanosecondsPerCall(calls) { _ = try await direct.checkExists(existsRequest) })
@@ -87,19 +99,20 @@ struct ABIBenchmark {
         print("where the time goes, ns per operation (Foundation's JSONEncoder/JSONDecoder, then the SDK's JSONWriter/JSONReader):")
         for (label, body) in [
             ("encode the request, Foundation", { @Sendable in _ = try encoder.encode(request) }),
-            ("encode the request, JSONWriter", { @Sendable in _ = try JSONCoders.encode(request) }),
+            ("encode the request, JSONWriter", { @Sendable in _ = JSONCoders.encode(writable: request) }),
             ("decode the request, Foundation", { @Sendable in _ = try decoder.decode(ContactRequest.self, from: Data(requestBytes)) }),
-            ("decode the request, JSONReader", { @Sendable in _ = try JSONCoders.decode(ContactRequest.self, from: requestBytes) }),
+            ("decode the request, JSONReader", { @Sendable in _ = try JSONCoders.decode(readable: ContactRequest.self, from: requestBytes) }),
             ("encode the result (Contact), Foundation", { @Sendable in _ = try encoder.encode(contact) }),
-            ("encode the result (Contact), JSONWriter", { @Sendable in _ = try JSONCoders.encode(contact) }),
+            ("encode the result (Contact), JSONWriter", { @Sendable in _ = JSONCoders.encode(writable: contact) }),
             ("decode the result, Foundation", { @Sendable in _ = try decoder.decode(Contact.self, from: Data(contactBytes)) }),
-            ("decode the result, JSONReader", { @Sendable in _ = try JSONCoders.decode(Contact.self, from: contactBytes) }),
+            ("decode the result, JSONReader", { @Sendable in _ = try JSONCoders.decode(readable: Contact.self, from: contactBytes) }),
+            ("the host's check of the answer (canonical)", { @Sendable in _ = Operations.GetContact.canonicalReading(of: contactBytes, for: request) }),
             ("encode the request (exists), Foundation", { @Sendable in _ = try encoder.encode(existsRequest) }),
-            ("encode the request (exists), JSONWriter", { @Sendable in _ = try JSONCoders.encode(existsRequest) }),
+            ("encode the request (exists), JSONWriter", { @Sendable in _ = JSONCoders.encode(writable: existsRequest) }),
             ("decode the request (exists), Foundation", { @Sendable in _ = try decoder.decode(CheckExistsRequest.self, from: Data(existsRequestBytes)) }),
-            ("decode the request (exists), JSONReader", { @Sendable in _ = try JSONCoders.decode(CheckExistsRequest.self, from: existsRequestBytes) }),
+            ("decode the request (exists), JSONReader", { @Sendable in _ = try JSONCoders.decode(readable: CheckExistsRequest.self, from: existsRequestBytes) }),
             ("encode the result (exists), Foundation", { @Sendable in _ = try encoder.encode(exists) }),
-            ("encode the result (exists), JSONWriter", { @Sendable in _ = try JSONCoders.encode(exists) }),
+            ("encode the result (exists), JSONWriter", { @Sendable in _ = JSONCoders.encode(writable: exists) }),
             ("start a Task and wait for it", { @Sendable in _ = await Task { () -> Int in 1 }.value }),
             ("start a Task.immediate (async path)", { @Sendable in _ = Task.immediate { () -> Int in 1 } }),
         ] as [(String, @Sendable () async throws -> Void)] {

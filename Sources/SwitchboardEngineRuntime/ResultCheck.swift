@@ -11,7 +11,7 @@ extension EngineHandle {
     public func checkedResult<Operation: EngineOperation>(
         _: Operation.Type, _ request: Operation.Request, enforcingContract: Bool = true, onContractBreak: () -> Void = {}
     ) async throws(EngineError) -> Operation.Result {
-        let bytes = try await call(Operation.feature, request: try Self.encoded(Operation.self, request))
+        let bytes = try await call(Operation.feature, request: JSONCoders.encode(writable: request))
         return try checked(Operation.self, bytes, for: request, enforcingContract: enforcingContract, onContractBreak: onContractBreak)
     }
 
@@ -21,7 +21,7 @@ extension EngineHandle {
     public func checkedAnswer<Operation: EngineOperation>(
         _: Operation.Type, _ request: Operation.Request, onContractBreak: () -> Void = {}
     ) async throws(EngineError) -> [UInt8] {
-        try answer(Operation.self, try await call(Operation.feature, request: try Self.encoded(Operation.self, request)), for: request,
+        try answer(Operation.self, try await call(Operation.feature, request: JSONCoders.encode(writable: request)), for: request,
                    onContractBreak: onContractBreak)
     }
 
@@ -37,19 +37,7 @@ extension EngineHandle {
             throw contractBreak(Operation.self, violation)
         case .decode:
             let result = try checked(Operation.self, bytes, for: request, enforcingContract: true, onContractBreak: onContractBreak)
-            do {
-                return try JSONCoders.encode(result)
-            } catch {
-                throw EngineError(.internal, "cannot encode the answer of \(Operation.feature.rawValue): \(error)")
-            }
-        }
-    }
-
-    static func encoded<Operation: EngineOperation>(_: Operation.Type, _ request: Operation.Request) throws(EngineError) -> [UInt8] {
-        do {
-            return try JSONCoders.encode(request)
-        } catch {
-            throw EngineError(.internal, "cannot encode \(Operation.feature.rawValue) request: \(error)")
+            return JSONCoders.encode(writable: result)
         }
     }
 
@@ -58,7 +46,7 @@ extension EngineHandle {
     ) throws(EngineError) -> Operation.Result {
         let result: Operation.Result
         do {
-            result = try JSONCoders.decode(Operation.Result.self, from: bytes)
+            result = try JSONCoders.decode(readable: Operation.Result.self, from: bytes)
         } catch {
             onContractBreak()
             let reason = (error as? DecodingError)?.readableDescription ?? "\(error)"
@@ -84,7 +72,7 @@ extension EngineHandle {
     public func checkedAnswerInPieces<Operation: EngineOperation>(
         _: Operation.Type, _ request: Operation.Request, onContractBreak: @escaping @Sendable () -> Void = {}
     ) async throws(EngineError) -> CheckedPieces where Operation.Result: RangeReplaceableCollection {
-        let raw = try await callInPieces(Operation.feature, request: try Self.encoded(Operation.self, request))
+        let raw = try await callInPieces(Operation.feature, request: JSONCoders.encode(writable: request))
         let check: @Sendable ([UInt8]) throws(EngineError) -> [UInt8] = { [self] bytes throws(EngineError) in
             try answer(Operation.self, bytes, for: request, onContractBreak: onContractBreak)
         }

@@ -35,7 +35,8 @@ extension ContactsEngine {
         // Each piece waits for the next before it goes: the last one travels in the completion.
         var written: [UInt8]?
         var stopped = false
-        try await listContacts(try OperationCoding.request(Operations.ListContacts.self, request), inPiecesOf: contactsPerPiece) { contacts in
+        let listRequest = try request.withUnsafeBufferPointer { try OperationCoding.request(Operations.ListContacts.self, $0) }
+        try await listContacts(listRequest, inPiecesOf: contactsPerPiece) { contacts in
             if let previous = written, !(await send(previous)) {
                 stopped = true
                 return false
@@ -57,13 +58,11 @@ extension ContactsEngine {
 /// A call's JSON both ways, for each operation: generic over the operation alone, not over the
 /// engine, so that each is compiled for its operation's types (an engine reaches the dispatch
 /// as an existential, and code generic over it looks the request's and result's types up at
-/// run time, on every call). Every request type is `JSONReadable` and every result type
-/// `JSONWritable`, so neither direction needs Foundation's coders nor a dynamic cast.
+/// run time, on every call).
 enum OperationCoding {
     /// The request, read by `JSONReader`, or by JSONDecoder when the reader gives up, which then
     /// answers with its error or value.
-    static func request<Operation: EngineOperation>(_: Operation.Type, _ body: [UInt8]) throws -> Operation.Request
-    where Operation.Request: JSONReadable {
+    static func request<Operation: EngineOperation>(_: Operation.Type, _ body: UnsafeBufferPointer<UInt8>) throws -> Operation.Request {
         do {
             return try JSONCoders.decode(readable: Operation.Request.self, from: body)
         } catch let error as DecodingError {
@@ -75,15 +74,15 @@ enum OperationCoding {
         _: Operation.Type,
         _ body: [UInt8],
         _ work: (Operation.Request) async throws -> Operation.Result
-    ) async throws -> [UInt8] where Operation.Request: JSONReadable, Operation.Result: JSONWritable {
-        JSONCoders.encode(writable: try await work(try request(Operation.self, body)))
+    ) async throws -> [UInt8] {
+        JSONCoders.encode(writable: try await work(try body.withUnsafeBufferPointer { try request(Operation.self, $0) }))
     }
 
     static func runAtOnce<Operation: EngineOperation>(
         _: Operation.Type,
-        _ body: [UInt8],
+        _ body: UnsafeBufferPointer<UInt8>,
         _ work: (Operation.Request) throws -> Operation.Result?
-    ) throws -> [UInt8]? where Operation.Request: JSONReadable, Operation.Result: JSONWritable {
+    ) throws -> [UInt8]? {
         try work(try request(Operation.self, body)).map { JSONCoders.encode(writable: $0) }
     }
 }
@@ -92,7 +91,7 @@ extension SynchronousContactsEngine {
     /// `perform` without waiting: the result's JSON when the engine answers `feature` at once,
     /// nil when it must wait (or has no synchronous form of it), and `perform` must run instead.
     /// Runs on the caller's thread; what it throws is the call's failure, as from `perform`.
-    func performAtOnce(_ feature: Feature, request: [UInt8]) throws -> [UInt8]? {
+    func performAtOnce(_ feature: Feature, request: UnsafeBufferPointer<UInt8>) throws -> [UInt8]? {
         switch feature {
         case .contactsList: try OperationCoding.runAtOnce(Operations.ListContacts.self, request) { try listContactsAtOnce($0) }
         case .contactsGet: try OperationCoding.runAtOnce(Operations.GetContact.self, request) { try contactAtOnce($0) }

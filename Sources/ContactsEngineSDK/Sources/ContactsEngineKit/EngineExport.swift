@@ -273,17 +273,19 @@ private func startCall(
     }
     let box = instance(pointer), engine = box.engine
     guard engine.activeFeatures.contains(feature) else { return complete.fail(.notImplemented(feature)) }
-    let body = request.map { Array(UnsafeBufferPointer(start: $0, count: requestLength)) } ?? []
-    // The fast path: no task, nothing recorded, the completion called before `call` returns.
-    // Nil from the engine means it must wait: the call goes on as below, where the request is
-    // read again (rarely: `local` asks its store once a second).
+    let requestBytes = UnsafeBufferPointer(start: request, count: request == nil ? 0 : requestLength)
+    // The fast path: no task, nothing recorded, the request read where the host holds it, the
+    // completion called before `call` returns. Nil from the engine means it must wait: the call
+    // goes on as below, where the request is read again (rarely: `local` asks its store once a second).
     if let synchronous = box.atOnce, !(inPieces && feature == .contactsList) {
         do {
-            if let bytes = try synchronous.performAtOnce(feature, request: body) { return complete(SB_STATUS_OK, bytes) }
+            if let bytes = try synchronous.performAtOnce(feature, request: requestBytes) { return complete(SB_STATUS_OK, bytes) }
         } catch {
             return complete.fail(EngineError(failure: error))
         }
     }
+    // The task outlives `call`, and the host's buffer with it: it gets a copy.
+    let body = Array(requestBytes)
     // Runs on the caller's thread until the engine first suspends (on I/O, say, or a pause the
     // host asked for), then on the global pool: an engine answering from memory completes
     // without a thread hop, and one that waits never holds the caller's thread while it waits.

@@ -4,16 +4,20 @@ import Foundation
 /// without Foundation's decoder, which spends about 3.6 µs on one contact. It is a fast path
 /// only: whatever it does not handle plainly (a wrong type, a missing key, bad JSON) it leaves
 /// to JSONDecoder, which then answers with its usual error or value.
+///
+/// It reads the document's bytes in place, through a pointer valid only while `document` runs:
+/// a `read(from:)` uses the reader it is handed and keeps neither it nor a `Key`. Holding the
+/// array instead cost a retain and a release for every key and value read.
 public struct JSONReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    init(_ bytes: [UInt8]) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
     /// Reads a whole document with `read`; nil unless it consumed everything but whitespace.
-    static func document<Value>(_ bytes: [UInt8], _ read: (inout JSONReader) -> Value?) -> Value? {
+    static func document<Value>(_ bytes: UnsafeBufferPointer<UInt8>, _ read: (inout JSONReader) -> Value?) -> Value? {
         var reader = JSONReader(bytes)
         guard let value = read(&reader) else { return nil }
         reader.skipWhitespace()
@@ -33,11 +37,17 @@ public struct JSONReader {
         return true
     }
 
-    private mutating func consume(_ word: [UInt8]) -> Bool {
+    private mutating func consume(_ word: StaticString) -> Bool {
         skipWhitespace()
-        guard bytes.count - index >= word.count, bytes[index..<index + word.count].elementsEqual(word) else { return false }
-        index += word.count
+        guard Self.equal(UnsafeBufferPointer(rebasing: bytes[index..<min(index + word.utf8CodeUnitCount, bytes.count)]), word) else { return false }
+        index += word.utf8CodeUnitCount
         return true
+    }
+
+    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        guard let start = bytes.baseAddress, !bytes.isEmpty else { return true }
+        return memcmp(start, word.utf8Start, bytes.count) == 0
     }
 
     /// Reads `{"key": value, ...}`, handing each key to `member`, which must read its value.
@@ -53,10 +63,10 @@ public struct JSONReader {
 
     /// An object's key, as the bytes between its quotes.
     public struct Key {
-        fileprivate let bytes: ArraySlice<UInt8>
+        fileprivate let bytes: UnsafeBufferPointer<UInt8>
 
         public static func == (key: Key, name: StaticString) -> Bool {
-            name.withUTF8Buffer { key.bytes.elementsEqual($0) }
+            JSONReader.equal(key.bytes, name)
         }
     }
 
@@ -69,7 +79,7 @@ public struct JSONReader {
         }
         guard current != nil else { return nil }
         defer { index += 1 }
-        return Key(bytes: bytes[start..<index])
+        return Key(bytes: UnsafeBufferPointer(rebasing: bytes[start..<index]))
     }
 
     public mutating func array<Element>(_ element: (inout JSONReader) -> Element?) -> [Element]? {
@@ -123,14 +133,19 @@ public struct JSONReader {
     public mutating func string() -> String? {
         guard consume(UInt8(ascii: "\"")) else { return nil }
         let start = index
+        var isASCII = true
         while let byte = current, byte != UInt8(ascii: "\"") {
             if byte == UInt8(ascii: "\\") { return escapedString(from: start) }
             if byte < 0x20 { return nil }
+            isASCII = isASCII && byte < 0x80
             index += 1
         }
         guard current != nil else { return nil }
         defer { index += 1 }
-        return String(validating: bytes[start..<index], as: UTF8.self)
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        // ASCII (every id, most names) is valid UTF-8 as it stands, and `String(decoding:)`
+        // takes it without `String(validating:)`'s slower generic pass.
+        return isASCII ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
     }
 
     /// The rest of a string that holds escapes, from its first byte at `start`.
@@ -187,7 +202,10 @@ public struct JSONReader {
         consume(Self.null)
     }
 
-    private static let null = Array("null".utf8), `true` = Array("true".utf8), `false` = Array("false".utf8)
+    // Computed, not stored: a stored static is checked for its one-time initialization at every use.
+    private static var null: StaticString { "null" }
+    private static var `true`: StaticString { "true" }
+    private static var `false`: StaticString { "false" }
 }
 
 /// A value `JSONReader` reads without Foundation's decoder; nil leaves it to JSONDecoder.
@@ -442,17 +460,23 @@ extension CountResult: JSONReadable {
 }
 
 extension JSONCoders {
-    /// A value that `JSONReader` reads, from its JSON without a dynamic cast: what the SDK's
-    /// dispatch uses, the operation's types being known there.
-    static func decode<Value: JSONReadable>(readable type: Value.Type, from bytes: [UInt8]) throws -> Value {
+    /// A value that `JSONReader` reads, from its JSON without a dynamic cast: what a call's
+    /// request and result take, an operation's types being known wherever it is called.
+    public static func decode<Value: JSONReadable>(readable type: Value.Type, from bytes: [UInt8]) throws -> Value {
+        try bytes.withUnsafeBufferPointer { try decode(readable: type, from: $0) }
+    }
+
+    /// `decode(readable:from:)` from bytes in place, such as a request the plugin is handed:
+    /// the call answered at once reads it without a copy.
+    static func decode<Value: JSONReadable>(readable type: Value.Type, from bytes: UnsafeBufferPointer<UInt8>) throws -> Value {
         if let value = JSONReader.document(bytes, { Value.read(from: &$0) }) { return value }
-        return try decoder.decode(type, from: Data(bytes))
+        return try decoder.decode(type, from: Data(buffer: bytes))
     }
 
     /// The value from its JSON: through `JSONReader` when it can, else through the shared decoder.
     public static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
         if let readable = type as? any JSONReadable.Type,
-           let value = JSONReader.document(bytes, { readable.read(from: &$0) }) as? Value {
+           let value = bytes.withUnsafeBufferPointer({ JSONReader.document($0, { readable.read(from: &$0) }) }) as? Value {
             return value
         }
         return try decoder.decode(type, from: Data(bytes))

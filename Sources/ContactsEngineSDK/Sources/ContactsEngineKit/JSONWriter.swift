@@ -12,7 +12,10 @@ public struct JSONWriter: Sendable {
 
     /// Whether the next member of the open object needs a comma before it.
     private var afterMember = false
-    private static let null = Array("null".utf8), `true` = Array("true".utf8), `false` = Array("false".utf8)
+    // Computed, not stored: a stored static is checked for its one-time initialization at every use.
+    private static var null: StaticString { "null" }
+    private static var `true`: StaticString { "true" }
+    private static var `false`: StaticString { "false" }
 
     /// Opens an object; write its members in sorted key order, then close it.
     public mutating func beginObject() {
@@ -26,12 +29,12 @@ public struct JSONWriter: Sendable {
 
     public mutating func member(_ key: StaticString, string value: String?) {
         self.key(key)
-        if let value { string(value) } else { bytes.append(contentsOf: Self.null) }
+        if let value { string(value) } else { append(Self.null) }
     }
 
     public mutating func member(_ key: StaticString, bool value: Bool) {
         self.key(key)
-        bytes.append(contentsOf: value ? Self.true : Self.false)
+        append(value ? Self.true : Self.false)
     }
 
     public mutating func member(_ key: StaticString, int value: Int) {
@@ -44,10 +47,14 @@ public struct JSONWriter: Sendable {
         if afterMember { bytes.append(UInt8(ascii: ",")) }
         afterMember = true
         bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        append(key)
         // Byte by byte: an array literal here was an allocation per key.
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    private mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
     /// Room for this many bytes per element is made at once: growing a 19.5 MB list by doubling
@@ -251,9 +258,9 @@ extension CountResult: JSONWritable {
 }
 
 extension JSONCoders {
-    /// A value that `JSONWriter` writes, as JSON without a dynamic cast: what the SDK's
-    /// dispatch uses, the operation's types being known there.
-    static func encode<Value: JSONWritable>(writable value: Value) -> [UInt8] {
+    /// A value that `JSONWriter` writes, as JSON without a dynamic cast: what a call's request
+    /// and result take, an operation's types being known wherever it is called.
+    public static func encode<Value: JSONWritable>(writable value: Value) -> [UInt8] {
         var writer = JSONWriter()
         value.write(to: &writer)
         return writer.bytes

@@ -1,8 +1,10 @@
 /// Pairs a feature with the Swift types of its JSON request and result, so the SDK (which
-/// decodes requests in a plugin) and the host (which encodes them) can never disagree.
+/// decodes requests in a plugin) and the host (which encodes them) can never disagree. Both
+/// have a `JSONReader` and a `JSONWriter` form, so no call needs Foundation's coders or a
+/// dynamic cast to find them.
 public protocol EngineOperation: SendableMetatype {
-    associatedtype Request: Codable & Sendable
-    associatedtype Result: Codable & Sendable
+    associatedtype Request: JSONReadable & JSONWritable & Sendable
+    associatedtype Result: JSONReadable & JSONWritable & Sendable
     static var feature: Feature { get }
     /// What is wrong with a result that decoded but breaks the contract (ResultContract.swift),
     /// or nil. The host answers 502 for such a result; the conformance kit fails the check.

@@ -20,9 +20,10 @@ extension Operations.GetContact {
     }
 
     static func violation(id: String, for request: ContactRequest) -> String? {
-        if let invalid = ResultRules.invalidContactID(in: [id]) { return invalid }
+        let answered = ChatID.form(of: id)
+        guard answered.isContactID else { return ResultRules.invalidContactID(id) }
         // A phone number asked for is the contact answered, or that contact known by its LID.
-        if let asked = ChatID.normalizedPhoneNumberID(request.contactId), id != asked, !id.hasSuffix(ChatID.lidSuffix) {
+        if answered != .lid, let asked = ChatID.normalizedPhoneNumberID(request.contactId), id != asked {
             return "asked for \(asked), answered \(id)"
         }
         return nil
@@ -87,13 +88,17 @@ extension Operations.LidForPhoneNumber {
 
 enum ResultRules {
     static func invalidContactID(in ids: [String]) -> String? {
-        ids.first { ChatID.normalizedContactID($0) != $0 }.map { "invalid chat id \"\($0)\"" }
+        ids.first { !ChatID.isContactID($0) }.map(invalidContactID)
+    }
+
+    static func invalidContactID(_ id: String) -> String {
+        "invalid chat id \"\(id)\""
     }
 
     /// A LID is `<digits>@lid` and a phone number `<digits>@c.us`, each absent when unknown.
     static func invalidMapping(_ mapping: LidMapping) -> String? {
-        if let lid = mapping.lid, ChatID.normalizedLid(lid) != lid { return "invalid lid \"\(lid)\"" }
-        if let pn = mapping.pn, ChatID.normalizedPhoneNumberID(pn) != pn { return "invalid pn \"\(pn)\"" }
+        if let lid = mapping.lid, ChatID.form(of: lid) != .lid { return "invalid lid \"\(lid)\"" }
+        if let pn = mapping.pn, ChatID.form(of: pn) != .phoneNumber { return "invalid pn \"\(pn)\"" }
         return nil
     }
 
