@@ -101,10 +101,11 @@ def wrk(port, path, seconds=WRK_SECONDS, latency=False, connections=32):
     args = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s"] + (["--latency"] if latency else []) + [f"http://127.0.0.1:{port}{path}"]
     output = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: (.*)", output)
     percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.M))
-    return {"rps": rps, "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": errors.group(1) if errors else "none",
+    return {"rps": rps, "requests": requests, "non2xx": int(non2xx.group(1)) if non2xx else 0, "errors": errors.group(1) if errors else "none",
             "latency": percentiles}
 
 
@@ -139,25 +140,34 @@ def three_way():
         assert http("GET", port_, f"/api/contacts?contactId={CONTACT}")[1] == body, "all three must answer the same bytes"
 
     results = {"switchboard": [], "bare": [], "node": []}
+    # The server's own CPU time per request (user and system, all its threads): steadier than
+    # requests/s on a machine whose speed drifts, and what a difference in work per request shows.
+    cpu = {"switchboard": [], "bare": [], "node": []}
     path = f"/api/contacts?contactId={CONTACT}"
     for _ in range(ROUNDS):
         # Interleaved rounds, so drift on the machine hits all three alike.
-        for name, port_ in (("switchboard", port), ("bare", bare_port), ("node", node_port)):
+        for name, port_, process in (("switchboard", port, server), ("bare", bare_port, bare), ("node", node_port, node)):
+            before = cpu_seconds(process)
             run = wrk(port_, path)
             assert run["non2xx"] == 0 and run["errors"] == "none", (name, run)
             results[name].append(run["rps"])
+            cpu[name].append((cpu_seconds(process) - before) / run["requests"] * 1e6)
     for process in (server, bare, node):
         stop(process)
 
     medians = {name: statistics.median(values) for name, values in results.items()}
     print(f"wrk -t1 -c32 -d{WRK_SECONDS}s, {ROUNDS} interleaved rounds each, body {len(body)} bytes, identical for all three.\n")
-    print("| server | requests/s, median | rounds | vs bare Hummingbird |")
-    print("|---|---|---|---|")
+    cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
+    print("| server | requests/s, median | rounds | vs bare Hummingbird | server CPU µs per request, median |")
+    print("|---|---|---|---|---|")
     for name, label in (("switchboard", "Switchboard, `local` engine, session lookup, ABI call, JSON"),
                         ("bare", "bare Hummingbird, constant body"), ("node", "Node.js `http`, constant body")):
         rounds = ", ".join(f"{v:.0f}" for v in results[name])
-        print(f"| {label} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['bare']:.2f}× |")
+        print(f"| {label} | {medians[name]:.0f} | {rounds} | {medians[name] / medians['bare']:.2f}× | {cpu_medians[name]:.1f} |")
     FIGURES["http_ratio_vs_hummingbird"] = round(medians["switchboard"] / medians["bare"], 3)
+    FIGURES["http_cpu_us_per_request"] = round(cpu_medians["switchboard"], 1)
+    FIGURES["bare_cpu_us_per_request"] = round(cpu_medians["bare"], 1)
+    FIGURES["http_cpu_ratio_bare_vs_switchboard"] = round(cpu_medians["bare"] / cpu_medians["switchboard"], 3)
     FIGURES["node_ratio_vs_hummingbird"] = round(medians["node"] / medians["bare"], 3)
 
 

@@ -66,4 +66,22 @@ struct ChatIDTests {
         #expect(ChatID.userPart(of: "14155550101@c.us") == "14155550101")
         #expect(ChatID.userPart(of: "14155550101") == "14155550101")
     }
+
+    @Test("check-exists answers the chat id of the number asked about, or of its other Brazilian form")
+    func checkExistsChatID() {
+        func violation(_ phone: String, _ chatId: String?, exists: Bool = true) -> String? {
+            Operations.CheckExists.contractViolation(
+                of: CheckExistsResult(numberExists: exists, chatId: chatId), for: CheckExistsRequest(phone: phone), bytes: [])
+        }
+        #expect(violation("14155550101", "14155550101@c.us") == nil)
+        #expect(violation("5511987654321", "551187654321@c.us") == nil, "without the ninth digit")
+        #expect(violation("551187654321", "5511987654321@c.us") == nil, "with the ninth digit")
+        #expect(violation("14155550101", "14155550102@c.us") == "asked about 14155550101, answered chatId 14155550102@c.us")
+        #expect(violation("14155550101", "14155550101@lid") == "asked about 14155550101, answered chatId 14155550101@lid")
+        #expect(violation("14155550101", "12ab@c.us") == #"invalid chat id "12ab@c.us""#)
+        #expect(violation("14155550101", "12ab@c.us", exists: false) == #"invalid chat id "12ab@c.us""#)
+        #expect(violation("14155550101", nil) == "numberExists is true but chatId is missing")
+        #expect(violation("14155550101", nil, exists: false) == nil)
+        #expect(violation("14155550101", "14155550102@c.us", exists: false) == nil)
+    }
 }

@@ -50,11 +50,13 @@ extension Operations.Unblock {
 
 extension Operations.CheckExists {
     public static func contractViolation(of result: CheckExistsResult, for request: CheckExistsRequest, bytes: [UInt8]) -> String? {
-        if result.numberExists, result.chatId == nil { return "numberExists is true but chatId is missing" }
-        if let invalid = result.chatId.flatMap({ ResultRules.invalidContactID(in: [$0]) }) { return invalid }
+        guard let chatId = result.chatId else { return result.numberExists ? "numberExists is true but chatId is missing" : nil }
+        let form = ChatID.form(of: chatId)
+        guard form.isContactID else { return ResultRules.invalidContactID(chatId) }
         // The chat id of the number asked about, not of another one (the host copies it into `pn`).
-        if result.numberExists, let chatId = result.chatId,
-           !ChatID.registrableForms(of: request.phone).contains(where: { $0 + ChatID.contactSuffix == chatId }) {
+        guard result.numberExists else { return nil }
+        let answered = ChatID.userPart(of: chatId)
+        if form != .phoneNumber || (answered != request.phone && !ChatID.registrableForms(of: request.phone).contains(answered)) {
             return "asked about \(request.phone), answered chatId \(chatId)"
         }
         return nil
