@@ -1,5 +1,5 @@
 /*
- * switchboard_engine.h: the Switchboard contacts-engine plugin ABI, version 1.2.
+ * switchboard_engine.h: the Switchboard contacts-engine plugin ABI, version 1.3.
  *
  * This header is the whole contract between the Switchboard host and an engine plugin.
  * A plugin is a shared object (.so) that exports one function, SB_ENTRY_SYMBOL, returning
