@@ -11,7 +11,7 @@ import SwitchboardEngineRuntime
 /// Usage: ABIBenchmark <folder with libLocalEngine.so and libFixedEngine.so> [calls per round] [profile-answer|profile-typed|profile-fixed]
 @main
 struct ABIBenchmark {
-    static let rounds = 7
+    static let rounds = 11
 
     static func main() async throws {
         let arguments = CommandLine.arguments
@@ -73,19 +73,24 @@ struct ABIBenchmark {
         throughABI.shutdown()
         fixed.shutdown()
 
-        let directMedian = median(directTimes), abiMedian = median(abiTimes)
-        print("calls per round: \(calls), rounds: \(rounds), medians of the rounds:")
+        // The added cost is the median of each round's own difference: a round measures both
+        // sides back to back, so the machine's drift between rounds cancels out of it.
+        func added(_ through: [Double], _ direct: [Double]) -> (ns: Double, ratio: Double) {
+            (median(zip(through, direct).map { $0 - $1 }), median(zip(through, direct).map { $0 / $1 }))
+        }
+        let directMedian = median(directTimes), abiMedian = median(abiTimes), abiAdded = added(abiTimes, directTimes)
+        print("calls per round: \(calls), rounds: \(rounds), medians of the rounds (added: the median of each round's difference):")
         print(String(format: "  local, direct Swift call:          %8.0f ns/call", directMedian))
-        print(String(format: "  local, through the C ABI (.so):    %8.0f ns/call  (+%.0f ns, %.2fx)", abiMedian, abiMedian - directMedian, abiMedian / directMedian))
+        print(String(format: "  local, through the C ABI (.so):    %8.0f ns/call  (+%.0f ns, %.2fx)", abiMedian, abiAdded.ns, abiAdded.ratio))
         print(String(format: "  fixed (C), through the C ABI:      %8.0f ns/call", median(fixedTimes)))
-        let directAnswer = median(directAnswerTimes), abiAnswer = median(abiAnswerTimes)
+        let directAnswer = median(directAnswerTimes), abiAnswer = median(abiAnswerTimes), answerAdded = added(abiAnswerTimes, directAnswerTimes)
         print("the answer's JSON, as the contact route sends it:")
         print(String(format: "  local, direct Swift call + JSONWriter: %8.0f ns/call", directAnswer))
-        print(String(format: "  local, checkedAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, abiAnswer - directAnswer, abiAnswer / directAnswer))
-        let directExists = median(directExistsTimes), abiExists = median(abiExistsTimes)
+        print(String(format: "  local, checkedAnswer through the ABI:  %8.0f ns/call  (+%.0f ns, %.2fx)", abiAnswer, answerAdded.ns, answerAdded.ratio))
+        let directExists = median(directExistsTimes), abiExists = median(abiExistsTimes), existsAdded = added(abiExistsTimes, directExistsTimes)
         print("another read answered from memory, contacts.check-exists, typed call:")
         print(String(format: "  local check-exists, direct Swift call:  %8.0f ns/call", directExists))
-        print(String(format: "  local check-exists, through the ABI:    %8.0f ns/call  (+%.0f ns, %.2fx)", abiExists, abiExists - directExists, abiExists / directExists))
+        print(String(format: "  local check-exists, through the ABI:    %8.0f ns/call  (+%.0f ns, %.2fx)", abiExists, existsAdded.ns, existsAdded.ratio))
 
         // Where the ABI's cost goes: the four JSON codings of one call (Foundation's coders beside
         // the SDK's JSONWriter and JSONReader), and the task a call on the SDK's asynchronous path
