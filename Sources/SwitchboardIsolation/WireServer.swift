@@ -167,6 +167,9 @@ private final class FrameReader: @unchecked Sendable {
     private let socket: Int32
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Room for one read, made once: a fresh, zeroed 64 KiB array for every read was paid on
+    /// every call.
+    private var chunk = [UInt8](repeating: 0, count: 1 << 16)
 
     init(socket: Int32) {
         self.socket = socket
@@ -193,7 +196,6 @@ private final class FrameReader: @unchecked Sendable {
                 buffer.removeFirst(start)
                 start = 0
             }
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let count = chunk.withUnsafeMutableBytes { read(socket, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { return nil }
