@@ -156,7 +156,7 @@ struct ListOracle {
     }
 
     private func firstInvalidID(_ contacts: [Contact], _ request: ContactsPageRequest) -> Finding? {
-        guard let bad = contacts.first(where: { ChatID.normalizedContactID($0.id) != $0.id }) else { return nil }
+        guard let bad = contacts.first(where: { !ChatID.isContactID($0.id) }) else { return nil }
         return Finding(.contactsList, request, got: "id \"\(bad.id)\"", expected: "chat ids (<digits>@c.us, <digits>@lid, <digits>[-<digits>]@g.us)")
     }
 

@@ -80,10 +80,8 @@ struct CanonicalScanner {
     }
 
     private mutating func literal(_ text: StaticString) -> Bool {
-        let count = text.utf8CodeUnitCount
-        guard bytes.count - index >= count, text.withUTF8Buffer({ memcmp(bytes.baseAddress! + index, $0.baseAddress!, count) == 0 })
-        else { return false }
-        index += count
+        guard bytes.prefix(from: index, length: text.utf8CodeUnitCount).equals(text) else { return false }
+        index += text.utf8CodeUnitCount
         return true
     }
 

@@ -51,8 +51,7 @@ public enum ChatID {
     }
 
     private static func rest(of bytes: UnsafeBufferPointer<UInt8>, from start: Int, is suffix: StaticString) -> Bool {
-        guard bytes.count - start == suffix.utf8CodeUnitCount else { return false }
-        return suffix.withUTF8Buffer { suffix in suffix.indices.allSatisfy { bytes[start + $0] == suffix[$0] } }
+        UnsafeBufferPointer(rebasing: bytes[start...]).equals(suffix)
     }
 
     /// The index after the run of ASCII digits that starts at `start`.

@@ -39,15 +39,9 @@ public struct JSONReader {
 
     private mutating func consume(_ word: StaticString) -> Bool {
         skipWhitespace()
-        guard Self.equal(UnsafeBufferPointer(rebasing: bytes[index..<min(index + word.utf8CodeUnitCount, bytes.count)]), word) else { return false }
+        guard bytes.prefix(from: index, length: word.utf8CodeUnitCount).equals(word) else { return false }
         index += word.utf8CodeUnitCount
         return true
-    }
-
-    private static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
-        guard bytes.count == word.utf8CodeUnitCount else { return false }
-        guard let start = bytes.baseAddress, !bytes.isEmpty else { return true }
-        return memcmp(start, word.utf8Start, bytes.count) == 0
     }
 
     /// Reads `{"key": value, ...}`, handing each key to `member`, which must read its value.
@@ -66,7 +60,7 @@ public struct JSONReader {
         fileprivate let bytes: UnsafeBufferPointer<UInt8>
 
         public static func == (key: Key, name: StaticString) -> Bool {
-            JSONReader.equal(key.bytes, name)
+            key.bytes.equals(name)
         }
     }
 
